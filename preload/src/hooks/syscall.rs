@@ -1,0 +1,33 @@
+//! `syscall()`: Rust std (and some C) call futex through it. Only SYS_futex is looked at; every
+//! other number passes through untouched.
+//!
+//! `syscall` is variadic in C and Rust stable cannot define C-variadic functions. On x86-64
+//! SysV a variadic call passes its integer arguments exactly as a fixed 7-argument call (number
+//! and the first five in rdi…r9, the sixth on the stack at the same offset), and glibc's own
+//! syscall() reads all six regardless of how many the caller passed. So a fixed-arity definition
+//! receives what the caller passed; unused trailing arguments are garbage, which the kernel
+//! ignores for those syscalls exactly as it does when glibc forwards them.
+
+use core::ffi::c_long;
+
+use green_rt::sync::futex::futex;
+
+use crate::{real, set_errno};
+
+#[no_mangle]
+pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long, a6: c_long) -> c_long {
+    if n == libc::SYS_futex {
+        // SAFETY: the caller's futex arguments, as the real syscall would receive them.
+        if let Some(r) = unsafe { futex(a1 as usize, a2 as i32, a3 as u32, a4 as usize, a5 as usize, a6 as u32) } {
+            return match r {
+                Ok(v) => v,
+                Err(e) => {
+                    set_errno(e);
+                    -1
+                }
+            };
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::syscall()(n, a1, a2, a3, a4, a5, a6) }
+}

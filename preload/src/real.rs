@@ -1,0 +1,65 @@
+//! The real libc functions behind our interposers, found with `dlsym(RTLD_NEXT)` on first use
+//! and cached in one atomic word each (one relaxed load per call afterwards).
+//!
+//! Why not redhook: its `hook!` cannot define the fixed-arity stand-ins we need for variadic
+//! functions (`syscall`), and we want the green/not-green decision, not a generic wrapper, to
+//! be the only code in each hook. This is the part of redhook we need, in one macro.
+
+use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use green_rt::task::StartRoutine;
+
+fn resolve(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
+    let p = slot.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    // SAFETY: name is NUL-terminated; RTLD_NEXT searches the objects after libgreen.so.
+    let f = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) } as usize;
+    if f == 0 {
+        green_rt::log::fatal(format_args!("cannot find the real {}", name.to_string_lossy()));
+    }
+    slot.store(f, Ordering::Relaxed);
+    f
+}
+
+macro_rules! real {
+    ($( $name:ident : $ty:ty ;)*) => {$(
+        #[inline]
+        pub fn $name() -> $ty {
+            static SLOT: AtomicUsize = AtomicUsize::new(0);
+            let p = resolve(&SLOT, unsafe_cstr(concat!(stringify!($name), "\0")));
+            // SAFETY: dlsym returned the libc function of this name, whose C type is $ty.
+            unsafe { core::mem::transmute::<usize, $ty>(p) }
+        }
+    )*};
+}
+
+const fn unsafe_cstr(s: &'static str) -> &'static core::ffi::CStr {
+    match core::ffi::CStr::from_bytes_with_nul(s.as_bytes()) {
+        Ok(c) => c,
+        Err(_) => panic!("symbol names are NUL-terminated"),
+    }
+}
+
+real! {
+    pthread_create: unsafe extern "C" fn(*mut libc::pthread_t, *const libc::pthread_attr_t, StartRoutine, *mut c_void) -> c_int;
+    pthread_join: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void) -> c_int;
+    pthread_tryjoin_np: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void) -> c_int;
+    pthread_timedjoin_np: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void, *const libc::timespec) -> c_int;
+    pthread_clockjoin_np: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void, libc::clockid_t, *const libc::timespec) -> c_int;
+    pthread_detach: unsafe extern "C" fn(libc::pthread_t) -> c_int;
+    pthread_exit: unsafe extern "C-unwind" fn(*mut c_void) -> !;
+    pthread_getattr_np: unsafe extern "C" fn(libc::pthread_t, *mut libc::pthread_attr_t) -> c_int;
+    pthread_setname_np: unsafe extern "C" fn(libc::pthread_t, *const c_char) -> c_int;
+    pthread_getname_np: unsafe extern "C" fn(libc::pthread_t, *mut c_char, usize) -> c_int;
+    pthread_key_create: unsafe extern "C" fn(*mut libc::pthread_key_t, Option<unsafe extern "C" fn(*mut c_void)>) -> c_int;
+    pthread_key_delete: unsafe extern "C" fn(libc::pthread_key_t) -> c_int;
+    sched_yield: unsafe extern "C" fn() -> c_int;
+    nanosleep: unsafe extern "C" fn(*const libc::timespec, *mut libc::timespec) -> c_int;
+    clock_nanosleep: unsafe extern "C" fn(libc::clockid_t, c_int, *const libc::timespec, *mut libc::timespec) -> c_int;
+    sleep: unsafe extern "C" fn(c_uint) -> c_uint;
+    usleep: unsafe extern "C" fn(libc::useconds_t) -> c_int;
+    syscall: unsafe extern "C" fn(c_long, c_long, c_long, c_long, c_long, c_long, c_long) -> c_long;
+}

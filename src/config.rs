@@ -1,0 +1,135 @@
+//! `GREEN_*` configuration: one table of options shared by the runtime (which reads the
+//! environment at start-up) and the `green` launcher (which validates flags and sets the
+//! environment), so both give the same one-line error for a bad value.
+
+/// One configuration option.
+pub struct OptionSpec {
+    /// Environment variable.
+    pub env: &'static str,
+    /// Launcher flag (`--stack-size`).
+    pub flag: &'static str,
+    /// Whether the flag takes a value (`--stack-size 1M`) or is a switch (`--stats`).
+    pub takes_value: bool,
+    pub default: &'static str,
+    pub help: &'static str,
+    /// Validates a value, returning the error text for a bad one.
+    pub check: fn(&str) -> Result<(), String>,
+}
+
+/// Smallest stack we hand out: glibc's PTHREAD_STACK_MIN is 16 KiB.
+pub const MIN_STACK: usize = 16 * 1024;
+/// Largest stack GREEN_STACK_SIZE may ask for.
+pub const MAX_STACK: usize = 1 << 30;
+/// Default stack of a green thread whose attributes do not set one. Stacks are reserved with
+/// MAP_NORESERVE and touched lazily, so this is address space, not memory; 256 KiB keeps page
+/// tables small at 100k+ threads while leaving glibc's 64 KiB alloca cut-off room.
+pub const DEFAULT_STACK: usize = 256 * 1024;
+
+pub static OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        env: "GREEN_STACK_SIZE",
+        flag: "--stack-size",
+        takes_value: true,
+        default: "256K",
+        help: "stack of a green thread whose attributes set none (bytes, or with K/M/G); \
+               pthread_attr_setstacksize still wins",
+        check: |v| parse_size(v).map(|_| ()),
+    },
+    OptionSpec {
+        env: "GREEN_DEBUG",
+        flag: "--debug",
+        takes_value: false,
+        default: "0",
+        help: "1: print runtime decisions (start-up, fallbacks) to stderr",
+        check: |v| parse_bool(v).map(|_| ()),
+    },
+    OptionSpec {
+        env: "GREEN_STATS",
+        flag: "--stats",
+        takes_value: false,
+        default: "0",
+        help: "1: print runtime counters (threads, switches, parks per reason, epoll waits) to stderr at exit",
+        check: |v| parse_bool(v).map(|_| ()),
+    },
+];
+
+/// Parses `4096`, `64K`, `8M`, `1G` (binary multiples) into a stack size within bounds.
+pub fn parse_size(v: &str) -> Result<usize, String> {
+    let t = v.trim();
+    let (digits, mult) = match t.as_bytes().last() {
+        Some(b'k' | b'K') => (&t[..t.len() - 1], 1024usize),
+        Some(b'm' | b'M') => (&t[..t.len() - 1], 1024 * 1024),
+        Some(b'g' | b'G') => (&t[..t.len() - 1], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("'{v}' is not a size (examples: 65536, 256K, 8M)"))?;
+    let bytes = n.checked_mul(mult).ok_or_else(|| format!("'{v}' is too large"))?;
+    if !(MIN_STACK..=MAX_STACK).contains(&bytes) {
+        return Err(format!("'{v}' is outside {}K..{}M", MIN_STACK / 1024, MAX_STACK >> 20));
+    }
+    Ok(bytes)
+}
+
+/// Parses `0`/`1` (also `yes`/`no`, `true`/`false`, `on`/`off`).
+pub fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim() {
+        "1" | "yes" | "true" | "on" => Ok(true),
+        "0" | "no" | "false" | "off" | "" => Ok(false),
+        _ => Err(format!("'{v}' is not 0 or 1")),
+    }
+}
+
+/// The runtime's settings, read once at start-up.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub stack_size: usize,
+    pub debug: bool,
+    pub stats: bool,
+}
+
+impl Config {
+    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false };
+
+    /// Builds the configuration from a variable lookup (the environment, in production).
+    /// The error is one line naming the variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut c = Config::DEFAULT;
+        for opt in OPTIONS {
+            let Some(v) = get(opt.env) else { continue };
+            (opt.check)(&v).map_err(|e| format!("{}: {e}", opt.env))?;
+            match opt.env {
+                "GREEN_STACK_SIZE" => c.stack_size = parse_size(&v).expect("checked"),
+                "GREEN_DEBUG" => c.debug = parse_bool(&v).expect("checked"),
+                "GREEN_STATS" => c.stats = parse_bool(&v).expect("checked"),
+                _ => unreachable!("every option is applied"),
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64K").unwrap(), 65536);
+        assert_eq!(parse_size("8M").unwrap(), 8 << 20);
+        assert_eq!(parse_size("16384").unwrap(), 16384);
+        assert!(parse_size("4K").is_err());
+        assert!(parse_size("2G").is_err());
+        assert!(parse_size("abc").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn lookup_errors_name_the_variable() {
+        let e = Config::from_lookup(|k| (k == "GREEN_STATS").then(|| "maybe".to_string())).unwrap_err();
+        assert!(e.starts_with("GREEN_STATS: "), "{e}");
+        let c = Config::from_lookup(|k| (k == "GREEN_STACK_SIZE").then(|| "1M".to_string())).unwrap();
+        assert_eq!(c.stack_size, 1 << 20);
+    }
+}

@@ -1,0 +1,368 @@
+//! The hub: run queue, timers and epoll of one carrier OS thread, and the switch between green
+//! threads.
+//!
+//! Shape: the main thread is green thread 0 and the carrier's root context. Other green threads
+//! are corosensei coroutines resumed only from the root. When a green thread blocks it suspends
+//! back to the root; when the main thread blocks, the scheduling loop runs inline on its stack
+//! until the main thread is ready again. So every switch is coroutine → root → coroutine.
+//!
+//! Invariants:
+//! - Hub state is reached through one pointer (`HUB`), never through TLS: every green TCB would
+//!   carry its own copy of a `thread_local!`.
+//! - The thread pointer is changed only here, and only when the next task's TCB differs from the
+//!   one loaded (`loaded_tp`); hub code in between uses no TLS of its own.
+//! - The hub never blocks except in `epoll_pwait2`, and only with an empty run queue.
+//! - Tasks made ready by threads that are not green go through the `inject` queue and an
+//!   eventfd; the run queue itself is touched only by the carrier thread.
+
+use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use corosensei::CoroutineResult;
+
+use crate::lock::SpinLock;
+use crate::park;
+use crate::stats;
+use crate::sys;
+use crate::task::{self, ParkReason, RunQueue, Task, EXITED, NOTIFIED, PARKED, RUNNING};
+use crate::timer::TimerHeap;
+use crate::tls;
+
+/// How many dispatches may pass before timers and the inject queue are polled even though the
+/// run queue is not empty (fairness towards sleepers and foreign wake-ups).
+const POLL_EVERY: u64 = 64;
+
+pub struct Hub {
+    runq: RunQueue,
+    main: &'static Task,
+    /// The task running now (main when the root runs the loop).
+    current: Cell<&'static Task>,
+    /// The thread pointer currently loaded on the carrier.
+    loaded_tp: Cell<usize>,
+    timers: UnsafeCell<TimerHeap>,
+    epfd: i32,
+    wake_fd: i32,
+    inject: SpinLock<Vec<usize>>,
+    inject_pending: AtomicBool,
+    dispatches: Cell<u64>,
+    /// Green threads other than main that have not finished.
+    alive: Cell<usize>,
+    /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
+    main_exiting: Cell<bool>,
+}
+
+// SAFETY: Cell fields are touched only by the carrier thread (module invariant); the inject
+// queue is locked and its flag atomic.
+unsafe impl Sync for Hub {}
+
+static HUB_PTR: AtomicUsize = AtomicUsize::new(0);
+static READY: AtomicBool = AtomicBool::new(false);
+
+#[inline(always)]
+fn hub() -> &'static Hub {
+    // SAFETY: HUB_PTR is set once in start() to a leaked Hub before READY is published, and every
+    // caller is a green thread (which exist only after start) or checked `started()`.
+    unsafe { &*(HUB_PTR.load(Ordering::Relaxed) as *const Hub) }
+}
+
+/// Whether the runtime is up (hooks use the real libc path until then).
+#[inline(always)]
+pub fn started() -> bool {
+    READY.load(Ordering::Relaxed)
+}
+
+/// The calling green thread, or None for threads that are not green.
+#[inline(always)]
+pub fn current() -> Option<&'static Task> {
+    let w = tls::current_task_word();
+    // SAFETY: a non-zero task word in a TCB is always a live pooled Task (set by tls::tag).
+    (w != 0).then(|| unsafe { &*(w as *const Task) })
+}
+
+/// Makes the main thread green thread 0 and sets up epoll. Called once from the constructor.
+pub fn start() -> Result<(), &'static str> {
+    // SAFETY: plain syscalls creating new fds; flags are valid.
+    let epfd = unsafe { sys::syscall3(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0) };
+    if epfd < 0 {
+        return Err("epoll_create1 failed");
+    }
+    // SAFETY: as above.
+    let wake_fd = unsafe {
+        sys::syscall3(libc::SYS_eventfd2, 0, (libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) as usize, 0)
+    };
+    if wake_fd < 0 {
+        return Err("eventfd2 failed");
+    }
+    let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0 };
+    // SAFETY: registering our own eventfd with our own epoll; ev is live.
+    unsafe {
+        sys::syscall6(libc::SYS_epoll_ctl, epfd as usize, libc::EPOLL_CTL_ADD as usize, wake_fd as usize, &mut ev as *mut _ as usize, 0, 0)
+    };
+    let main: &'static Task = Box::leak(Box::new(Task::new(true)));
+    let tp = tls::thread_pointer();
+    main.tcb.set(tp);
+    let hub = Box::leak(Box::new(Hub {
+        runq: RunQueue::new(),
+        main,
+        current: Cell::new(main),
+        loaded_tp: Cell::new(tp),
+        timers: UnsafeCell::new(TimerHeap::new()),
+        epfd: epfd as i32,
+        wake_fd: wake_fd as i32,
+        inject: SpinLock::new(Vec::new()),
+        inject_pending: AtomicBool::new(false),
+        dispatches: Cell::new(0),
+        alive: Cell::new(0),
+        main_exiting: Cell::new(false),
+    }));
+    HUB_PTR.store(hub as *const Hub as usize, Ordering::Release);
+    // SAFETY: tagging the calling (main) thread's own TCB.
+    unsafe { tls::tag(tp, main as *const Task as usize) };
+    READY.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Queues a new green thread (created by the calling green thread).
+pub fn spawn(t: &'static Task) {
+    let h = hub();
+    h.alive.set(h.alive.get() + 1);
+    stats::thread_started(h.alive.get());
+    h.runq.push(t);
+}
+
+/// Makes a parked task runnable. Safe from any thread.
+pub fn make_ready(t: &'static Task) {
+    let h = hub();
+    if tls::current_task_word() != 0 {
+        // On the carrier (a green thread or the hub between switches).
+        h.runq.push(t);
+    } else {
+        let mut q = h.inject.lock();
+        let was_empty = q.is_empty();
+        q.push(t as *const Task as usize);
+        h.inject_pending.store(true, Ordering::Release);
+        drop(q);
+        if was_empty {
+            let one: u64 = 1;
+            // SAFETY: writing 8 bytes from a live u64 to our eventfd.
+            unsafe { sys::syscall3(libc::SYS_write, h.wake_fd as usize, &one as *const u64 as usize, 8) };
+        }
+    }
+}
+
+/// Blocks the current task until something makes it ready: its wait node and `park_state` were
+/// set up by the caller (park.rs); `deadline` adds a timer.
+pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) {
+    let h = hub();
+    let gen = t.park_gen.fetch_add(1, Ordering::AcqRel) + 1;
+    if let Some(d) = deadline {
+        // SAFETY: timers are touched only on the carrier thread.
+        unsafe { (*h.timers.get()).push(d, t as *const Task as usize, gen) };
+    }
+    t.reason.set(reason);
+    stats::parked(reason);
+    switch_out(t);
+    t.reason.set(ParkReason::None);
+    t.park_state.store(RUNNING, Ordering::Release);
+}
+
+/// Sleeps the current green thread until `deadline` (CLOCK_MONOTONIC ns).
+pub fn sleep_until(t: &'static Task, deadline: u64) {
+    park::prepare_timer_park(t);
+    park_current(t, Some(deadline), ParkReason::Sleep);
+}
+
+/// sched_yield: lets every other ready thread run once, then continues.
+pub fn yield_now(t: &'static Task) {
+    let h = hub();
+    poll(h, false);
+    if h.runq.is_empty() {
+        return;
+    }
+    stats::parked(ParkReason::Yield);
+    t.park_state.store(NOTIFIED, Ordering::Release);
+    h.runq.push(t);
+    switch_out(t);
+    t.park_state.store(RUNNING, Ordering::Release);
+}
+
+/// Leaves the current task: a coroutine suspends to the root; main runs the loop inline.
+fn switch_out(t: &'static Task) {
+    if t.is_main {
+        run_until_main_ready();
+    } else {
+        let y = t.yielder.get();
+        debug_assert!(!y.is_null());
+        // SAFETY: the yielder belongs to this running coroutine and outlives it.
+        unsafe { (*y).suspend(()) };
+    }
+}
+
+/// The scheduling loop, run on the main thread's stack while main is not ready.
+fn run_until_main_ready() {
+    let h = hub();
+    loop {
+        let t = next_ready(h);
+        if t.is_main {
+            load_tp(h, t.tcb.get());
+            h.current.set(t);
+            return;
+        }
+        run(h, t);
+    }
+}
+
+#[inline(always)]
+fn load_tp(h: &Hub, tp: usize) {
+    if h.loaded_tp.get() != tp {
+        // SAFETY: tp is a live green TCB; the hub keeps no TLS addresses across the switch.
+        unsafe { tls::set_thread_pointer(tp) };
+        h.loaded_tp.set(tp);
+    }
+}
+
+/// Resumes one green thread until it parks or finishes.
+fn run(h: &Hub, t: &'static Task) {
+    load_tp(h, t.tcb.get());
+    h.current.set(t);
+    stats::switched();
+    // SAFETY: the coroutine is only touched by the carrier, and only here while not running.
+    let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
+    let result = co.resume(());
+    h.current.set(h.main);
+    match result {
+        CoroutineResult::Yield(()) => check_stack(t),
+        CoroutineResult::Return(()) => finish(h, t),
+    }
+}
+
+#[inline]
+fn check_stack(t: &Task) {
+    if !crate::stack::canary_intact_at(t.canary.get()) {
+        crate::log::fatal(format_args!(
+            "green thread {} overflowed its {} KiB stack (raise GREEN_STACK_SIZE or use pthread_attr_setstacksize)",
+            t.id.get(),
+            t.stack_size.get() / 1024
+        ));
+    }
+}
+
+/// A green thread's coroutine returned: recycle its stack, publish the exit, and reclaim the
+/// rest now (detached) or at join.
+fn finish(h: &Hub, t: &'static Task) {
+    // SAFETY: the coroutine has completed; we own it.
+    let co = unsafe { (*t.coroutine.get()).take().expect("finished coroutine") };
+    check_stack(t);
+    crate::stack::release(co.into_stack());
+    h.alive.set(h.alive.get() - 1);
+    let prev = t.join_flags.fetch_or(EXITED, Ordering::AcqRel);
+    if prev & task::DETACHED != 0 {
+        reclaim(t);
+    } else {
+        park::unpark_all(t.join_flags.as_ptr() as usize);
+    }
+}
+
+/// Frees a joined or detached, finished thread's TCB and task.
+pub fn reclaim(t: &'static Task) {
+    tls::release(t.tcb.get());
+    task::release(t);
+}
+
+/// Picks the next task to run, polling timers/wake-ups and blocking in epoll when idle.
+fn next_ready(h: &Hub) -> &'static Task {
+    loop {
+        let d = h.dispatches.get() + 1;
+        h.dispatches.set(d);
+        if d % POLL_EVERY == 0 || h.runq.is_empty() {
+            poll(h, false);
+        }
+        if let Some(t) = h.runq.pop() {
+            return t;
+        }
+        if h.main_exiting.get() && h.alive.get() == 0 {
+            return h.main;
+        }
+        poll(h, true);
+        if let Some(t) = h.runq.pop() {
+            return t;
+        }
+    }
+}
+
+/// Fires due timers and drains foreign wake-ups; with `block`, first waits in epoll until the
+/// next deadline or a wake-up.
+fn poll(h: &Hub, block: bool) {
+    // SAFETY: timers are touched only on the carrier thread.
+    let timers = unsafe { &mut *h.timers.get() };
+    if block {
+        let timeout = timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()));
+        if timeout != Some(0) {
+            epoll_wait(h, timeout);
+        }
+    }
+    if !timers.is_empty() {
+        let now = sys::now_ns();
+        while let Some(e) = timers.pop_due(now) {
+            // SAFETY: timer entries name pooled (never freed) tasks.
+            let t: &'static Task = unsafe { &*(e.task as *const Task) };
+            park::expire(t, e.gen);
+        }
+    }
+    if h.inject_pending.load(Ordering::Acquire) {
+        let drained = core::mem::take(&mut *h.inject.lock());
+        h.inject_pending.store(false, Ordering::Release);
+        for p in drained {
+            // SAFETY: inject holds pooled task pointers.
+            h.runq.push(unsafe { &*(p as *const Task) });
+        }
+    }
+}
+
+fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
+    let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+    let ts;
+    let tsp = match timeout_ns {
+        Some(ns) => {
+            ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 };
+            &ts as *const libc::timespec as usize
+        }
+        None => 0,
+    };
+    stats::epoll_waited();
+    // SAFETY: events is a live array of 64; tsp is null or a live timespec; no sigmask.
+    let n = unsafe {
+        sys::syscall6(libc::SYS_epoll_pwait2, h.epfd as usize, events.as_mut_ptr() as usize, events.len(), tsp, 0, 8)
+    };
+    for ev in events.iter().take(n.max(0) as usize) {
+        if ev.u64 == 0 {
+            let mut v: u64 = 0;
+            // SAFETY: draining our own non-blocking eventfd into a live u64.
+            unsafe { sys::syscall3(libc::SYS_read, h.wake_fd as usize, &mut v as *mut u64 as usize, 8) };
+        }
+    }
+}
+
+/// Main called pthread_exit: wait (running the other green threads) until they have all
+/// finished, as a process whose main thread exits lives until its last thread does.
+pub fn main_exit_wait() {
+    let h = hub();
+    let Some(t) = current() else { return };
+    if !t.is_main {
+        return;
+    }
+    h.main_exiting.set(true);
+    t.park_state.store(PARKED, Ordering::Release);
+    while h.alive.get() > 0 {
+        run_until_main_ready();
+    }
+    t.park_state.store(RUNNING, Ordering::Release);
+}
+
+/// Number of green threads (besides main) not yet finished.
+pub fn alive() -> usize {
+    if !started() {
+        return 0;
+    }
+    hub().alive.get()
+}

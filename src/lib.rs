@@ -1,0 +1,55 @@
+//! libgreen runtime: green threads, each on its own glibc TCB, scheduled cooperatively by a hub
+//! on one OS thread. The `preload/` crate turns this into `libgreen.so` with thin interposers;
+//! this crate knows nothing of symbol interposition.
+//!
+//! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
+//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `sync/*` (mutex,
+//! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `glibc` (ABI facts), `sys` (raw
+//! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
+
+pub mod config;
+pub mod glibc;
+pub mod hub;
+pub mod lock;
+pub mod log;
+pub mod park;
+pub mod sleep;
+pub mod stack;
+pub mod stats;
+pub mod sync;
+pub mod sys;
+pub mod task;
+pub mod thread;
+pub mod timer;
+pub mod tls;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+static STATS_AT_EXIT: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn print_stats_at_exit() {
+    if STATS_AT_EXIT.load(Ordering::Relaxed) {
+        stats::print();
+    }
+}
+
+/// Starts the runtime on the calling (main) thread. Called once by the preload's constructor
+/// with the parsed configuration. On failure the runtime stays off and every hook uses libc.
+pub fn start(cfg: config::Config) {
+    log::DEBUG.store(cfg.debug, Ordering::Relaxed);
+    thread::set_default_stack(cfg.stack_size);
+    if let Err(why) = tls::init() {
+        green_warn!("disabled, threads stay native: {why}");
+        return;
+    }
+    if let Err(why) = hub::start() {
+        green_warn!("disabled, threads stay native: {why}");
+        return;
+    }
+    if cfg.stats {
+        STATS_AT_EXIT.store(true, Ordering::Relaxed);
+        // SAFETY: registering a plain extern "C" function with atexit.
+        unsafe { libc::atexit(print_stats_at_exit) };
+    }
+    green_debug!("started: stack_size={}", cfg.stack_size);
+}

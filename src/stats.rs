@@ -1,0 +1,52 @@
+//! Runtime counters (`GREEN_STATS=1` prints them at exit). Tests read them to prove that the
+//! cooperative path was taken, not just that the output matched.
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crate::task::ParkReason;
+
+pub static THREADS_CREATED: AtomicU64 = AtomicU64::new(0);
+pub static PEAK_ALIVE: AtomicU64 = AtomicU64::new(0);
+pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
+/// Parks per reason, indexed by `ParkReason as usize`.
+pub static PARKS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+const REASONS: [&str; 8] = ["none", "sleep", "yield", "mutex", "cond", "futex", "join", "once"];
+
+pub fn thread_started(alive: usize) {
+    THREADS_CREATED.fetch_add(1, Relaxed);
+    PEAK_ALIVE.fetch_max(alive as u64, Relaxed);
+}
+
+#[inline]
+pub fn switched() {
+    SWITCHES.fetch_add(1, Relaxed);
+}
+
+#[inline]
+pub fn parked(r: ParkReason) {
+    PARKS[r as usize].fetch_add(1, Relaxed);
+}
+
+pub fn epoll_waited() {
+    EPOLL_WAITS.fetch_add(1, Relaxed);
+}
+
+/// One line: `libgreen: stats threads_created=… peak_alive=… switches=… parks_sleep=… …`.
+pub fn print() {
+    let mut line = crate::log::LineBuf::new();
+    let _ = write!(
+        line,
+        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={}",
+        THREADS_CREATED.load(Relaxed),
+        PEAK_ALIVE.load(Relaxed),
+        SWITCHES.load(Relaxed),
+        EPOLL_WAITS.load(Relaxed)
+    );
+    for (i, name) in REASONS.iter().enumerate().skip(1) {
+        let _ = write!(line, " parks_{}={}", name, PARKS[i].load(Relaxed));
+    }
+    let _ = line.write_str("\n");
+    crate::sys::write_stderr(line.as_bytes());
+}

@@ -1,0 +1,234 @@
+//! A green thread: its TCB, coroutine, join state and the wait node it parks with.
+//!
+//! Invariants:
+//! - Task structs are pooled and never freed, so a stale pointer held by a timer entry or a
+//!   parked waiter list stays dereferenceable; the park generation tells stale from current.
+//! - Non-atomic fields are touched only by the hub's OS thread (the task itself, or the hub
+//!   between switches), or under the lock of the park bucket the task waits in.
+
+use core::cell::{Cell, UnsafeCell};
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use corosensei::{Coroutine, Yielder};
+
+use crate::lock::SpinLock;
+use crate::park::WaitNode;
+use crate::stack::Stack;
+
+pub type StartRoutine = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+pub type GreenCoroutine = Coroutine<(), (), (), Stack>;
+
+/// `join_flags` bits.
+pub const DETACHED: u32 = 1;
+pub const JOIN_CLAIMED: u32 = 2;
+pub const EXITED: u32 = 4;
+
+/// `park_state` values: one waker wins the PARKED → NOTIFIED transition.
+pub const RUNNING: u32 = 0;
+pub const PARKED: u32 = 1;
+pub const NOTIFIED: u32 = 2;
+
+/// Why a task is parked (for stats and diagnostics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ParkReason {
+    None,
+    Sleep,
+    Yield,
+    Mutex,
+    Cond,
+    Futex,
+    Join,
+    Once,
+}
+
+pub struct Task {
+    /// 0 for the main thread, then 1, 2, … in creation order.
+    pub id: Cell<u64>,
+    /// The TCB (== pthread_t).
+    pub tcb: Cell<usize>,
+    pub is_main: bool,
+    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
+    /// Valid while the coroutine runs: how the task suspends itself.
+    pub yielder: Cell<*const Yielder<(), ()>>,
+    pub start: Cell<Option<StartRoutine>>,
+    pub arg: Cell<*mut c_void>,
+    /// The value returned by the start routine or passed to pthread_exit.
+    pub result: Cell<*mut c_void>,
+    /// DETACHED | JOIN_CLAIMED | EXITED; joiners park on its address.
+    pub join_flags: AtomicU32,
+    pub park_state: AtomicU32,
+    /// Bumped at every park; timers carry it to recognise stale entries.
+    pub park_gen: AtomicU64,
+    pub reason: Cell<ParkReason>,
+    pub wait: WaitNode,
+    /// Intrusive link of the hub's run queue.
+    pub next_ready: Cell<*mut Task>,
+    /// Usable stack bounds as reported by pthread_getattr_np.
+    pub stack_lo: Cell<usize>,
+    pub stack_size: Cell<usize>,
+    pub guard_size: Cell<usize>,
+    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
+    pub canary: Cell<usize>,
+    /// pthread_setname_np name, NUL-terminated.
+    pub name: UnsafeCell<[u8; 16]>,
+}
+
+// SAFETY: see the module invariants; cross-thread access is through atomics or bucket locks.
+unsafe impl Sync for Task {}
+// SAFETY: as above.
+unsafe impl Send for Task {}
+
+impl Task {
+    pub fn new(is_main: bool) -> Task {
+        Task {
+            id: Cell::new(0),
+            tcb: Cell::new(0),
+            is_main,
+            coroutine: UnsafeCell::new(None),
+            yielder: Cell::new(core::ptr::null()),
+            start: Cell::new(None),
+            arg: Cell::new(core::ptr::null_mut()),
+            result: Cell::new(core::ptr::null_mut()),
+            join_flags: AtomicU32::new(0),
+            park_state: AtomicU32::new(RUNNING),
+            park_gen: AtomicU64::new(0),
+            reason: Cell::new(ParkReason::None),
+            wait: WaitNode::new(),
+            next_ready: Cell::new(core::ptr::null_mut()),
+            stack_lo: Cell::new(0),
+            stack_size: Cell::new(0),
+            guard_size: Cell::new(0),
+            canary: Cell::new(0),
+            name: UnsafeCell::new([0; 16]),
+        }
+    }
+
+    pub fn detached(&self) -> bool {
+        self.join_flags.load(Ordering::Acquire) & DETACHED != 0
+    }
+}
+
+/// Pool of exited tasks ready for reuse (task structs are never freed).
+static TASK_POOL: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A task struct for a new green thread, reset to its initial state.
+pub fn alloc() -> &'static Task {
+    let recycled = TASK_POOL.lock().pop();
+    let t: &'static Task = match recycled {
+        // SAFETY: pooled words are leaked `Box<Task>` pointers of exited, reclaimed tasks.
+        Some(p) => unsafe { &*(p as *const Task) },
+        None => Box::leak(Box::new(Task::new(false))),
+    };
+    t.id.set(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    t.result.set(core::ptr::null_mut());
+    t.join_flags.store(0, Ordering::Relaxed);
+    t.park_state.store(RUNNING, Ordering::Relaxed);
+    t.reason.set(ParkReason::None);
+    t.next_ready.set(core::ptr::null_mut());
+    // SAFETY: the task is not running; no one else references its name.
+    unsafe { *t.name.get() = [0; 16] };
+    t
+}
+
+/// Returns a reclaimed task to the pool.
+pub fn release(t: &'static Task) {
+    t.yielder.set(core::ptr::null());
+    TASK_POOL.lock().push(t as *const Task as usize);
+}
+
+/// A FIFO of ready tasks linked through `Task::next_ready` (no allocation per push).
+pub struct RunQueue {
+    head: Cell<*mut Task>,
+    tail: Cell<*mut Task>,
+    len: Cell<usize>,
+}
+
+impl RunQueue {
+    pub const fn new() -> Self {
+        RunQueue { head: Cell::new(core::ptr::null_mut()), tail: Cell::new(core::ptr::null_mut()), len: Cell::new(0) }
+    }
+
+    pub fn push(&self, t: &Task) {
+        let p = t as *const Task as *mut Task;
+        t.next_ready.set(core::ptr::null_mut());
+        let tail = self.tail.get();
+        if tail.is_null() {
+            self.head.set(p);
+        } else {
+            // SAFETY: queued tasks are live (pooled, never freed).
+            unsafe { (*tail).next_ready.set(p) };
+        }
+        self.tail.set(p);
+        self.len.set(self.len.get() + 1);
+    }
+
+    pub fn pop(&self) -> Option<&'static Task> {
+        let h = self.head.get();
+        if h.is_null() {
+            return None;
+        }
+        // SAFETY: as in push.
+        let t: &'static Task = unsafe { &*h };
+        self.head.set(t.next_ready.get());
+        if self.head.get().is_null() {
+            self.tail.set(core::ptr::null_mut());
+        }
+        t.next_ready.set(core::ptr::null_mut());
+        self.len.set(self.len.get() - 1);
+        Some(t)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len.get()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.head.get().is_null()
+    }
+}
+
+impl Default for RunQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_queue_is_fifo() {
+        let tasks: Vec<&'static Task> = (0..5).map(|_| &*Box::leak(Box::new(Task::new(false)))).collect();
+        for (i, t) in tasks.iter().enumerate() {
+            t.id.set(i as u64);
+        }
+        let q = RunQueue::new();
+        assert!(q.is_empty());
+        for t in &tasks {
+            q.push(t);
+        }
+        assert_eq!(q.len(), 5);
+        assert_eq!(q.pop().unwrap().id.get(), 0);
+        q.push(tasks[0]);
+        let rest: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|t| t.id.get()).collect();
+        assert_eq!(rest, vec![1, 2, 3, 4, 0]);
+        assert!(q.is_empty());
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn pooled_tasks_are_reset() {
+        let t = alloc();
+        t.join_flags.store(EXITED | DETACHED, Ordering::Relaxed);
+        let id = t.id.get();
+        release(t);
+        let u = alloc();
+        assert_eq!(u.join_flags.load(Ordering::Relaxed), 0);
+        assert!(u.id.get() > id);
+        release(u);
+    }
+}

@@ -1,0 +1,337 @@
+//! The pthread lifecycle for green threads: create, join, detach, exit, attributes, names and
+//! key destructors. Error numbers follow glibc 2.36 (EINVAL, ESRCH, EDEADLK, EBUSY, ETIMEDOUT,
+//! EAGAIN, ERANGE).
+
+use core::ffi::{c_char, c_int, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use corosensei::Coroutine;
+
+use crate::config;
+use crate::glibc;
+use crate::hub;
+use crate::park::{self, ParkResult};
+use crate::stack;
+use crate::sys;
+use crate::task::{self, ParkReason, StartRoutine, Task, DETACHED, EXITED, JOIN_CLAIMED};
+use crate::tls;
+
+extern "C" {
+    fn libgreen_run_start_routine(start: StartRoutine, arg: *mut c_void, cleanup_jmp_buf_off: usize, ret: *mut *mut c_void) -> c_int;
+}
+
+static DEFAULT_STACK: AtomicUsize = AtomicUsize::new(config::DEFAULT_STACK);
+
+pub fn set_default_stack(size: usize) {
+    DEFAULT_STACK.store(size, Ordering::Relaxed);
+}
+
+/// The green task behind a pthread_t, if it names a live green thread.
+pub fn task_of(th: libc::pthread_t) -> Option<&'static Task> {
+    // SAFETY: pthread_t values are TCB addresses; glibc requires callers to pass live ones.
+    let w = unsafe { tls::task_word_of(th as usize) };
+    // SAFETY: a tagged TCB holds a pooled Task pointer.
+    (w != 0).then(|| unsafe { &*(w as *const Task) })
+}
+
+/// Whether `th` is a TCB the runtime owns but no live thread uses (joined/detached and gone):
+/// glibc would touch freed memory here; we answer ESRCH.
+pub fn is_stale(th: libc::pthread_t) -> bool {
+    // SAFETY: as in task_of.
+    unsafe { tls::is_released(th as usize) }
+}
+
+/// pthread_create for a green caller. Returns the new thread or an errno.
+///
+/// # Safety
+/// `attr` is null or an initialised attribute object.
+pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg: *mut c_void) -> Result<libc::pthread_t, c_int> {
+    let mut detach = libc::PTHREAD_CREATE_JOINABLE;
+    let mut guard = stack::PAGE;
+    let mut user_stack = None;
+    let mut size = DEFAULT_STACK.load(Ordering::Relaxed);
+    if !attr.is_null() {
+        // SAFETY: attr is initialised (contract); the getters only read it.
+        unsafe {
+            glibc::pthread_attr_getdetachstate(attr, &mut detach);
+            libc::pthread_attr_getguardsize(attr, &mut guard);
+            if glibc::attr_has_stackaddr(attr) {
+                let (mut addr, mut sz) = (core::ptr::null_mut(), 0usize);
+                libc::pthread_attr_getstack(attr, &mut addr, &mut sz);
+                user_stack = Some((addr as usize, sz));
+            } else {
+                let raw = glibc::attr_raw_stacksize(attr);
+                if raw != 0 {
+                    size = raw;
+                }
+            }
+        }
+    }
+    let stack = match user_stack {
+        Some((addr, sz)) => stack::user(addr, sz),
+        None => stack::alloc(size, guard).ok_or(libc::EAGAIN)?,
+    };
+    let creator_tp = tls::thread_pointer();
+    let Some(tp) = tls::alloc(creator_tp) else {
+        stack::release(stack);
+        return Err(libc::EAGAIN);
+    };
+    let t = task::alloc();
+    t.tcb.set(tp);
+    t.start.set(Some(start));
+    t.arg.set(arg);
+    t.stack_lo.set(stack.usable_lo());
+    t.stack_size.set(stack.size());
+    t.guard_size.set(stack.guard);
+    t.canary.set(stack.canary_addr());
+    if detach == libc::PTHREAD_CREATE_DETACHED {
+        t.join_flags.store(DETACHED, Ordering::Relaxed);
+    }
+    // SAFETY: tp is the new thread's TCB, owned by the runtime.
+    unsafe {
+        tls::set_stack_bounds(tp, stack.usable_lo(), stack.size(), stack.guard);
+        tls::tag(tp, t as *const Task as usize);
+    }
+    let tword = t as *const Task as usize;
+    let co = Coroutine::with_stack(stack, move |y: &corosensei::Yielder<(), ()>, ()| {
+        // SAFETY: tword is the pooled Task this coroutine belongs to.
+        let t: &'static Task = unsafe { &*(tword as *const Task) };
+        t.yielder.set(y);
+        thread_main(t);
+    });
+    // SAFETY: the task is new and not queued; nobody else touches its coroutine slot.
+    unsafe { *t.coroutine.get() = Some(co) };
+    hub::spawn(t);
+    Ok(tp as libc::pthread_t)
+}
+
+/// The body of every green thread, on its own stack and TCB.
+fn thread_main(t: &'static Task) {
+    let mut ret: *mut c_void = core::ptr::null_mut();
+    let start = t.start.get().expect("start routine set at create");
+    // SAFETY: runs the program's start routine below an unwind buffer (entry.c); the offset was
+    // verified at start-up.
+    let by_exit = unsafe { libgreen_run_start_routine(start, t.arg.get(), glibc::OFF_CLEANUP_JMP_BUF, &mut ret) };
+    if by_exit == 0 {
+        t.result.set(ret);
+    }
+    // As glibc's start_thread: thread_local destructors, then pthread key destructors.
+    tls::call_tls_dtors();
+    run_key_destructors();
+}
+
+/// Records the value for pthread_exit of a green thread before glibc's unwind starts.
+pub fn exit_value(t: &Task, value: *mut c_void) {
+    t.result.set(value);
+}
+
+/// How a joiner waits.
+pub enum JoinWait {
+    Block,
+    Try,
+    /// Absolute time on a clock.
+    Until(libc::clockid_t, libc::timespec),
+}
+
+/// pthread_join family on a green thread `target`.
+pub fn join(target: &'static Task, retval: *mut *mut c_void, wait: JoinWait) -> c_int {
+    if hub::current().is_some_and(|me| core::ptr::eq(me, target)) {
+        return libc::EDEADLK;
+    }
+    let flags = &target.join_flags;
+    if let JoinWait::Try = wait {
+        let f = flags.load(Ordering::Acquire);
+        if f & (DETACHED | JOIN_CLAIMED) != 0 {
+            return libc::EINVAL;
+        }
+        if f & EXITED == 0 {
+            return libc::EBUSY;
+        }
+    }
+    // Claim the right to join (a second joiner gets EINVAL, as glibc's joinid check).
+    let mut f = flags.load(Ordering::Acquire);
+    loop {
+        if f & (DETACHED | JOIN_CLAIMED) != 0 {
+            return libc::EINVAL;
+        }
+        match flags.compare_exchange_weak(f, f | JOIN_CLAIMED, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(x) => f = x,
+        }
+    }
+    let deadline = match &wait {
+        JoinWait::Until(clock, ts) => {
+            if !sys::timespec_valid(ts) {
+                flags.fetch_and(!JOIN_CLAIMED, Ordering::AcqRel);
+                return libc::EINVAL;
+            }
+            match sys::abs_to_monotonic(*clock, ts) {
+                Some(d) => Some(d),
+                None => {
+                    flags.fetch_and(!JOIN_CLAIMED, Ordering::AcqRel);
+                    return libc::EINVAL;
+                }
+            }
+        }
+        _ => None,
+    };
+    let key = flags.as_ptr() as usize;
+    while flags.load(Ordering::Acquire) & EXITED == 0 {
+        let r = park::park(key, !0, || flags.load(Ordering::Acquire) & EXITED == 0, deadline, ParkReason::Join);
+        if r == ParkResult::TimedOut && flags.load(Ordering::Acquire) & EXITED == 0 {
+            flags.fetch_and(!JOIN_CLAIMED, Ordering::AcqRel);
+            return libc::ETIMEDOUT;
+        }
+    }
+    if !retval.is_null() {
+        // SAFETY: retval is the caller's out-pointer (non-null checked).
+        unsafe { *retval = target.result.get() };
+    }
+    hub::reclaim(target);
+    0
+}
+
+/// pthread_detach on a green thread.
+pub fn detach(target: &'static Task) -> c_int {
+    let prev = target.join_flags.fetch_or(DETACHED, Ordering::AcqRel);
+    if prev & (DETACHED | JOIN_CLAIMED) != 0 {
+        if prev & DETACHED == 0 {
+            // A joiner already waits: glibc detaching a joined thread is undefined; keep the
+            // join valid and report EINVAL.
+            target.join_flags.fetch_and(!DETACHED, Ordering::AcqRel);
+        }
+        return libc::EINVAL;
+    }
+    if prev & EXITED != 0 {
+        hub::reclaim(target);
+    }
+    0
+}
+
+/// pthread_getattr_np for a green thread: its real stack, guard and detach state.
+///
+/// # Safety
+/// `attr` points to writable storage for a pthread_attr_t.
+pub unsafe fn getattr(t: &Task, attr: *mut libc::pthread_attr_t) -> c_int {
+    // SAFETY: attr is writable (contract); init then setters only write into it.
+    unsafe {
+        let r = libc::pthread_attr_init(attr);
+        if r != 0 {
+            return r;
+        }
+        libc::pthread_attr_setstack(attr, t.stack_lo.get() as *mut c_void, t.stack_size.get());
+        // Carved stacks have no guard page, but Rust std refuses a thread whose attributes show
+        // none; the canary below the stack plays the guard's part, so one page is reported.
+        libc::pthread_attr_setguardsize(attr, t.guard_size.get().max(stack::PAGE));
+        if t.detached() {
+            libc::pthread_attr_setdetachstate(attr, libc::PTHREAD_CREATE_DETACHED);
+        }
+    }
+    0
+}
+
+/// pthread_setname_np for a green thread (kept in the runtime; the kernel knows only the
+/// carrier thread's name).
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+pub unsafe fn setname(t: &Task, name: *const c_char) -> c_int {
+    // SAFETY: name is NUL-terminated (contract).
+    let bytes = unsafe { core::ffi::CStr::from_ptr(name) }.to_bytes();
+    if bytes.len() > 15 {
+        return libc::ERANGE;
+    }
+    let mut buf = [0u8; 16];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    // SAFETY: names are read and written only from the carrier thread.
+    unsafe { *t.name.get() = buf };
+    0
+}
+
+/// pthread_getname_np for a green thread. An unnamed thread reports the program's name, as the
+/// kernel's comm of a new thread is inherited from its creator.
+///
+/// # Safety
+/// `buf` has room for `len` bytes.
+pub unsafe fn getname(t: &Task, buf: *mut c_char, len: usize) -> c_int {
+    if len < 16 {
+        return libc::ERANGE;
+    }
+    // SAFETY: as in setname.
+    let mut name = unsafe { *t.name.get() };
+    if name[0] == 0 {
+        name = process_comm();
+    }
+    let n = name.iter().position(|&b| b == 0).unwrap_or(15);
+    // SAFETY: buf has at least 16 bytes (checked) and n <= 15.
+    unsafe {
+        core::ptr::copy_nonoverlapping(name.as_ptr() as *const c_char, buf, n);
+        *buf.add(n) = 0;
+    }
+    0
+}
+
+fn process_comm() -> [u8; 16] {
+    let mut name = [0u8; 16];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes into the buffer.
+    unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_GET_NAME as usize, name.as_mut_ptr() as usize, 0) };
+    name[15] = 0;
+    name
+}
+
+// ---- pthread keys -------------------------------------------------------------------------
+
+/// PTHREAD_KEYS_MAX in glibc.
+const KEYS_MAX: usize = 1024;
+/// Destructor of each live key (glibc keeps the values; libgreen only needs to know which
+/// destructors to run when a green thread exits, which glibc's own exit path would do).
+static KEY_DTORS: [AtomicUsize; KEYS_MAX] = [const { AtomicUsize::new(0) }; KEYS_MAX];
+/// 1 + highest key ever created, to bound the destructor scan.
+static KEY_HIGH: AtomicUsize = AtomicUsize::new(0);
+/// Marks a live key without destructor.
+const NO_DTOR: usize = 1;
+
+/// Records a key created by the real pthread_key_create.
+pub fn key_created(key: libc::pthread_key_t, dtor: Option<unsafe extern "C" fn(*mut c_void)>) {
+    let k = key as usize;
+    if k < KEYS_MAX {
+        KEY_DTORS[k].store(dtor.map_or(NO_DTOR, |f| f as usize), Ordering::Release);
+        KEY_HIGH.fetch_max(k + 1, Ordering::AcqRel);
+    }
+}
+
+pub fn key_deleted(key: libc::pthread_key_t) {
+    if let Some(d) = KEY_DTORS.get(key as usize) {
+        d.store(0, Ordering::Release);
+    }
+}
+
+/// PTHREAD_DESTRUCTOR_ITERATIONS rounds over the keys with destructors, as glibc's
+/// __nptl_deallocate_tsd.
+fn run_key_destructors() {
+    let high = KEY_HIGH.load(Ordering::Acquire);
+    for _round in 0..4 {
+        let mut again = false;
+        for k in 0..high {
+            let d = KEY_DTORS[k].load(Ordering::Acquire);
+            if d <= NO_DTOR {
+                continue;
+            }
+            // SAFETY: k is a live key; getspecific/setspecific are glibc's, on our own TCB.
+            let v = unsafe { libc::pthread_getspecific(k as libc::pthread_key_t) };
+            if v.is_null() {
+                continue;
+            }
+            // SAFETY: as above; the destructor is the one registered with this key.
+            unsafe {
+                libc::pthread_setspecific(k as libc::pthread_key_t, core::ptr::null());
+                let f: unsafe extern "C" fn(*mut c_void) = core::mem::transmute(d);
+                f(v);
+            }
+            again = true;
+        }
+        if !again {
+            break;
+        }
+    }
+}

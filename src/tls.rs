@@ -1,0 +1,309 @@
+//! Thread control blocks: every green thread runs on a real glibc TCB of its own.
+//!
+//! A TCB comes from ld.so's `_dl_allocate_tls` (static TLS of every loaded module, the DTV and
+//! a zeroed `struct pthread`); we fill in the words glibc expects of a live thread (self
+//! pointers, stack and pointer guards copied from the creator, stack bounds) and switch the
+//! thread pointer to it whenever its green thread runs. errno, `__thread`, C++ `thread_local`,
+//! Rust `thread_local!`, `pthread_self()` and glibc's per-thread state are then per green thread.
+//!
+//! Invariants:
+//! - TCBs are pooled and never returned to ld.so (glibc also caches dead threads' descriptors);
+//!   a recycled TCB is reset (`struct pthread` after the header zeroed, DTV cleared, TLS images
+//!   re-copied) so a new thread sees fresh TLS, except the words malloc initialises lazily
+//!   (its tcache and arena), which are carried over so recycling never leaks a tcache.
+//! - libgreen's own state is never kept in TLS: each TCB would carry its own copy.
+
+use core::arch::asm;
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::glibc::{self, Private};
+use crate::lock::SpinLock;
+
+/// Marks a TCB (at OFF_GREEN_MAGIC) as belonging to a live green thread.
+pub const GREEN_MAGIC: usize = 0x6772_6565_6e54_4342; // "greenTCB"
+/// Marks a pooled TCB whose thread is gone (joined or detached and finished).
+pub const DEAD_MAGIC: usize = 0x6465_6164_5443_4221; // "deadTCB!"
+
+static USE_WRFSBASE: AtomicBool = AtomicBool::new(false);
+static mut PRIVATE: Option<Private> = None;
+/// Offsets (from the thread pointer, negative) of TLS words that malloc fills in lazily.
+static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
+/// `__rseq_offset` when glibc registered rseq, else 0.
+static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
+
+struct Pool {
+    free: Vec<usize>,
+}
+static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new() });
+
+/// The current thread pointer (`fs:0`, glibc's `header.tcb`).
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: on x86-64 Linux fs:0 always holds the TCB's self pointer (glibc invariant).
+    unsafe { asm!("mov {}, qword ptr fs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+    tp
+}
+
+/// The green task word of the current TCB (0 for threads that are not green).
+#[inline(always)]
+pub fn current_task_word() -> usize {
+    let w: usize;
+    // SAFETY: OFF_GREEN_TASK lies inside tcbhead_t, present in every glibc TCB.
+    unsafe { asm!("mov {}, qword ptr fs:[0x40]", out(reg) w, options(nostack, readonly, preserves_flags)) };
+    w
+}
+
+/// The green task stored in any TCB, if that TCB belongs to a live green thread.
+///
+/// # Safety
+/// `tp` is a pthread_t obtained from this process (a TCB address); reading its header is only
+/// valid while that TCB exists, which glibc requires of callers for any pthread_t use.
+pub unsafe fn task_word_of(tp: usize) -> usize {
+    if tp == 0 {
+        return 0;
+    }
+    // SAFETY: per the contract tp addresses a TCB header.
+    unsafe {
+        if *((tp + glibc::OFF_GREEN_MAGIC) as *const usize) != GREEN_MAGIC {
+            return 0;
+        }
+        *((tp + glibc::OFF_GREEN_TASK) as *const usize)
+    }
+}
+
+/// Tags a TCB as green thread `task` (or clears it with 0).
+///
+/// # Safety
+/// `tp` is a TCB owned by the runtime or the calling thread's own TCB.
+pub unsafe fn tag(tp: usize, task: usize) {
+    // SAFETY: both words lie in tcbhead_t's unused vgetcpu cache.
+    unsafe {
+        *((tp + glibc::OFF_GREEN_TASK) as *mut usize) = task;
+        *((tp + glibc::OFF_GREEN_MAGIC) as *mut usize) = if task == 0 { 0 } else { GREEN_MAGIC };
+    }
+}
+
+/// Switches the thread pointer of the calling OS thread.
+///
+/// # Safety
+/// `tp` is a fully initialised TCB, and no code of the caller keeps TLS addresses of the
+/// previous TCB across this call (the hub calls it only between green threads).
+#[inline(always)]
+pub unsafe fn set_thread_pointer(tp: usize) {
+    if USE_WRFSBASE.load(Ordering::Relaxed) {
+        // SAFETY: the CPU and kernel allow FSGSBASE (checked at init via AT_HWCAP2).
+        unsafe { asm!("wrfsbase {}", in(reg) tp, options(nostack, preserves_flags)) };
+    } else {
+        // SAFETY: ARCH_SET_FS with a valid TCB address.
+        unsafe { crate::sys::syscall3(libc::SYS_arch_prctl, glibc::ARCH_SET_FS, tp, 0) };
+    }
+}
+
+/// Resolves glibc's private TLS entry points and learns malloc's lazy words. Returns why the
+/// runtime cannot run on failure.
+pub fn init() -> Result<(), &'static str> {
+    let private = glibc::resolve()?;
+    // SAFETY: init runs once, from the start-up constructor, before any reader.
+    unsafe { PRIVATE = Some(private) };
+    const HWCAP2_FSGSBASE: u64 = 1 << 1;
+    // SAFETY: getaxval has no preconditions.
+    let hw2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    USE_WRFSBASE.store(hw2 & HWCAP2_FSGSBASE != 0, Ordering::Relaxed);
+    // SAFETY: names are NUL-terminated; the symbols are glibc 2.35+ const data.
+    unsafe {
+        let size = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_size".as_ptr()) as *const u32;
+        let off = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_offset".as_ptr()) as *const isize;
+        if !size.is_null() && !off.is_null() && *size > 0 {
+            RSEQ_OFFSET.store(*off as usize, Ordering::Relaxed);
+        }
+    }
+    probe_malloc_words();
+    crate::green_debug!(
+        "tls: wrfsbase={} static_tls={} preserved_malloc_words={}",
+        USE_WRFSBASE.load(Ordering::Relaxed),
+        private.static_tls_size,
+        PRESERVED.lock().1
+    );
+    Ok(())
+}
+
+fn private() -> &'static Private {
+    // SAFETY: PRIVATE is written once in init() before any TCB is allocated.
+    unsafe { (*core::ptr::addr_of!(PRIVATE)).as_ref().expect("tls::init ran") }
+}
+
+/// Size of the static TLS area below the thread pointer.
+fn static_area() -> usize {
+    private().static_tls_size.saturating_sub(glibc::SIZEOF_PTHREAD)
+}
+
+#[inline(never)]
+extern "C" fn touch_malloc() {
+    // SAFETY: plain malloc/free pair of a small block.
+    unsafe {
+        let p = libc::malloc(24);
+        core::ptr::write_volatile(p as *mut u8, 1);
+        libc::free(p);
+    }
+}
+
+/// Learns which static-TLS words malloc initialises on first use in a thread (tcache, arena),
+/// by diffing a fresh TCB before and after one malloc/free run on it.
+fn probe_malloc_words() {
+    let Some(tp) = fresh_tcb(thread_pointer()) else { return };
+    let area = static_area();
+    let words = area / 8;
+    let base = tp - words * 8;
+    // SAFETY: [base, tp) is the fresh TCB's static TLS area, allocated by _dl_allocate_tls.
+    let before: Vec<usize> = (0..words).map(|i| unsafe { *((base + i * 8) as *const usize) }).collect();
+    let me = thread_pointer();
+    // SAFETY: the fresh TCB is fully initialised; touch_malloc keeps no TLS address across the
+    // switch back, and nothing between the two switches uses TLS of `me`.
+    unsafe {
+        set_thread_pointer(tp);
+        touch_malloc();
+        set_thread_pointer(me);
+    }
+    let mut pres = PRESERVED.lock();
+    for (i, b) in before.iter().enumerate() {
+        // SAFETY: as above.
+        let now = unsafe { *((base + i * 8) as *const usize) };
+        if now != *b {
+            if pres.1 == pres.0.len() {
+                // Too many changed words to be only malloc's: carry none over (a leak of one
+                // tcache per recycled TCB is better than handing stale state to a new thread).
+                pres.1 = 0;
+                break;
+            }
+            let n = pres.1;
+            pres.0[n] = (base + i * 8) as isize - tp as isize;
+            pres.1 += 1;
+        }
+    }
+    drop(pres);
+    release(tp);
+}
+
+/// Allocates a TCB from ld.so and fills in the header like glibc's thread creation does.
+fn fresh_tcb(creator_tp: usize) -> Option<usize> {
+    // SAFETY: _dl_allocate_tls(NULL) allocates TLS + a zeroed struct pthread, or returns NULL.
+    let tp = unsafe { (private().allocate_tls)(core::ptr::null_mut()) } as usize;
+    if tp == 0 {
+        return None;
+    }
+    // SAFETY: tp is a fresh TCB of SIZEOF_PTHREAD bytes; the creator's header is live.
+    unsafe { init_header(tp, creator_tp) };
+    Some(tp)
+}
+
+/// # Safety
+/// `tp` is a TCB owned by the runtime, `creator_tp` a live TCB.
+unsafe fn init_header(tp: usize, creator_tp: usize) {
+    // SAFETY: offsets are tcbhead_t words (glibc.rs), inside both TCBs.
+    unsafe {
+        *((tp + glibc::OFF_HEADER_TCB) as *mut usize) = tp;
+        *((tp + glibc::OFF_HEADER_SELF) as *mut usize) = tp;
+        *((tp + glibc::OFF_STACK_GUARD) as *mut usize) = *((creator_tp + glibc::OFF_STACK_GUARD) as *const usize);
+        *((tp + glibc::OFF_POINTER_GUARD) as *mut usize) = *((creator_tp + glibc::OFF_POINTER_GUARD) as *const usize);
+        let rseq = RSEQ_OFFSET.load(Ordering::Relaxed);
+        if rseq != 0 {
+            // rseq's cpu_id = RSEQ_CPU_ID_UNINITIALIZED: this area is not registered with the
+            // kernel, so sched_getcpu() must take its syscall fallback.
+            *((tp.wrapping_add(rseq) + 4) as *mut i32) = -1;
+        }
+    }
+}
+
+/// A TCB for a new green thread created by the thread whose TCB is `creator_tp`.
+pub fn alloc(creator_tp: usize) -> Option<usize> {
+    let recycled = POOL.lock().free.pop();
+    match recycled {
+        Some(tp) => {
+            // SAFETY: a pooled TCB belongs to no thread; reset it for its new owner.
+            unsafe { reset(tp, creator_tp) };
+            Some(tp)
+        }
+        None => fresh_tcb(creator_tp),
+    }
+}
+
+/// Returns a TCB whose thread has exited and been joined or detached.
+pub fn release(tp: usize) {
+    // SAFETY: the TCB is the runtime's and its thread is gone.
+    unsafe {
+        *((tp + glibc::OFF_GREEN_TASK) as *mut usize) = 0;
+        *((tp + glibc::OFF_GREEN_MAGIC) as *mut usize) = DEAD_MAGIC;
+    }
+    POOL.lock().free.push(tp);
+}
+
+/// Whether `tp` is a pooled TCB whose green thread is gone.
+///
+/// # Safety
+/// As [`task_word_of`].
+pub unsafe fn is_released(tp: usize) -> bool {
+    // SAFETY: per the contract tp addresses a TCB header.
+    tp != 0 && unsafe { *((tp + glibc::OFF_GREEN_MAGIC) as *const usize) } == DEAD_MAGIC
+}
+
+#[repr(C)]
+struct DtvEntry {
+    val: *mut c_void,
+    to_free: *mut c_void,
+}
+
+/// Resets a used TCB as glibc does for a cached thread stack.
+///
+/// # Safety
+/// `tp` is a pooled TCB no thread runs on.
+unsafe fn reset(tp: usize, creator_tp: usize) {
+    let pres = PRESERVED.lock();
+    let mut saved = [0usize; 8];
+    // SAFETY: preserved offsets were measured inside the static TLS area of a TCB.
+    unsafe {
+        for i in 0..pres.1 {
+            saved[i] = *((tp as isize + pres.0[i]) as *const usize);
+        }
+        // Free dynamically allocated TLS blocks and clear the DTV (glibc get_cached_stack).
+        let dtv = *((tp + 8) as *const *mut DtvEntry);
+        let count = (*dtv.sub(1)).val as usize;
+        for i in 0..count {
+            libc::free((*dtv.add(1 + i)).to_free);
+        }
+        core::ptr::write_bytes(dtv, 0, count + 1);
+        // Thread state after the header: cleanup chain, cancel bits, key data, stack bounds…
+        // Level-2 key blocks first, as __nptl_deallocate_tsd would.
+        for i in 1..32 {
+            libc::free(*((tp + glibc::OFF_SPECIFIC + i * 8) as *const *mut c_void));
+        }
+        core::ptr::write_bytes((tp + glibc::OFF_AFTER_HEADER) as *mut u8, 0, glibc::SIZEOF_PTHREAD - glibc::OFF_AFTER_HEADER);
+        (private().allocate_tls_init)(tp as *mut c_void, true);
+        init_header(tp, creator_tp);
+        for i in 0..pres.1 {
+            *((tp as isize + pres.0[i]) as *mut usize) = saved[i];
+        }
+    }
+}
+
+/// Runs the C++/Rust `thread_local` destructors registered on the current TCB.
+pub fn call_tls_dtors() {
+    // SAFETY: __call_tls_dtors runs and pops the current TCB's dtor list; it is what glibc's
+    // start_thread calls at thread exit.
+    unsafe { (private().call_tls_dtors)() }
+}
+
+/// Records the stack bounds in `struct pthread` (read by glibc's alloca cut-off and by the
+/// forced-unwind stop function of pthread_exit).
+///
+/// # Safety
+/// `tp` is a TCB owned by the runtime.
+pub unsafe fn set_stack_bounds(tp: usize, lo: usize, size: usize, guard: usize) {
+    // SAFETY: glibc 2.36 offsets of stackblock, stackblock_size, guardsize.
+    unsafe {
+        *((tp + glibc::OFF_STACKBLOCK) as *mut usize) = lo;
+        *((tp + glibc::OFF_STACKBLOCK_SIZE) as *mut usize) = size;
+        *((tp + glibc::OFF_GUARDSIZE) as *mut usize) = guard;
+    }
+}
