@@ -82,7 +82,13 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
     t.arg.set(arg);
     t.stack_lo.set(stack.usable_lo());
     t.stack_size.set(stack.size());
-    t.guard_size.set(stack.guard);
+    // What pthread_getattr_np reports: the real guard; one page for carved stacks, whose canary
+    // plays the guard's part (Rust std refuses a thread whose attributes show no guard); 0 for a
+    // program-supplied stack, as glibc.
+    t.guard_size.set(match stack.origin {
+        stack::Origin::User => 0,
+        _ => stack.guard.max(stack::PAGE),
+    });
     t.canary.set(stack.canary_addr());
     if detach == libc::PTHREAD_CREATE_DETACHED {
         t.join_flags.store(DETACHED, Ordering::Relaxed);
@@ -220,9 +226,7 @@ pub unsafe fn getattr(t: &Task, attr: *mut libc::pthread_attr_t) -> c_int {
             return r;
         }
         libc::pthread_attr_setstack(attr, t.stack_lo.get() as *mut c_void, t.stack_size.get());
-        // Carved stacks have no guard page, but Rust std refuses a thread whose attributes show
-        // none; the canary below the stack plays the guard's part, so one page is reported.
-        libc::pthread_attr_setguardsize(attr, t.guard_size.get().max(stack::PAGE));
+        libc::pthread_attr_setguardsize(attr, t.guard_size.get());
         if t.detached() {
             libc::pthread_attr_setdetachstate(attr, libc::PTHREAD_CREATE_DETACHED);
         }
