@@ -5,10 +5,11 @@
 //! - the first `GUARDED_BUDGET` stacks each get their own mapping with a PROT_NONE guard below
 //!   (2 VMAs each), like glibc's;
 //! - beyond that, stacks are carved from shared chunks of `CHUNK_STACKS` stacks (1 VMA per
-//!   chunk) without guard pages;
-//! - every runtime stack keeps a canary word at its lowest usable address, checked by the hub
-//!   each time the thread switches out, so an overflow that skipped a guard (or had none) is
-//!   reported with the thread's name instead of silently corrupting a neighbour;
+//!   chunk) without guard pages. Each carved stack has a canary just below its usable range,
+//!   checked by the hub each time the thread switches out, so an overflow is reported with the
+//!   thread's id instead of silently corrupting a neighbour. The canary lives in the top
+//!   `CANARY_GAP` bytes of the slot below (reserved, never part of that stack), a page that
+//!   slot's own thread touches anyway: the check costs no extra resident page per thread;
 //! - stacks return to a per-size pool when their thread exits and are reused as they are
 //!   (touched pages stay resident, as in glibc's stack cache).
 //!
@@ -22,6 +23,8 @@ pub const GUARDED_BUDGET: usize = 16 * 1024;
 /// Stacks per carved chunk.
 pub const CHUNK_STACKS: usize = 64;
 const CANARY: u64 = 0x5354_4143_4b21_6721; // "STACK!g!"
+/// Bytes reserved at the top of each carved slot for the canary of the slot above.
+const CANARY_GAP: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -40,6 +43,10 @@ pub struct Stack {
     pub hi: usize,
     pub guard: usize,
     pub origin: Origin,
+    /// Address of the canary word below a carved stack (0: guarded by a page, or the user's).
+    canary: usize,
+    /// The size class it returns to.
+    class_size: usize,
 }
 
 impl Stack {
@@ -51,14 +58,14 @@ impl Stack {
     pub fn size(&self) -> usize {
         self.hi - self.usable_lo()
     }
-    /// Address of the canary word, 0 for a program-supplied stack.
+    /// Address of the canary word, 0 when there is none to check.
     pub fn canary_addr(&self) -> usize {
-        if self.origin == Origin::User { 0 } else { self.usable_lo() }
+        self.canary
     }
     fn write_canary(&self) {
-        if self.origin != Origin::User {
-            // SAFETY: usable_lo is mapped read-write and belongs to this stack.
-            unsafe { (self.usable_lo() as *mut u64).write(CANARY) };
+        if self.canary != 0 {
+            // SAFETY: the canary lies in the reserved gap below this carved stack, mapped RW.
+            unsafe { (self.canary as *mut u64).write(CANARY) };
         }
     }
     /// False when the thread has written over the bottom of its stack.
@@ -146,17 +153,18 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
             unsafe { libc::munmap(lo as *mut libc::c_void, size + guard) };
             return None;
         }
-        Stack { lo, hi: lo + guard + size, guard, origin: Origin::Guarded }
+        Stack { lo, hi: lo + guard + size, guard, origin: Origin::Guarded, canary: 0, class_size: size }
     } else {
         let class = &mut pool.classes[idx];
         if class.chunk_left == 0 {
-            class.chunk_next = mmap_noreserve(size * CHUNK_STACKS)?;
+            // One spare page below the first slot holds that slot's canary.
+            class.chunk_next = mmap_noreserve(PAGE + size * CHUNK_STACKS)? + PAGE;
             class.chunk_left = CHUNK_STACKS;
         }
         let lo = class.chunk_next;
         class.chunk_next += size;
         class.chunk_left -= 1;
-        Stack { lo, hi: lo + size, guard: 0, origin: Origin::Carved }
+        Stack { lo, hi: lo + size - CANARY_GAP, guard: 0, origin: Origin::Carved, canary: lo - 8, class_size: size }
     };
     stack.write_canary();
     Some(stack)
@@ -164,7 +172,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
 
 /// A program-supplied stack (`pthread_attr_setstack`).
 pub fn user(addr: usize, size: usize) -> Stack {
-    Stack { lo: addr, hi: addr + size, guard: 0, origin: Origin::User }
+    Stack { lo: addr, hi: addr + size, guard: 0, origin: Origin::User, canary: 0, class_size: 0 }
 }
 
 /// Returns a stack whose thread has finished.
@@ -173,11 +181,9 @@ pub fn release(stack: Stack) {
         return;
     }
     stack.write_canary();
-    let size = stack.size();
     let mut pool = POOL.lock();
-    // Carved stacks are pooled with the class of their size and the class's guard (they have
-    // none, but are interchangeable once guards ran out).
-    if let Some(c) = pool.classes.iter_mut().find(|c| c.size == size && (c.guard == stack.guard || stack.guard == 0)) {
+    // Carved stacks (no guard) join the class they were carved for.
+    if let Some(c) = pool.classes.iter_mut().find(|c| c.size == stack.class_size && (c.guard == stack.guard || stack.guard == 0)) {
         c.free.push(stack);
     }
 }
@@ -192,35 +198,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stacks_are_pooled_and_reused() {
+    fn guarded_then_carved_stacks() {
         let a = alloc(64 * 1024, PAGE).unwrap();
         assert_eq!(a.size(), 64 * 1024);
-        assert!(a.canary_intact());
+        assert_eq!(a.origin, Origin::Guarded);
         let lo = a.lo;
         // The usable range is writable end to end.
         // SAFETY: the range is our fresh mapping.
-        unsafe {
-            core::ptr::write_bytes((a.usable_lo() + 8) as *mut u8, 0xab, a.size() - 8);
-        }
-        assert!(a.canary_intact());
+        unsafe { core::ptr::write_bytes(a.usable_lo() as *mut u8, 0xab, a.size()) };
         release(a);
         let b = alloc(64 * 1024, PAGE).unwrap();
         assert_eq!(b.lo, lo, "a released stack is reused");
-        // Overwriting the bottom word is detected.
-        // SAFETY: inside b's usable range.
-        unsafe { (b.usable_lo() as *mut u64).write(0) };
-        assert!(!b.canary_intact());
         release(b);
-        let c = alloc(64 * 1024, PAGE).unwrap();
-        assert!(c.canary_intact(), "release re-arms the canary");
-        release(c);
-    }
 
-    #[test]
-    fn sizes_round_to_pages_and_minimum() {
         let s = alloc(1000, 0).unwrap();
-        assert_eq!(s.size(), crate::config::MIN_STACK);
+        assert_eq!(s.size(), crate::config::MIN_STACK, "sizes round up to the minimum");
         assert_eq!(s.guard, PAGE);
         release(s);
+
+        // Exhaust the guard budget (one test, since the pool is global): stacks are now carved.
+        POOL.lock().guarded = GUARDED_BUDGET;
+        let a = alloc(32 * 1024, PAGE).unwrap();
+        let b = alloc(32 * 1024, PAGE).unwrap();
+        assert_eq!(a.origin, Origin::Carved);
+        assert_eq!(b.lo, a.lo + 32 * 1024, "slots are adjacent in one chunk");
+        assert!(a.canary_intact() && b.canary_intact());
+        // The whole usable range of both can be used without touching either canary.
+        // SAFETY: usable ranges of our own carved stacks.
+        unsafe {
+            core::ptr::write_bytes(a.usable_lo() as *mut u8, 0x11, a.size());
+            core::ptr::write_bytes(b.usable_lo() as *mut u8, 0x22, b.size());
+        }
+        assert!(a.canary_intact() && b.canary_intact());
+        // b overflowing downward by a few words hits its canary (in a's reserved gap).
+        // SAFETY: the gap below b is mapped (top of a's slot).
+        unsafe { ((b.usable_lo() - 8) as *mut u64).write(0) };
+        assert!(!b.canary_intact());
+        assert!(a.canary_intact());
+        release(b);
+        let c = alloc(32 * 1024, PAGE).unwrap();
+        assert!(c.canary_intact(), "release re-arms the canary");
+        release(c);
+        release(a);
     }
 }

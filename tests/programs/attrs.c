@@ -40,6 +40,16 @@ static void *probe(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+
+static void *hold(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&gate);
+    pthread_mutex_unlock(&gate);
+    return NULL;
+}
+
 static void show(const char *what, struct report *r, size_t min_size)
 {
     printf("%-28s size>=%zuK %s, local inside %s, guard>0 %s, detached %s, deep use %s\n", what,
@@ -79,10 +89,12 @@ int main(void)
     free(ustack);
 
     char name[32];
-    pthread_create(&t, NULL, probe, &r);
+    pthread_mutex_lock(&gate); /* keep the thread alive while it is named */
+    pthread_create(&t, NULL, hold, NULL);
     pthread_setname_np(t, "worker-7");
     pthread_getname_np(t, name, sizeof name);
     printf("name round trip: %s\n", name);
+    pthread_mutex_unlock(&gate);
     pthread_join(t, NULL);
     return 0;
 }

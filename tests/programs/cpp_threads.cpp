@@ -25,12 +25,13 @@ struct Local {
     ~Local() { local_dtors++; }
 };
 
-static void exit_from_depth(int depth)
+__attribute__((noinline)) static void exit_from_depth(int depth)
 {
     Local l;
     if (depth == 0)
         pthread_exit(reinterpret_cast<void *>(99));
-    exit_from_depth(depth - 1);
+    if (depth > 0)
+        exit_from_depth(depth - 1);
 }
 
 int main()

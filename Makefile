@@ -1,0 +1,32 @@
+# libgreen. Two commands on a fresh machine:
+#   make demo   build (release) and run the seed example natively and under the `green` launcher
+#   make test   install what the tests need, build, run unit tests and every program test
+CARGO ?= cargo
+APT_PACKAGES := strace gcc g++ make
+
+.PHONY: all build deps demo test unit programs clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Debian packages the demo and tests use (installed only when missing; needs root).
+deps:
+	@missing=""; for p in strace gcc g++; do command -v $$p >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then apt-get update && apt-get install -y $(APT_PACKAGES); fi
+
+demo: deps build
+	@bash examples/demo.sh
+
+unit:
+	$(CARGO) test --release -p green-rt
+
+programs: build
+	bash tests/run.sh
+
+test: deps build unit programs
+
+clean:
+	$(CARGO) clean
+	rm -rf tests/build examples/build

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# libgreen's program tests. Each program in tests/programs/ (and the examples) is built, run
+# natively and under the preload, and must give the same stdout and exit code; under the preload
+# it must start no OS thread (clone/clone3/fork counted by strace) and the runtime's counters
+# must show that the green path was taken. Some scale tests run under the preload only.
+#
+# usage: tests/run.sh [NAME-FILTER]     (run `make build` first; `make test` does everything)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIB=$ROOT/target/release/libgreen.so
+GREEN=$ROOT/target/release/green
+B=$ROOT/tests/build
+P=$ROOT/tests/programs
+FILTER=${1:-}
+mkdir -p "$B"
+pass=0
+fail=0
+failed=()
+
+ok() { pass=$((pass + 1)); printf 'PASS %s\n' "$1"; }
+ko() { fail=$((fail + 1)); failed+=("$1"); printf 'FAIL %s: %s\n' "$1" "$2"; }
+want() { [ -z "$FILTER" ] || [[ "$1" == *"$FILTER"* ]]; }
+
+[ -f "$LIB" ] || { echo "missing $LIB: run make build" >&2; exit 2; }
+
+build() {
+    local name=$1 src=$2
+    case "$src" in
+        *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
+        *.cpp) g++ -O2 -g -Wall -Werror -std=c++17 -pthread "$src" -o "$B/$name" ;;
+        *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
+    esac || { ko "$name" "does not build"; return 1; }
+}
+
+# Runs $B/$name natively and under the preload, both traced for thread creation.
+# --sort-lines (first option): compare sorted output, for programs whose native line order races.
+# Options after the name: stat conditions, "threads_created=10000" (exactly) or
+# "parks_sleep=100+" (at least).
+compare() {
+    local name=$1; shift
+    want "$name" || return 0
+    local sort_lines=0
+    if [ "${1:-}" = --sort-lines ]; then sort_lines=1; shift; fi
+    local bin=$B/$name
+    local n_out=$B/$name.native.out g_out=$B/$name.green.out g_err=$B/$name.green.err
+    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,fork,vfork -o "$B/$name.native.strace" \
+        "$bin" >"$n_out" 2>"$B/$name.native.err"
+    local n_rc=$?
+    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,fork,vfork -o "$B/$name.green.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$bin" >"$g_out" 2>"$g_err"
+    local g_rc=$?
+    local n_threads g_threads
+    n_threads=$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$B/$name.native.strace")
+    g_threads=$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$B/$name.green.strace")
+    if [ "$n_rc" != "$g_rc" ]; then ko "$name" "exit code native $n_rc, green $g_rc"; return; fi
+    if [ "$n_rc" != 0 ]; then ko "$name" "exit code $n_rc (native too)"; return; fi
+    if [ $sort_lines = 1 ]; then
+        sort -o "$n_out" "$n_out"
+        sort -o "$g_out" "$g_out"
+    fi
+    if ! cmp -s "$n_out" "$g_out"; then
+        ko "$name" "stdout differs:"; diff "$n_out" "$g_out" | head -20; return
+    fi
+    if [ "$n_threads" -lt 1 ]; then ko "$name" "natively it created no thread: the comparison proves nothing"; return; fi
+    if [ "$g_threads" != 0 ]; then ko "$name" "under the preload it created $g_threads OS threads"; return; fi
+    check_stats "$name" "$g_err" "$@" || return
+    ok "$name (native: $n_threads OS threads, green: 0)"
+}
+
+# Checks "key=N" (exactly) / "key=N+" (at least) against the libgreen stats line in a stderr file.
+check_stats() {
+    local name=$1 err=$2; shift 2
+    local line
+    line=$(grep '^libgreen: stats ' "$err" | tail -1)
+    if [ -z "$line" ]; then ko "$name" "no stats line on stderr"; return 1; fi
+    local cond key op val have
+    for cond in "$@"; do
+        if [[ "$cond" =~ ^([a-z_]+)=([0-9]+)(\+?)$ ]]; then
+            key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]} op=${BASH_REMATCH[3]}
+        else
+            ko "$name" "bad condition $cond"; return 1
+        fi
+        have=$(sed -n "s/.* $key=\([0-9]*\).*/\1/p" <<<"$line")
+        if [ -z "$have" ]; then ko "$name" "stat $key missing"; return 1; fi
+        if [ "$op" = "+" ] && [ "$have" -lt "$val" ]; then ko "$name" "$key=$have, want >= $val"; return 1; fi
+        if [ "$op" = "" ] && [ "$have" -ne "$val" ]; then ko "$name" "$key=$have, want $val"; return 1; fi
+    done
+}
+
+# ---- build -----------------------------------------------------------------------------------
+for src in "$P"/*.c "$P"/*.cpp "$P"/*.rs "$ROOT"/examples/*.c; do
+    name=$(basename "${src%.*}")
+    want "$name" || continue
+    build "$name" "$src"
+done
+
+# ---- native vs preload -----------------------------------------------------------------------
+compare create_join threads_created=12000 parks_join=1+
+compare detached threads_created=1001 parks_cond=1+ parks_sleep=1000+
+compare exit_cleanup threads_created=6
+compare tls_errno threads_created=50 parks_sleep=100+
+compare keys threads_created=20
+compare once threads_created=100 parks_once=1+
+compare errors parks_join=2+ parks_mutex=1+ parks_cond=1+
+compare sleep_family parks_sleep=18+
+compare attrs threads_created=4
+compare yield parks_yield=1000+
+compare mutex_cond threads_created=8 parks_cond=1+
+compare main_exit threads_created=3 parks_sleep=3
+compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
+compare cpp_threads threads_created=13+ parks_cond=1+
+# Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
+compare eat_play --sort-lines threads_created=2 parks_sleep=2
+compare ping_pong threads_created=2 parks_cond=3+
+
+# ---- preload only ----------------------------------------------------------------------------
+if want sleepers; then
+    # 100,000 threads x sleep(1) within 3 s (the program checks its own wall time).
+    out=$(GREEN_STATS=1 LD_PRELOAD="$LIB" timeout 120 "$B/sleepers" 100000 2>"$B/sleepers.err")
+    rc=$?
+    if [ $rc = 0 ] && check_stats sleepers "$B/sleepers.err" threads_created=100000 peak_alive=100000 parks_sleep=100000; then
+        ok "sleepers: $out"
+    elif [ $rc != 0 ]; then
+        ko sleepers "rc=$rc: $out"
+    fi
+fi
+
+if want seed_timing; then
+    # The seed example takes ~2 s on one OS thread (< 2.6 s), through the launcher.
+    start=$(date +%s%N)
+    out=$(strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/seed.strace" "$GREEN" "$B/eat_play")
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    clones=$(grep -cE '^[0-9]+ +clone' "$B/seed.strace")
+    if [ "$ms" -lt 2600 ] && [ "$ms" -ge 2000 ] && [ "$clones" = 0 ] && [ "$(echo "$out" | tail -1)" = done ]; then
+        ok "seed_timing: ${ms} ms, 1 OS thread"
+    else
+        ko seed_timing "${ms} ms, $clones clones, output: $out"
+    fi
+fi
+
+# ---- the green launcher ----------------------------------------------------------------------
+launcher_case() { # name, expected rc, stderr regex, args...
+    local name=$1 rc_want=$2 re=$3; shift 3
+    want "launcher" || return 0
+    local err rc
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" != "$rc_want" ]; then ko "launcher $name" "rc=$rc want $rc_want ($err)"; return; fi
+    if ! [[ "$err" =~ $re ]]; then ko "launcher $name" "stderr '$err' !~ /$re/"; return; fi
+    if [ "$rc_want" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" != 1 ]; then ko "launcher $name" "error is not one line: $err"; return; fi
+    ok "launcher $name"
+}
+if want launcher; then
+    help=$("$GREEN" --help)
+    if [ $? = 0 ] && grep -q GREEN_STACK_SIZE <<<"$help" && grep -q GREEN_STATS <<<"$help" && grep -q GREEN_DEBUG <<<"$help"; then
+        ok "launcher --help lists the options"
+    else
+        ko "launcher --help" "$help"
+    fi
+fi
+launcher_case "unknown option" 2 "^green: unknown option '--bogus'" "$GREEN" --bogus "$B/eat_play"
+launcher_case "bad stack size" 2 "^green: --stack-size: '1k' is outside" "$GREEN" --stack-size 1k "$B/eat_play"
+launcher_case "missing value" 2 "^green: --stack-size needs a value" "$GREEN" --stack-size
+launcher_case "bad env value" 2 "^green: GREEN_STATS: 'maybe' is not 0 or 1" env GREEN_STATS=maybe "$GREEN" "$B/eat_play"
+launcher_case "no program" 2 "^green: no program given" "$GREEN"
+launcher_case "missing program" 127 "^green: cannot run /nonexistent" "$GREEN" /nonexistent
+launcher_case "stats flag" 0 "libgreen: stats threads_created=2 " "$GREEN" --stats --stack-size=64K "$B/eat_play"
+launcher_case "preload bad env" 2 "^libgreen: GREEN_STACK_SIZE: 'abc' is not a size" env GREEN_STACK_SIZE=abc LD_PRELOAD="$LIB" "$B/eat_play"
+
+echo
+echo "passed $pass, failed $fail"
+[ "$fail" = 0 ] || { printf '  failed: %s\n' "${failed[@]}"; exit 1; }
