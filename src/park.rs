@@ -365,3 +365,43 @@ pub fn requeue(from: usize, to: usize, wake: usize, requeue: usize, check: impl 
     }
     Some(woken + moved)
 }
+
+/// Waiting on an object another process can change (process-shared mutex, semaphore, futex):
+/// that process cannot reach our park table, so waiters also re-check on a timer, backing off
+/// from 50 µs to 10 ms. `Backoff::deadline` is the deadline to park with; `Backoff::expired`
+/// tells a timed-out park of a real deadline from a poll tick.
+pub struct Backoff {
+    shared: bool,
+    interval: u64,
+    user: Option<u64>,
+}
+
+impl Backoff {
+    pub fn new(shared: bool, user_deadline: Option<u64>) -> Backoff {
+        Backoff { shared, interval: 50_000, user: user_deadline }
+    }
+
+    /// The deadline for the next park.
+    pub fn deadline(&mut self) -> Option<u64> {
+        if !self.shared {
+            return self.user;
+        }
+        let tick = crate::sys::now_ns() + self.interval;
+        self.interval = (self.interval * 2).min(10_000_000);
+        Some(self.user.map_or(tick, |u| u.min(tick)))
+    }
+
+    /// After a TimedOut park: whether the caller's own deadline has passed.
+    pub fn expired(&self) -> bool {
+        match self.user {
+            Some(u) => crate::sys::now_ns() >= u,
+            None => false,
+        }
+    }
+}
+
+/// Wakes up to `n` threads of other processes blocked in the kernel on a shared futex word.
+pub fn wake_kernel_shared(word: usize, n: i32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    unsafe { crate::sys::syscall3(libc::SYS_futex, word, libc::FUTEX_WAKE as usize, n as usize) };
+}

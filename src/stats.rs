@@ -11,8 +11,8 @@ pub static PEAK_ALIVE: AtomicU64 = AtomicU64::new(0);
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
-pub static PARKS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
-const REASONS: [&str; 8] = ["none", "sleep", "yield", "mutex", "cond", "futex", "join", "once"];
+pub static PARKS: [AtomicU64; 11] = [const { AtomicU64::new(0) }; 11];
+const REASONS: [&str; 11] = ["none", "sleep", "yield", "mutex", "cond", "futex", "join", "once", "sem", "rwlock", "barrier"];
 
 pub fn thread_started(alive: usize) {
     THREADS_CREATED.fetch_add(1, Relaxed);

@@ -41,6 +41,9 @@ pub enum ParkReason {
     Futex,
     Join,
     Once,
+    Sem,
+    RwLock,
+    Barrier,
 }
 
 pub struct Task {
@@ -71,6 +74,8 @@ pub struct Task {
     pub guard_size: Cell<usize>,
     /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
     pub canary: Cell<usize>,
+    /// Robust mutexes held (an intrusive list through the mutexes), released at exit.
+    pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
     pub name: UnsafeCell<[u8; 16]>,
 }
@@ -101,6 +106,7 @@ impl Task {
             stack_size: Cell::new(0),
             guard_size: Cell::new(0),
             canary: Cell::new(0),
+            robust_head: Cell::new(0),
             name: UnsafeCell::new([0; 16]),
         }
     }

@@ -124,6 +124,7 @@ fn thread_main(t: &'static Task) {
     // As glibc's start_thread: thread_local destructors, then pthread key destructors.
     tls::call_tls_dtors();
     run_key_destructors();
+    crate::sync::mutex::release_robust_held(t);
 }
 
 /// Records the value for pthread_exit of a green thread before glibc's unwind starts.

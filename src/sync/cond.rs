@@ -6,6 +6,7 @@
 //! | 0 | u32 seq | bumped by every signal/broadcast; waiters sleep only while it is unchanged |
 //! | 4 | u32 waiters | threads between registering and waking (signal skips parking work at 0) |
 //! | 8 | i32 clock | clock of pthread_cond_timedwait (pthread_condattr_setclock) |
+//! | 12 | i32 shared | PTHREAD_PROCESS_SHARED: waiters also poll, signals also wake the kernel |
 //!
 //! A waiter registers before it releases the mutex, so a signal sent by a thread holding the
 //! mutex is never lost; spurious wake-ups (allowed by POSIX) happen only when a signal races a
@@ -15,7 +16,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use super::mutex::Mutex;
-use crate::park::{self, ParkResult};
+use crate::park::{self, Backoff, ParkResult};
 use crate::task::ParkReason;
 
 pub struct Cond(*mut libc::pthread_cond_t);
@@ -49,14 +50,23 @@ impl Cond {
     /// `attr` is null or an initialised condition attribute.
     pub unsafe fn init(&self, attr: *const libc::pthread_condattr_t) -> c_int {
         let mut clock = libc::CLOCK_REALTIME;
+        let mut pshared = libc::PTHREAD_PROCESS_PRIVATE;
         if !attr.is_null() {
-            // SAFETY: attr is initialised (contract); the getter only reads it.
-            unsafe { crate::glibc::pthread_condattr_getclock(attr, &mut clock) };
+            // SAFETY: attr is initialised (contract); the getters only read it.
+            unsafe {
+                crate::glibc::pthread_condattr_getclock(attr, &mut clock);
+                libc::pthread_condattr_getpshared(attr, &mut pshared);
+            }
         }
         // SAFETY: (re)initialisation: nobody may use the object concurrently (POSIX).
         unsafe { core::ptr::write_bytes(self.0 as *mut u8, 0, core::mem::size_of::<libc::pthread_cond_t>()) };
+        self.at::<AtomicI32>(12).store(pshared, Ordering::Relaxed);
         self.clock().store(clock, Ordering::Release);
         0
+    }
+
+    fn shared(&self) -> bool {
+        self.at::<AtomicI32>(12).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
     }
 
     /// The clock of pthread_cond_timedwait.
@@ -74,7 +84,17 @@ impl Cond {
             self.waiters().fetch_sub(1, Ordering::SeqCst);
             return r;
         }
-        let res = park::park(self.key(), !0, || self.seq().load(Ordering::SeqCst) == seq, deadline, ParkReason::Cond);
+        let mut backoff = Backoff::new(self.shared(), deadline);
+        let res = loop {
+            let r = park::park(self.key(), !0, || self.seq().load(Ordering::SeqCst) == seq, backoff.deadline(), ParkReason::Cond);
+            // A poll tick of a shared condvar: keep waiting until signalled or really timed out.
+            if self.seq().load(Ordering::SeqCst) != seq {
+                break ParkResult::Unparked;
+            }
+            if r != ParkResult::TimedOut || backoff.expired() {
+                break r;
+            }
+        };
         self.waiters().fetch_sub(1, Ordering::SeqCst);
         // Re-acquire without a deadline: a condition wait always returns with the mutex held.
         m.lock(None);
@@ -91,6 +111,9 @@ impl Cond {
         }
         self.seq().fetch_add(1, Ordering::SeqCst);
         park::unpark_one(self.key(), |_, _| {});
+        if self.shared() {
+            park::wake_kernel_shared(self.key(), 1);
+        }
         0
     }
 
@@ -100,6 +123,9 @@ impl Cond {
         }
         self.seq().fetch_add(1, Ordering::SeqCst);
         park::unpark_all(self.key());
+        if self.shared() {
+            park::wake_kernel_shared(self.key(), i32::MAX);
+        }
         0
     }
 }

@@ -5,26 +5,46 @@
 //!
 //! | offset | field | meaning |
 //! | --- | --- | --- |
-//! | 0  | u32 state | 0 unlocked, 1 locked, 2 locked with (possible) waiters |
+//! | 0  | u32 state | bits 0-1: 0 unlocked, 1 locked, 2 locked with (possible) waiters; OWNER_DIED, NOT_RECOVERABLE (robust) |
 //! | 4  | u32 count | extra recursive lock depth |
-//! | 16 | i32 kind  | glibc `__kind`: type in bits 0-1; -1 after destroy |
-//! | 24 | usize owner | TCB of the owner (pthread_self), 0 when unlocked |
+//! | 8  | usize owner | TCB of the owner (pthread_self), 0 when unlocked |
+//! | 16 | i32 kind | glibc `__kind`: type in bits 0-1, ROBUST, PRIO_INHERIT, PRIO_PROTECT, PSHARED; -1 after destroy |
+//! | 20 | i32 ceiling | priority ceiling (PRIO_PROTECT) |
+//! | 24 | usize prev, 32 usize next | list of robust mutexes held by a green thread |
 //!
-//! The state word is Drepper's futex mutex ("Futexes are tricky", mutex 2); waiting goes
-//! through park.rs, so green threads and OS threads can share one mutex.
+//! The lock word is Drepper's futex mutex ("Futexes are tricky", mutex 2), so a process-shared
+//! NORMAL mutex also interoperates with a native glibc process on the same word. Waiting goes
+//! through park.rs, so green threads and OS threads can share one mutex. Robust mutexes held by
+//! a green thread that exits are marked OWNER_DIED and handed to the next locker (EOWNERDEAD).
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
-use crate::park::{self, ParkResult};
-use crate::task::ParkReason;
+use crate::hub;
+use crate::park::{self, Backoff, ParkResult};
+use crate::task::{ParkReason, Task};
 use crate::tls;
 
 pub const NORMAL: i32 = libc::PTHREAD_MUTEX_NORMAL;
 pub const RECURSIVE: i32 = libc::PTHREAD_MUTEX_RECURSIVE;
 pub const ERRORCHECK: i32 = libc::PTHREAD_MUTEX_ERRORCHECK;
 const TYPE_MASK: i32 = 3;
+const ROBUST: i32 = 16;
+const PRIO_INHERIT: i32 = 32;
+const PRIO_PROTECT: i32 = 64;
+const PSHARED: i32 = 128;
 const DESTROYED: i32 = -1;
+
+const LOCK_MASK: u32 = 3;
+const OWNER_DIED: u32 = 1 << 30;
+const NOT_RECOVERABLE: u32 = 1 << 29;
+
+extern "C" {
+    fn pthread_mutexattr_getrobust(attr: *const libc::pthread_mutexattr_t, robust: *mut c_int) -> c_int;
+    fn pthread_mutexattr_getprotocol(attr: *const libc::pthread_mutexattr_t, protocol: *mut c_int) -> c_int;
+    fn pthread_mutexattr_getprioceiling(attr: *const libc::pthread_mutexattr_t, ceiling: *mut c_int) -> c_int;
+    fn pthread_mutexattr_getpshared(attr: *const libc::pthread_mutexattr_t, pshared: *mut c_int) -> c_int;
+}
 
 /// A view of a pthread_mutex_t with our field layout.
 pub struct Mutex(*mut libc::pthread_mutex_t);
@@ -45,35 +65,64 @@ impl Mutex {
     fn count(&self) -> &AtomicU32 {
         self.at(4)
     }
+    fn owner(&self) -> &AtomicUsize {
+        self.at(8)
+    }
     fn kind(&self) -> &AtomicI32 {
         self.at(16)
     }
-    fn owner(&self) -> &AtomicUsize {
+    fn ceiling(&self) -> &AtomicI32 {
+        self.at(20)
+    }
+    fn link_prev(&self) -> &AtomicUsize {
         self.at(24)
+    }
+    fn link_next(&self) -> &AtomicUsize {
+        self.at(32)
     }
     fn key(&self) -> usize {
         self.0 as usize
     }
 
-    /// pthread_mutex_init: type from the attribute (default NORMAL).
+    /// pthread_mutex_init: type, robustness, protocol, ceiling and pshared from the attribute.
     ///
     /// # Safety
     /// `attr` is null or an initialised mutex attribute.
     pub unsafe fn init(&self, attr: *const libc::pthread_mutexattr_t) -> c_int {
-        let mut ty = NORMAL;
+        let (mut ty, mut robust, mut protocol, mut ceiling, mut pshared) =
+            (NORMAL, libc::PTHREAD_MUTEX_STALLED, libc::PTHREAD_PRIO_NONE, 0, libc::PTHREAD_PROCESS_PRIVATE);
         if !attr.is_null() {
-            // SAFETY: attr is initialised (contract); the getter only reads it.
-            unsafe { crate::glibc::pthread_mutexattr_gettype(attr, &mut ty) };
+            // SAFETY: attr is initialised (contract); the getters only read it.
+            unsafe {
+                crate::glibc::pthread_mutexattr_gettype(attr, &mut ty);
+                pthread_mutexattr_getrobust(attr, &mut robust);
+                pthread_mutexattr_getprotocol(attr, &mut protocol);
+                pthread_mutexattr_getprioceiling(attr, &mut ceiling);
+                pthread_mutexattr_getpshared(attr, &mut pshared);
+            }
+        }
+        let mut kind = ty & TYPE_MASK;
+        if robust == libc::PTHREAD_MUTEX_ROBUST {
+            kind |= ROBUST;
+        }
+        match protocol {
+            libc::PTHREAD_PRIO_INHERIT => kind |= PRIO_INHERIT,
+            libc::PTHREAD_PRIO_PROTECT => kind |= PRIO_PROTECT,
+            _ => {}
+        }
+        if pshared == libc::PTHREAD_PROCESS_SHARED {
+            kind |= PSHARED;
         }
         // SAFETY: the mutex is being (re)initialised: nobody may use it concurrently (POSIX).
         unsafe { core::ptr::write_bytes(self.0 as *mut u8, 0, core::mem::size_of::<libc::pthread_mutex_t>()) };
-        self.kind().store(ty, Ordering::Release);
+        self.ceiling().store(ceiling, Ordering::Relaxed);
+        self.kind().store(kind, Ordering::Release);
         0
     }
 
     /// pthread_mutex_destroy: EBUSY while locked.
     pub fn destroy(&self) -> c_int {
-        if self.state().load(Ordering::Acquire) != 0 {
+        if self.state().load(Ordering::Acquire) & LOCK_MASK != 0 {
             return libc::EBUSY;
         }
         self.kind().store(DESTROYED, Ordering::Release);
@@ -81,7 +130,8 @@ impl Mutex {
     }
 
     /// Lock; with `until` = (clock, absolute time), give up with ETIMEDOUT at that time. As in
-    /// glibc, the timespec is only checked (EINVAL) when the lock is contended.
+    /// glibc, the timespec is only checked (EINVAL) when the lock is contended. Robust mutexes
+    /// may return EOWNERDEAD (locked) or ENOTRECOVERABLE.
     pub fn lock(&self, until: Option<(libc::clockid_t, &libc::timespec)>) -> c_int {
         let kind = self.kind().load(Ordering::Relaxed);
         if kind == DESTROYED {
@@ -95,6 +145,7 @@ impl Mutex {
             }
             return self.recurse();
         }
+        let mut r = 0;
         if self.state().compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
             let deadline = match until {
                 None => None,
@@ -108,13 +159,22 @@ impl Mutex {
                     }
                 }
             };
-            let r = self.lock_contended(deadline);
-            if r != 0 {
+            r = self.lock_contended(kind, deadline);
+            if r != 0 && r != libc::EOWNERDEAD {
                 return r;
             }
         }
+        self.acquired(kind, me);
+        r
+    }
+
+    fn acquired(&self, kind: i32, me: usize) {
         self.owner().store(me, Ordering::Relaxed);
-        0
+        if kind & ROBUST != 0 {
+            if let Some(t) = hub::current() {
+                self.link(t);
+            }
+        }
     }
 
     fn recurse(&self) -> c_int {
@@ -127,14 +187,27 @@ impl Mutex {
     }
 
     #[cold]
-    fn lock_contended(&self, deadline: Option<u64>) -> c_int {
+    fn lock_contended(&self, kind: i32, deadline: Option<u64>) -> c_int {
         let state = self.state();
+        let mut backoff = Backoff::new(kind & PSHARED != 0, deadline);
         loop {
-            if state.swap(2, Ordering::Acquire) == 0 {
-                return 0;
+            let cur = state.load(Ordering::Relaxed);
+            if cur & NOT_RECOVERABLE != 0 {
+                return libc::ENOTRECOVERABLE;
             }
-            let r = park::park(self.key(), !0, || state.load(Ordering::Relaxed) == 2, deadline, ParkReason::Mutex);
-            if r == ParkResult::TimedOut {
+            if cur & LOCK_MASK == 0 {
+                // Free (perhaps after its owner died): take it, assuming others still wait.
+                if state.compare_exchange(cur, (cur & !LOCK_MASK) | 2, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    return if cur & OWNER_DIED != 0 { libc::EOWNERDEAD } else { 0 };
+                }
+                continue;
+            }
+            let waiting = (cur & !LOCK_MASK) | 2;
+            if cur != waiting && state.compare_exchange(cur, waiting, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+                continue;
+            }
+            let r = park::park(self.key(), !0, || state.load(Ordering::Relaxed) == waiting, backoff.deadline(), ParkReason::Mutex);
+            if r == ParkResult::TimedOut && backoff.expired() {
                 return libc::ETIMEDOUT;
             }
         }
@@ -150,22 +223,29 @@ impl Mutex {
         if kind & TYPE_MASK == RECURSIVE && self.owner().load(Ordering::Relaxed) == me {
             return self.recurse();
         }
-        if self.state().compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        let state = self.state();
+        let cur = state.load(Ordering::Relaxed);
+        if cur & NOT_RECOVERABLE != 0 {
+            return libc::ENOTRECOVERABLE;
+        }
+        if cur & LOCK_MASK != 0 || state.compare_exchange(cur, cur | 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return libc::EBUSY;
         }
-        self.owner().store(me, Ordering::Relaxed);
-        0
+        self.acquired(kind, me);
+        if cur & OWNER_DIED != 0 { libc::EOWNERDEAD } else { 0 }
     }
 
-    /// pthread_mutex_unlock: EPERM for a non-owner of an error-checking or recursive mutex.
+    /// pthread_mutex_unlock: EPERM for a non-owner of an error-checking, recursive or robust
+    /// mutex. Unlocking a robust mutex still marked OWNER_DIED makes it unrecoverable.
     pub fn unlock(&self) -> c_int {
         let kind = self.kind().load(Ordering::Relaxed);
         if kind == DESTROYED {
             return libc::EINVAL;
         }
         let ty = kind & TYPE_MASK;
-        if ty == RECURSIVE || ty == ERRORCHECK {
-            if self.owner().load(Ordering::Relaxed) != tls::thread_pointer() {
+        let robust = kind & ROBUST != 0;
+        if ty == RECURSIVE || ty == ERRORCHECK || robust {
+            if self.owner().load(Ordering::Relaxed) != tls::thread_pointer() || self.state().load(Ordering::Relaxed) & LOCK_MASK == 0 {
                 return libc::EPERM;
             }
             if ty == RECURSIVE {
@@ -176,10 +256,109 @@ impl Mutex {
                 }
             }
         }
+        if robust {
+            if let Some(t) = hub::current() {
+                self.unlink(t);
+            }
+            if self.state().load(Ordering::Relaxed) & OWNER_DIED != 0 {
+                self.owner().store(0, Ordering::Relaxed);
+                self.state().store(NOT_RECOVERABLE, Ordering::Release);
+                self.wake(kind, true);
+                return 0;
+            }
+        }
         self.owner().store(0, Ordering::Relaxed);
-        if self.state().swap(0, Ordering::Release) == 2 {
-            park::unpark_one(self.key(), |_, _| {});
+        if self.state().swap(0, Ordering::Release) & LOCK_MASK == 2 {
+            self.wake(kind, false);
         }
         0
+    }
+
+    fn wake(&self, kind: i32, all: bool) {
+        if all {
+            park::unpark_all(self.key());
+        } else {
+            park::unpark_one(self.key(), |_, _| {});
+        }
+        if kind & PSHARED != 0 {
+            park::wake_kernel_shared(self.key(), if all { i32::MAX } else { 1 });
+        }
+    }
+
+    /// pthread_mutex_consistent: EINVAL unless a robust mutex the caller holds after EOWNERDEAD.
+    pub fn consistent(&self) -> c_int {
+        let kind = self.kind().load(Ordering::Relaxed);
+        let s = self.state().load(Ordering::Relaxed);
+        if kind == DESTROYED || kind & ROBUST == 0 || s & OWNER_DIED == 0 || self.owner().load(Ordering::Relaxed) != tls::thread_pointer() {
+            return libc::EINVAL;
+        }
+        self.state().fetch_and(!OWNER_DIED, Ordering::Relaxed);
+        0
+    }
+
+    /// pthread_mutex_getprioceiling: EINVAL unless PTHREAD_PRIO_PROTECT.
+    pub fn prioceiling(&self) -> Result<c_int, c_int> {
+        if self.kind().load(Ordering::Relaxed) & PRIO_PROTECT == 0 {
+            return Err(libc::EINVAL);
+        }
+        Ok(self.ceiling().load(Ordering::Relaxed))
+    }
+
+    /// pthread_mutex_setprioceiling: returns the old ceiling. Priorities have no effect on one
+    /// hub; the value is kept for the program to read back.
+    pub fn set_prioceiling(&self, ceiling: c_int) -> Result<c_int, c_int> {
+        let old = self.prioceiling()?;
+        // SAFETY: plain libc queries.
+        let (min, max) = unsafe { (libc::sched_get_priority_min(libc::SCHED_FIFO), libc::sched_get_priority_max(libc::SCHED_FIFO)) };
+        if ceiling < min || ceiling > max {
+            return Err(libc::EINVAL);
+        }
+        self.ceiling().store(ceiling, Ordering::Relaxed);
+        Ok(old)
+    }
+
+    fn link(&self, t: &Task) {
+        let head = t.robust_head.get();
+        self.link_prev().store(0, Ordering::Relaxed);
+        self.link_next().store(head, Ordering::Relaxed);
+        if head != 0 {
+            // SAFETY: list members are robust mutexes this task holds, hence live.
+            unsafe { Mutex::from_ptr(head as *mut libc::pthread_mutex_t) }.link_prev().store(self.key(), Ordering::Relaxed);
+        }
+        t.robust_head.set(self.key());
+    }
+
+    fn unlink(&self, t: &Task) {
+        let (p, n) = (self.link_prev().load(Ordering::Relaxed), self.link_next().load(Ordering::Relaxed));
+        // SAFETY: neighbours are robust mutexes this task holds, hence live.
+        unsafe {
+            if p == 0 {
+                t.robust_head.set(n);
+            } else {
+                Mutex::from_ptr(p as *mut libc::pthread_mutex_t).link_next().store(n, Ordering::Relaxed);
+            }
+            if n != 0 {
+                Mutex::from_ptr(n as *mut libc::pthread_mutex_t).link_prev().store(p, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Called on a green thread's way out: every robust mutex it still holds is marked OWNER_DIED,
+/// released, and one waiter woken (it will get EOWNERDEAD).
+pub fn release_robust_held(t: &Task) {
+    let mut cur = t.robust_head.get();
+    t.robust_head.set(0);
+    while cur != 0 {
+        // SAFETY: list members are robust mutexes this task holds, hence live.
+        let m = unsafe { Mutex::from_ptr(cur as *mut libc::pthread_mutex_t) };
+        cur = m.link_next().load(Ordering::Relaxed);
+        let kind = m.kind().load(Ordering::Relaxed);
+        m.owner().store(0, Ordering::Relaxed);
+        m.count().store(0, Ordering::Relaxed);
+        let prev = m.state().swap(OWNER_DIED, Ordering::Release);
+        if prev & LOCK_MASK == 2 {
+            m.wake(kind, false);
+        }
     }
 }

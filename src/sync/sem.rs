@@ -1,0 +1,115 @@
+//! sem_t, cooperative, in glibc's own layout (so sem_open's file, initialised by glibc, and
+//! native processes sharing a semaphore keep working):
+//!
+//! | offset | field | meaning |
+//! | --- | --- | --- |
+//! | 0 | u32 value | the count |
+//! | 4 | u32 nwaiters | threads waiting (posters wake only when non-zero) |
+//! | 8 | i32 private | FUTEX_PRIVATE_FLAG for process-private, 0 for shared |
+//!
+//! Waiters in this process park; a shared semaphore's waiters also poll (another process posts
+//! without our park table) and its posters also wake kernel waiters (native processes).
+
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+use crate::park::{self, Backoff, ParkResult};
+use crate::task::ParkReason;
+
+pub const SEM_VALUE_MAX: u32 = i32::MAX as u32;
+
+pub struct Sem(*mut libc::sem_t);
+
+impl Sem {
+    /// # Safety
+    /// `s` points to a sem_t that stays valid while the view is used.
+    pub unsafe fn from_ptr(s: *mut libc::sem_t) -> Sem {
+        Sem(s)
+    }
+    fn at<T>(&self, off: usize) -> &T {
+        // SAFETY: offsets 0, 4, 8 lie inside the 32-byte, 8-aligned sem_t.
+        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
+    }
+    fn value(&self) -> &AtomicU32 {
+        self.at(0)
+    }
+    fn nwaiters(&self) -> &AtomicU32 {
+        self.at(4)
+    }
+    fn shared(&self) -> bool {
+        self.at::<AtomicI32>(8).load(Ordering::Relaxed) == 0
+    }
+    fn key(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// sem_init. EINVAL for a value above SEM_VALUE_MAX.
+    pub fn init(&self, pshared: bool, value: u32) -> c_int {
+        if value > SEM_VALUE_MAX {
+            return libc::EINVAL;
+        }
+        self.value().store(value, Ordering::Relaxed);
+        self.nwaiters().store(0, Ordering::Relaxed);
+        self.at::<AtomicI32>(8).store(if pshared { 0 } else { libc::FUTEX_PRIVATE_FLAG }, Ordering::Release);
+        0
+    }
+
+    pub fn trywait(&self) -> c_int {
+        let v = self.value();
+        let mut cur = v.load(Ordering::Relaxed);
+        while cur > 0 {
+            match v.compare_exchange_weak(cur, cur - 1, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return 0,
+                Err(x) => cur = x,
+            }
+        }
+        libc::EAGAIN
+    }
+
+    /// sem_wait / sem_timedwait: 0 or ETIMEDOUT (`deadline` is CLOCK_MONOTONIC ns).
+    pub fn wait(&self, deadline: Option<u64>) -> c_int {
+        if self.trywait() == 0 {
+            return 0;
+        }
+        let mut backoff = Backoff::new(self.shared(), deadline);
+        self.nwaiters().fetch_add(1, Ordering::SeqCst);
+        let r = loop {
+            if self.trywait() == 0 {
+                break 0;
+            }
+            let v = self.value();
+            let r = park::park(self.key(), !0, || v.load(Ordering::SeqCst) == 0, backoff.deadline(), ParkReason::Sem);
+            if r == ParkResult::TimedOut && backoff.expired() && self.trywait() != 0 {
+                break libc::ETIMEDOUT;
+            }
+        };
+        self.nwaiters().fetch_sub(1, Ordering::SeqCst);
+        r
+    }
+
+    /// sem_post: EOVERFLOW at SEM_VALUE_MAX.
+    pub fn post(&self) -> c_int {
+        let v = self.value();
+        let mut cur = v.load(Ordering::Relaxed);
+        loop {
+            if cur >= SEM_VALUE_MAX {
+                return libc::EOVERFLOW;
+            }
+            match v.compare_exchange_weak(cur, cur + 1, Ordering::SeqCst, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(x) => cur = x,
+            }
+        }
+        if self.nwaiters().load(Ordering::SeqCst) > 0 {
+            park::unpark_one(self.key(), |_, _| {});
+            if self.shared() {
+                park::wake_kernel_shared(self.key(), 1);
+            }
+        }
+        0
+    }
+
+    pub fn getvalue(&self) -> c_int {
+        self.value().load(Ordering::Relaxed) as c_int
+    }
+}
