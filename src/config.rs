@@ -44,6 +44,15 @@ pub static OPTIONS: &[OptionSpec] = &[
         check: |v| parse_bool(v).map(|_| ()),
     },
     OptionSpec {
+        env: "GREEN_DEADLOCK",
+        flag: "--deadlock",
+        takes_value: true,
+        default: "1",
+        help: "1: when every green thread waits on something nothing can complete, print what each waits on \
+               and abort; 0: wait forever (for programs woken only by signal handlers)",
+        check: |v| parse_bool(v).map(|_| ()),
+    },
+    OptionSpec {
         env: "GREEN_STATS",
         flag: "--stats",
         takes_value: false,
@@ -87,10 +96,11 @@ pub struct Config {
     pub stack_size: usize,
     pub debug: bool,
     pub stats: bool,
+    pub deadlock_check: bool,
 }
 
 impl Config {
-    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false };
+    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false, deadlock_check: true };
 
     /// Builds the configuration from a variable lookup (the environment, in production).
     /// The error is one line naming the variable.
@@ -103,6 +113,7 @@ impl Config {
                 "GREEN_STACK_SIZE" => c.stack_size = parse_size(&v).expect("checked"),
                 "GREEN_DEBUG" => c.debug = parse_bool(&v).expect("checked"),
                 "GREEN_STATS" => c.stats = parse_bool(&v).expect("checked"),
+                "GREEN_DEADLOCK" => c.deadlock_check = parse_bool(&v).expect("checked"),
                 _ => unreachable!("every option is applied"),
             }
         }

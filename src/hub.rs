@@ -56,6 +56,8 @@ pub struct Hub {
 unsafe impl Sync for Hub {}
 
 static HUB_PTR: AtomicUsize = AtomicUsize::new(0);
+/// GREEN_DEADLOCK: report and abort when nothing can ever wake any green thread.
+pub static DEADLOCK_CHECK: AtomicBool = AtomicBool::new(true);
 static READY: AtomicBool = AtomicBool::new(false);
 
 #[inline(always)]
@@ -99,6 +101,7 @@ pub fn start() -> Result<(), &'static str> {
         sys::syscall6(libc::SYS_epoll_ctl, epfd as usize, libc::EPOLL_CTL_ADD as usize, wake_fd as usize, &mut ev as *mut _ as usize, 0, 0)
     };
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
+    task::register(main);
     let tp = tls::thread_pointer();
     main.tcb.set(tp);
     let hub = Box::leak(Box::new(Hub {
@@ -283,6 +286,10 @@ fn next_ready(h: &Hub) -> &'static Task {
         if h.main_exiting.get() && h.alive.get() == 0 {
             return h.main;
         }
+        // SAFETY: timers are touched only on the carrier thread.
+        if unsafe { (*h.timers.get()).is_empty() } && !h.inject_pending.load(Ordering::Acquire) && DEADLOCK_CHECK.load(Ordering::Relaxed) {
+            check_deadlock();
+        }
         poll(h, true);
         if let Some(t) = h.runq.pop() {
             return t;
@@ -341,6 +348,60 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
             unsafe { sys::syscall3(libc::SYS_read, h.wake_fd as usize, &mut v as *mut u64 as usize, 8) };
         }
     }
+}
+
+/// Nothing is ready, no timer is pending and no wake-up is queued. If no other OS thread exists
+/// (which could post a semaphore, unlock a mutex, …) nothing can ever wake a green thread:
+/// print what each one waits on and abort, like gevent's LoopExit, instead of hanging silently.
+/// Process-shared waits poll on timers, so they never look dead here.
+#[cold]
+fn check_deadlock() {
+    if os_threads() != 1 {
+        return;
+    }
+    crate::green_warn!("deadlock: every green thread is waiting and nothing can wake one (GREEN_DEADLOCK=0 waits instead)");
+    task::for_each(|t| {
+        if t.park_state.load(Ordering::Acquire) == PARKED {
+            let name = t.name.get();
+            // SAFETY: names are read and written only on the carrier thread.
+            let name = unsafe { &*name };
+            let n = name.iter().position(|&b| b == 0).unwrap_or(16);
+            let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+            crate::green_warn!(
+                "  thread {}{}{}{} waits in {} on {:#x}",
+                t.id.get(),
+                if t.is_main { " (main)" } else { "" },
+                if n > 0 { " " } else { "" },
+                name,
+                t.reason.get().name(),
+                park::waiting_on(t)
+            );
+        }
+    });
+    // SAFETY: abort never returns.
+    unsafe { libc::abort() }
+}
+
+/// OS threads in this process, from /proc/self/stat (raw syscalls: no hooks, no allocation).
+fn os_threads() -> usize {
+    let mut buf = [0u8; 1024];
+    // SAFETY: NUL-terminated path; buf is live and its length passed.
+    let n = unsafe {
+        let fd = sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, c"/proc/self/stat".as_ptr() as usize, libc::O_RDONLY as usize, 0, 0, 0);
+        if fd < 0 {
+            return 0;
+        }
+        let n = sys::syscall3(libc::SYS_read, fd as usize, buf.as_mut_ptr() as usize, buf.len());
+        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
+        n
+    };
+    if n <= 0 {
+        return 0;
+    }
+    // Field 20 (num_threads); fields after the ")" closing the command name.
+    let s = &buf[..n as usize];
+    let Some(close) = s.iter().rposition(|&b| b == b')') else { return 0 };
+    s[close + 2..].split(|&b| b == b' ').nth(17).and_then(|f| core::str::from_utf8(f).ok()).and_then(|f| f.parse().ok()).unwrap_or(0)
 }
 
 /// Main called pthread_exit: wait (running the other green threads) until they have all

@@ -38,6 +38,7 @@ extern "C" fn print_stats_at_exit() {
 pub fn start(cfg: config::Config) {
     log::DEBUG.store(cfg.debug, Ordering::Relaxed);
     thread::set_default_stack(cfg.stack_size);
+    hub::DEADLOCK_CHECK.store(cfg.deadlock_check, Ordering::Relaxed);
     if let Err(why) = tls::init() {
         green_warn!("disabled, threads stay native: {why}");
         return;

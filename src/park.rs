@@ -248,6 +248,11 @@ pub fn prepare_timer_park(task: &'static Task) {
     task.park_state.store(PARKED, Ordering::Release);
 }
 
+/// The address a parked task waits on (0 for a timer-only park).
+pub fn waiting_on(task: &Task) -> usize {
+    task.wait.key.get()
+}
+
 /// The result of the last park of `task` (after it resumed).
 pub fn timed_out(task: &Task) -> bool {
     task.wait.result.load(Ordering::Acquire) == R_TIMEDOUT

@@ -12,7 +12,6 @@ pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
 pub static PARKS: [AtomicU64; 11] = [const { AtomicU64::new(0) }; 11];
-const REASONS: [&str; 11] = ["none", "sleep", "yield", "mutex", "cond", "futex", "join", "once", "sem", "rwlock", "barrier"];
 
 pub fn thread_started(alive: usize) {
     THREADS_CREATED.fetch_add(1, Relaxed);
@@ -44,8 +43,8 @@ pub fn print() {
         SWITCHES.load(Relaxed),
         EPOLL_WAITS.load(Relaxed)
     );
-    for (i, name) in REASONS.iter().enumerate().skip(1) {
-        let _ = write!(line, " parks_{}={}", name, PARKS[i].load(Relaxed));
+    for r in ParkReason::ALL.iter().skip(1) {
+        let _ = write!(line, " parks_{}={}", r.name(), PARKS[*r as usize].load(Relaxed));
     }
     let _ = line.write_str("\n");
     crate::sys::write_stderr(line.as_bytes());

@@ -118,6 +118,57 @@ impl Task {
 
 /// Pool of exited tasks ready for reuse (task structs are never freed).
 static TASK_POOL: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
+/// Every task struct ever made (bounded by the peak number of threads), for diagnostics.
+static ALL_TASKS: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
+
+/// Records a task struct for [`for_each`] (called once per struct, at creation).
+pub fn register(t: &'static Task) {
+    ALL_TASKS.lock().push(t as *const Task as usize);
+}
+
+/// Calls `f` on every task struct ever created (live or pooled).
+pub fn for_each(mut f: impl FnMut(&'static Task)) {
+    let all = core::mem::take(&mut *ALL_TASKS.lock());
+    for &p in &all {
+        // SAFETY: registered tasks are leaked boxes, never freed.
+        f(unsafe { &*(p as *const Task) });
+    }
+    let mut g = ALL_TASKS.lock();
+    let added = core::mem::replace(&mut *g, all);
+    g.extend(added);
+}
+
+impl ParkReason {
+    pub const ALL: [ParkReason; 11] = [
+        ParkReason::None,
+        ParkReason::Sleep,
+        ParkReason::Yield,
+        ParkReason::Mutex,
+        ParkReason::Cond,
+        ParkReason::Futex,
+        ParkReason::Join,
+        ParkReason::Once,
+        ParkReason::Sem,
+        ParkReason::RwLock,
+        ParkReason::Barrier,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ParkReason::None => "none",
+            ParkReason::Sleep => "sleep",
+            ParkReason::Yield => "yield",
+            ParkReason::Mutex => "mutex",
+            ParkReason::Cond => "cond",
+            ParkReason::Futex => "futex",
+            ParkReason::Join => "join",
+            ParkReason::Once => "once",
+            ParkReason::Sem => "sem",
+            ParkReason::RwLock => "rwlock",
+            ParkReason::Barrier => "barrier",
+        }
+    }
+}
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A task struct for a new green thread, reset to its initial state.
@@ -126,7 +177,11 @@ pub fn alloc() -> &'static Task {
     let t: &'static Task = match recycled {
         // SAFETY: pooled words are leaked `Box<Task>` pointers of exited, reclaimed tasks.
         Some(p) => unsafe { &*(p as *const Task) },
-        None => Box::leak(Box::new(Task::new(false))),
+        None => {
+            let t = Box::leak(Box::new(Task::new(false)));
+            register(t);
+            t
+        }
     };
     t.id.set(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     t.result.set(core::ptr::null_mut());

@@ -27,7 +27,7 @@ build() {
     local name=$1 src=$2
     case "$src" in
         *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
-        *.cpp) g++ -O2 -g -Wall -Werror -std=c++17 -pthread "$src" -o "$B/$name" ;;
+        *.cpp) g++ -O2 -g -Wall -Werror -std=c++20 -pthread "$src" -o "$B/$name" ;;
         *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
     esac || { ko "$name" "does not build"; return 1; }
 }
@@ -123,6 +123,8 @@ compare mutex_cond threads_created=8 parks_cond=1+
 compare main_exit threads_created=3 parks_sleep=3
 compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
 compare cpp_threads threads_created=13+ parks_cond=1+
+compare rust_sync threads_created=73 parks_futex=100+
+compare cpp_sync threads_created=27 parks_rwlock=1+ parks_futex=1+
 compare pc_queue threads_created=16 parks_cond=100+
 compare mutex_types threads_created=18
 compare robust threads_created=4 parks_mutex=1+
@@ -149,6 +151,22 @@ if want sleepers; then
     elif [ $rc != 0 ]; then
         ko sleepers "rc=$rc: $out"
     fi
+fi
+
+if want deadlock; then
+    # Every thread waits on a mutex or a join: one report naming each, then abort (SIGABRT).
+    err=$(LD_PRELOAD="$LIB" timeout 20 "$B/deadlock" 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc = 134 ] && grep -q '^libgreen: deadlock: every green thread is waiting' <<<"$err" \
+        && grep -q 'thread 0 (main) waits in join' <<<"$err" && grep -q 'ba-thread waits in mutex' <<<"$err" \
+        && [ "$(grep -c 'waits in mutex' <<<"$err")" = 2 ]; then
+        ok "deadlock report"
+    else
+        ko "deadlock report" "rc=$rc: $err"
+    fi
+    LD_PRELOAD="$LIB" GREEN_DEADLOCK=0 timeout 2 "$B/deadlock" >/dev/null 2>&1
+    rc=$?
+    if [ $rc = 124 ]; then ok "deadlock GREEN_DEADLOCK=0 waits"; else ko "deadlock GREEN_DEADLOCK=0" "rc=$rc"; fi
 fi
 
 if want seed_timing; then
