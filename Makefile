@@ -4,7 +4,7 @@
 CARGO ?= cargo
 APT_PACKAGES := strace gcc g++ make python3 libpython3.11-testsuite
 
-.PHONY: all build deps demo test unit programs clean
+.PHONY: all build deps demo test unit programs bench clean
 
 all: build
 
@@ -28,6 +28,10 @@ programs: build
 
 test: deps build unit programs
 
+# Native vs libgreen benchmarks; writes bench/RESULTS.md.
+bench: deps build
+	bash bench/run.sh
+
 clean:
 	$(CARGO) clean
-	rm -rf tests/build examples/build
+	rm -rf tests/build examples/build bench/build

@@ -50,6 +50,7 @@ pub struct Private {
     pub allocate_tls_init: AllocateTlsInit,
     pub call_tls_dtors: CallTlsDtors,
     pub static_tls_size: usize,
+    pub static_tls_align: usize,
 }
 
 fn sym(name: &[u8]) -> *mut c_void {
@@ -98,14 +99,16 @@ pub fn resolve() -> Result<Private, &'static str> {
             allocate_tls: core::mem::transmute::<*mut c_void, AllocateTls>(a),
             allocate_tls_init: core::mem::transmute::<*mut c_void, AllocateTlsInit>(i),
             call_tls_dtors: core::mem::transmute::<*mut c_void, CallTlsDtors>(d),
-            static_tls_size: {
-                let f = core::mem::transmute::<*mut c_void, GetTlsStaticInfo>(s);
-                let (mut size, mut align) = (0usize, 0usize);
-                f(&mut size, &mut align);
-                size
-            },
+            static_tls_size: 0,
+            static_tls_align: 0,
         }
     };
+    let mut p = p;
+    // SAFETY: _dl_get_tls_static_info only writes the two sizes.
+    unsafe {
+        let f = core::mem::transmute::<*mut c_void, GetTlsStaticInfo>(s);
+        f(&mut p.static_tls_size, &mut p.static_tls_align);
+    }
     probe_cleanup_offset()?;
     Ok(p)
 }

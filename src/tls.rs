@@ -6,6 +6,10 @@
 //! thread pointer to it whenever its green thread runs. errno, `__thread`, C++ `thread_local`,
 //! Rust `thread_local!`, `pthread_self()` and glibc's per-thread state are then per green thread.
 //!
+//! TCB memory comes from our own arena, packed and advised for transparent huge pages, rather
+//! than from malloc: a thread's TCB (static TLS + `struct pthread`, ≈6.6 KiB here) is touched
+//! in full at creation, and one 2 MiB fault costs far less than ≈300 pairs of 4 KiB faults.
+//!
 //! Invariants:
 //! - TCBs are pooled and never returned to ld.so (glibc also caches dead threads' descriptors);
 //!   a recycled TCB is reset (`struct pthread` after the header zeroed, DTV cleared, TLS images
@@ -34,8 +38,13 @@ static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
 
 struct Pool {
     free: Vec<usize>,
+    /// The unused rest of the current arena chunk.
+    arena_next: usize,
+    arena_end: usize,
 }
-static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new() });
+static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new(), arena_next: 0, arena_end: 0 });
+/// Arena chunk size: 8 huge pages, ≈2,400 TCBs.
+const ARENA_CHUNK: usize = 16 << 20;
 
 /// The current thread pointer (`fs:0`, glibc's `header.tcb`).
 #[inline(always)]
@@ -186,10 +195,38 @@ fn probe_malloc_words() {
     release(tp);
 }
 
-/// Allocates a TCB from ld.so and fills in the header like glibc's thread creation does.
+/// Zeroed memory for one TCB from the arena: returns the thread pointer, with the static TLS
+/// area below it and `struct pthread` above, aligned as ld.so requires.
+fn carve_tcb_memory() -> Option<usize> {
+    let p = private();
+    let align = p.static_tls_align.max(64);
+    let slot = (p.static_tls_size + align).next_multiple_of(64);
+    let mut pool = POOL.lock();
+    if pool.arena_end - pool.arena_next < slot {
+        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+        let m = unsafe {
+            libc::mmap(core::ptr::null_mut(), ARENA_CHUNK, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE, -1, 0)
+        };
+        if m == libc::MAP_FAILED {
+            return None;
+        }
+        // SAFETY: advice on our own mapping; failure (THP off) only loses the speed-up.
+        unsafe { libc::madvise(m, ARENA_CHUNK, libc::MADV_HUGEPAGE) };
+        pool.arena_next = m as usize;
+        pool.arena_end = m as usize + ARENA_CHUNK;
+    }
+    let base = pool.arena_next;
+    pool.arena_next += slot;
+    Some((base + slot - glibc::SIZEOF_PTHREAD) & !(align - 1))
+}
+
+/// Allocates a TCB (memory from our arena, DTV and TLS images from ld.so) and fills in the
+/// header like glibc's thread creation does.
 fn fresh_tcb(creator_tp: usize) -> Option<usize> {
-    // SAFETY: _dl_allocate_tls(NULL) allocates TLS + a zeroed struct pthread, or returns NULL.
-    let tp = unsafe { (private().allocate_tls)(core::ptr::null_mut()) } as usize;
+    let mem = carve_tcb_memory()?;
+    // SAFETY: mem is a zeroed, aligned TCB address with the static TLS area below it, exactly
+    // what glibc's allocate_stack passes; ld.so adds the DTV and copies the TLS images.
+    let tp = unsafe { (private().allocate_tls)(mem as *mut c_void) } as usize;
     if tp == 0 {
         return None;
     }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# libgreen benchmarks: each unmodified C program runs natively (NPTL) and under the preload,
+# alternately, RUNS times each, pinned to one CPU (taskset -c 0) so both sides see the same
+# core; medians with min-max are written to bench/RESULTS.md with the ratio native/libgreen
+# (> 1: libgreen is faster or smaller).
+#
+# usage: bench/run.sh [RUNS]      (make bench)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIB=$ROOT/target/release/libgreen.so
+B=$ROOT/bench/build
+RUNS=${1:-5}
+mkdir -p "$B"
+PIN="taskset -c 0"
+
+stats() { # values... -> "median min max"
+    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f", m, v[1], v[NR]}'
+}
+
+rows=()
+for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_memory; do
+    gcc -O2 -Wall -pthread "$ROOT/bench/programs/$prog.c" -o "$B/$prog"
+    native=() green=() unit="" figure=""
+    for _ in $(seq "$RUNS"); do
+        read -r figure v unit < <($PIN "$B/$prog")
+        native+=("$v")
+        read -r figure v unit < <(LD_PRELOAD="$LIB" $PIN "$B/$prog")
+        green+=("$v")
+    done
+    read -r nm nmin nmax <<<"$(stats "${native[@]}")"
+    read -r gm gmin gmax <<<"$(stats "${green[@]}")"
+    ratio=$(awk -v n="$nm" -v g="$gm" 'BEGIN { printf "%.1f", (g > 0 ? n / g : 0) }')
+    row="| $figure | $nm $unit ($nmin–$nmax) | $gm $unit ($gmin–$gmax) | ${ratio}× |"
+    echo "$row"
+    rows+=("$row")
+done
+
+# Preload only: 100,000 threads each sleeping 1 s (natively this many threads cannot be made).
+gcc -O2 -Wall -pthread "$ROOT/tests/programs/sleepers.c" -o "$B/sleepers"
+walls=()
+for _ in $(seq "$RUNS"); do
+    w=$(LD_PRELOAD="$LIB" $PIN "$B/sleepers" 100000 | sed -n 's/.* in \([0-9.]*\) s wall/\1/p')
+    walls+=("$w")
+done
+read -r wm wmin wmax <<<"$(stats "${walls[@]}")"
+row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | — |"
+echo "$row"
+rows+=("$row")
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "Produced by \`make bench\` (\`bench/run.sh $RUNS\`) on $(date -u +%Y-%m-%d), $(nproc) vCPUs,"
+    echo "$(ldd --version | head -1 | sed 's/^ldd //'), kernel $(uname -r). Every run pinned with \`taskset -c 0\`;"
+    echo "native and libgreen alternate; medians of $RUNS runs, min–max in parentheses. Ratio = native / libgreen."
+    echo
+    echo "| figure | native NPTL | libgreen | ratio |"
+    echo "| --- | ---: | ---: | ---: |"
+    printf '%s\n' "${rows[@]}"
+    echo
+    cat "$ROOT/bench/NOTES.md"
+} >"$ROOT/bench/RESULTS.md"
+echo "wrote bench/RESULTS.md"
