@@ -157,7 +157,9 @@ pub fn make_ready(t: &'static Task) {
 /// set up by the caller (park.rs); `deadline` adds a timer.
 pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) {
     let h = hub();
-    let gen = t.park_gen.fetch_add(1, Ordering::AcqRel) + 1;
+    // Only the task itself writes its generation; timers read it on the same carrier.
+    let gen = t.park_gen.load(Ordering::Relaxed) + 1;
+    t.park_gen.store(gen, Ordering::Release);
     if let Some(d) = deadline {
         // SAFETY: timers are touched only on the carrier thread.
         unsafe { (*h.timers.get()).push(d, t as *const Task as usize, gen) };
