@@ -333,7 +333,7 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
     let ts;
     let tsp = match timeout_ns {
         Some(ns) => {
-            ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 };
+            ts = sys::ns_to_timespec(ns);
             &ts as *const libc::timespec as usize
         }
         None => 0,

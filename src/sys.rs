@@ -90,13 +90,18 @@ pub fn abs_to_monotonic(clock: libc::clockid_t, abs: &libc::timespec) -> Option<
     Some(now + target.saturating_sub(now_clock))
 }
 
+/// A timespec for a duration or an absolute time in nanoseconds.
+pub fn ns_to_timespec(ns: u64) -> libc::timespec {
+    libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 }
+}
+
 /// Blocks the calling OS thread on a futex word (private), with an optional absolute
 /// CLOCK_MONOTONIC deadline. Used only by threads that are not green.
 pub fn futex_wait_os(word: &core::sync::atomic::AtomicU32, expected: u32, deadline_ns: Option<u64>) -> isize {
     let ts;
     let tsp = match deadline_ns {
         Some(d) => {
-            ts = libc::timespec { tv_sec: (d / 1_000_000_000) as i64, tv_nsec: (d % 1_000_000_000) as i64 };
+            ts = ns_to_timespec(d);
             &ts as *const libc::timespec as usize
         }
         None => 0,

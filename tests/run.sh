@@ -119,7 +119,6 @@ compare sleep_family parks_sleep=18+
 compare attrs threads_created=4
 compare eagain threads_created=1+
 compare yield parks_yield=1000+
-compare mutex_cond threads_created=8 parks_cond=1+
 compare main_exit threads_created=3 parks_sleep=3
 compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
 compare cpp_threads threads_created=13+ parks_cond=1+

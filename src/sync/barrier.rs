@@ -5,6 +5,7 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
+use super::field;
 use crate::park::{self, Backoff};
 use crate::task::ParkReason;
 
@@ -16,18 +17,14 @@ impl Barrier {
     pub unsafe fn from_ptr(b: *mut libc::pthread_barrier_t) -> Barrier {
         Barrier(b)
     }
-    fn at<T>(&self, off: usize) -> &T {
-        // SAFETY: offsets 0..16 lie inside the 32-byte, 8-aligned pthread_barrier_t.
-        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
-    }
     fn count(&self) -> &AtomicU32 {
-        self.at(0)
+        field(self.0, 0)
     }
     fn arrived(&self) -> &AtomicU32 {
-        self.at(4)
+        field(self.0, 4)
     }
     fn round(&self) -> &AtomicU32 {
-        self.at(8)
+        field(self.0, 8)
     }
 
     /// pthread_barrier_init: EINVAL for a count of 0.
@@ -38,7 +35,7 @@ impl Barrier {
         self.count().store(count, Ordering::Relaxed);
         self.arrived().store(0, Ordering::Relaxed);
         self.round().store(0, Ordering::Relaxed);
-        self.at::<AtomicI32>(12).store(pshared, Ordering::Release);
+        field::<_, AtomicI32>(self.0, 12).store(pshared, Ordering::Release);
         0
     }
 
@@ -63,6 +60,6 @@ impl Barrier {
     }
 
     fn shared(&self) -> bool {
-        self.at::<AtomicI32>(12).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
+        field::<_, AtomicI32>(self.0, 12).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
     }
 }

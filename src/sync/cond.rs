@@ -16,6 +16,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use super::mutex::Mutex;
+use super::field;
 use crate::park::{self, Backoff, ParkResult};
 use crate::task::ParkReason;
 
@@ -27,18 +28,14 @@ impl Cond {
     pub unsafe fn from_ptr(c: *mut libc::pthread_cond_t) -> Cond {
         Cond(c)
     }
-    fn at<T>(&self, off: usize) -> &T {
-        // SAFETY: offsets 0, 4 and 8 lie inside the 48-byte, 8-aligned pthread_cond_t.
-        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
-    }
     fn seq(&self) -> &AtomicU32 {
-        self.at(0)
+        field(self.0, 0)
     }
     fn waiters(&self) -> &AtomicU32 {
-        self.at(4)
+        field(self.0, 4)
     }
     fn clock(&self) -> &AtomicI32 {
-        self.at(8)
+        field(self.0, 8)
     }
     fn key(&self) -> usize {
         self.0 as usize
@@ -60,13 +57,13 @@ impl Cond {
         }
         // SAFETY: (re)initialisation: nobody may use the object concurrently (POSIX).
         unsafe { core::ptr::write_bytes(self.0 as *mut u8, 0, core::mem::size_of::<libc::pthread_cond_t>()) };
-        self.at::<AtomicI32>(12).store(pshared, Ordering::Relaxed);
+        field::<_, AtomicI32>(self.0, 12).store(pshared, Ordering::Relaxed);
         self.clock().store(clock, Ordering::Release);
         0
     }
 
     fn shared(&self) -> bool {
-        self.at::<AtomicI32>(12).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
+        field::<_, AtomicI32>(self.0, 12).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
     }
 
     /// The clock of pthread_cond_timedwait.

@@ -11,3 +11,13 @@ pub mod once;
 pub mod rwlock;
 pub mod sem;
 pub mod spin;
+
+/// A typed field at `off` bytes into a libc object (each module documents its layout).
+#[inline(always)]
+pub(crate) fn field<'a, O, T>(obj: *mut O, off: usize) -> &'a T {
+    debug_assert!(off + core::mem::size_of::<T>() <= core::mem::size_of::<O>());
+    debug_assert!(off % core::mem::align_of::<T>() == 0);
+    // SAFETY: views are built from live libc objects (their from_ptr contract); the field lies
+    // inside the object and is aligned (asserted above in debug builds).
+    unsafe { &*((obj as *mut u8).add(off) as *const T) }
+}

@@ -21,6 +21,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
 use crate::hub;
+use super::field;
 use crate::park::{self, Backoff, ParkResult};
 use crate::task::{ParkReason, Task};
 use crate::tls;
@@ -55,30 +56,26 @@ impl Mutex {
     pub unsafe fn from_ptr(m: *mut libc::pthread_mutex_t) -> Mutex {
         Mutex(m)
     }
-    fn at<T>(&self, off: usize) -> &T {
-        // SAFETY: every offset used below lies inside the 40-byte, 8-aligned pthread_mutex_t.
-        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
-    }
     fn state(&self) -> &AtomicU32 {
-        self.at(0)
+        field(self.0, 0)
     }
     fn count(&self) -> &AtomicU32 {
-        self.at(4)
+        field(self.0, 4)
     }
     fn owner(&self) -> &AtomicUsize {
-        self.at(8)
+        field(self.0, 8)
     }
     fn kind(&self) -> &AtomicI32 {
-        self.at(16)
+        field(self.0, 16)
     }
     fn ceiling(&self) -> &AtomicI32 {
-        self.at(20)
+        field(self.0, 20)
     }
     fn link_prev(&self) -> &AtomicUsize {
-        self.at(24)
+        field(self.0, 24)
     }
     fn link_next(&self) -> &AtomicUsize {
-        self.at(32)
+        field(self.0, 32)
     }
     fn key(&self) -> usize {
         self.0 as usize

@@ -17,6 +17,7 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
+use super::field;
 use crate::park::{self, Backoff, ParkResult};
 use crate::task::ParkReason;
 use crate::tls;
@@ -33,27 +34,23 @@ impl RwLock {
     pub unsafe fn from_ptr(l: *mut libc::pthread_rwlock_t) -> RwLock {
         RwLock(l)
     }
-    fn at<T>(&self, off: usize) -> &T {
-        // SAFETY: offsets used lie inside the 56-byte, 8-aligned pthread_rwlock_t.
-        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
-    }
     fn state(&self) -> &AtomicU32 {
-        self.at(0)
+        field(self.0, 0)
     }
     fn wwait(&self) -> &AtomicU32 {
-        self.at(4)
+        field(self.0, 4)
     }
     fn rwait(&self) -> &AtomicU32 {
-        self.at(8)
+        field(self.0, 8)
     }
     fn shared(&self) -> bool {
-        self.at::<AtomicI32>(28).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
+        field::<_, AtomicI32>(self.0, 28).load(Ordering::Relaxed) == libc::PTHREAD_PROCESS_SHARED
     }
     fn writer(&self) -> &AtomicUsize {
-        self.at(40)
+        field(self.0, 40)
     }
     fn prefer_writers(&self) -> bool {
-        self.at::<AtomicU32>(48).load(Ordering::Relaxed) == PREFER_WRITER_NONRECURSIVE
+        field::<_, AtomicU32>(self.0, 48).load(Ordering::Relaxed) == PREFER_WRITER_NONRECURSIVE
     }
     fn rkey(&self) -> usize {
         self.0 as usize
@@ -66,8 +63,8 @@ impl RwLock {
     pub fn init(&self, kind: c_int, pshared: c_int) -> c_int {
         // SAFETY: (re)initialisation: nobody may use the object concurrently (POSIX).
         unsafe { core::ptr::write_bytes(self.0 as *mut u8, 0, core::mem::size_of::<libc::pthread_rwlock_t>()) };
-        self.at::<AtomicI32>(28).store(pshared, Ordering::Relaxed);
-        self.at::<AtomicU32>(48).store(kind as u32, Ordering::Release);
+        field::<_, AtomicI32>(self.0, 28).store(pshared, Ordering::Relaxed);
+        field::<_, AtomicU32>(self.0, 48).store(kind as u32, Ordering::Release);
         0
     }
 

@@ -13,6 +13,7 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
+use super::field;
 use crate::park::{self, Backoff, ParkResult};
 use crate::task::ParkReason;
 
@@ -26,18 +27,14 @@ impl Sem {
     pub unsafe fn from_ptr(s: *mut libc::sem_t) -> Sem {
         Sem(s)
     }
-    fn at<T>(&self, off: usize) -> &T {
-        // SAFETY: offsets 0, 4, 8 lie inside the 32-byte, 8-aligned sem_t.
-        unsafe { &*((self.0 as *mut u8).add(off) as *const T) }
-    }
     fn value(&self) -> &AtomicU32 {
-        self.at(0)
+        field(self.0, 0)
     }
     fn nwaiters(&self) -> &AtomicU32 {
-        self.at(4)
+        field(self.0, 4)
     }
     fn shared(&self) -> bool {
-        self.at::<AtomicI32>(8).load(Ordering::Relaxed) == 0
+        field::<_, AtomicI32>(self.0, 8).load(Ordering::Relaxed) == 0
     }
     fn key(&self) -> usize {
         self.0 as usize
@@ -50,7 +47,7 @@ impl Sem {
         }
         self.value().store(value, Ordering::Relaxed);
         self.nwaiters().store(0, Ordering::Relaxed);
-        self.at::<AtomicI32>(8).store(if pshared { 0 } else { libc::FUTEX_PRIVATE_FLAG }, Ordering::Release);
+        field::<_, AtomicI32>(self.0, 8).store(if pshared { 0 } else { libc::FUTEX_PRIVATE_FLAG }, Ordering::Release);
         0
     }
 
