@@ -30,6 +30,8 @@ pub const OFF_SPECIFIC: usize = 1296;
 pub const OFF_STACKBLOCK: usize = 1680;
 pub const OFF_STACKBLOCK_SIZE: usize = 1688;
 pub const OFF_GUARDSIZE: usize = 1696;
+/// `struct __res_state res`: the thread's resolver state, which its `__resp` TLS word points to.
+pub const OFF_RES: usize = 1720;
 /// Everything after the tcbhead_t union (704 bytes) is thread state reset on recycling.
 pub const OFF_AFTER_HEADER: usize = 704;
 
@@ -41,6 +43,7 @@ pub const ATTR_FLAG_STACKADDR: i32 = 0x0008;
 type AllocateTls = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
 type AllocateTlsInit = unsafe extern "C" fn(*mut c_void, bool) -> *mut c_void;
 type CallTlsDtors = unsafe extern "C" fn();
+type CtypeInit = unsafe extern "C" fn();
 type GetTlsStaticInfo = unsafe extern "C" fn(*mut usize, *mut usize);
 
 /// GLIBC_PRIVATE entry points of ld.so/libc used to manage TCBs.
@@ -49,6 +52,8 @@ pub struct Private {
     pub allocate_tls: AllocateTls,
     pub allocate_tls_init: AllocateTlsInit,
     pub call_tls_dtors: CallTlsDtors,
+    /// Points the thread's ctype TLS words at its locale's tables (glibc's start_thread does it).
+    pub ctype_init: CtypeInit,
     pub static_tls_size: usize,
     pub static_tls_align: usize,
 }
@@ -90,7 +95,8 @@ pub fn resolve() -> Result<Private, &'static str> {
     let i = sym(b"_dl_allocate_tls_init\0");
     let d = sym(b"__call_tls_dtors\0");
     let s = sym(b"_dl_get_tls_static_info\0");
-    if a.is_null() || i.is_null() || d.is_null() || s.is_null() {
+    let c = sym(b"__ctype_init\0");
+    if a.is_null() || i.is_null() || d.is_null() || s.is_null() || c.is_null() {
         return Err("GLIBC_PRIVATE TLS entry points not found");
     }
     // SAFETY: the symbols were found by these exact names, whose C signatures are declared above.
@@ -99,6 +105,7 @@ pub fn resolve() -> Result<Private, &'static str> {
             allocate_tls: core::mem::transmute::<*mut c_void, AllocateTls>(a),
             allocate_tls_init: core::mem::transmute::<*mut c_void, AllocateTlsInit>(i),
             call_tls_dtors: core::mem::transmute::<*mut c_void, CallTlsDtors>(d),
+            ctype_init: core::mem::transmute::<*mut c_void, CtypeInit>(c),
             static_tls_size: 0,
             static_tls_align: 0,
         }

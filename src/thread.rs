@@ -115,6 +115,7 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
 fn thread_main(t: &'static Task) {
     let mut ret: *mut c_void = core::ptr::null_mut();
     let start = t.start.get().expect("start routine set at create");
+    tls::init_thread_libc_state();
     // SAFETY: runs the program's start routine below an unwind buffer (entry.c); the offset was
     // verified at start-up.
     let by_exit = unsafe { libgreen_run_start_routine(start, t.arg.get(), glibc::OFF_CLEANUP_JMP_BUF, &mut ret) };

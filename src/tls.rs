@@ -33,6 +33,8 @@ static USE_WRFSBASE: AtomicBool = AtomicBool::new(false);
 static mut PRIVATE: Option<Private> = None;
 /// Offsets (from the thread pointer, negative) of TLS words that malloc fills in lazily.
 static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
+/// Offset from the thread pointer of libc's `__resp` TLS word (0: not found).
+static RESP_OFFSET: AtomicUsize = AtomicUsize::new(0);
 /// `__rseq_offset` when glibc registered rseq, else 0.
 static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
 
@@ -130,10 +132,11 @@ pub fn init() -> Result<(), &'static str> {
     }
     probe_malloc_words();
     crate::green_debug!(
-        "tls: wrfsbase={} static_tls={} preserved_malloc_words={}",
+        "tls: wrfsbase={} static_tls={} preserved_malloc_words={} resp_offset={}",
         USE_WRFSBASE.load(Ordering::Relaxed),
         private.static_tls_size,
-        PRESERVED.lock().1
+        PRESERVED.lock().1,
+        RESP_OFFSET.load(Ordering::Relaxed)
     );
     Ok(())
 }
@@ -167,6 +170,15 @@ fn probe_malloc_words() {
     let base = tp - words * 8;
     // SAFETY: [base, tp) is the fresh TCB's static TLS area, allocated by _dl_allocate_tls.
     let before: Vec<usize> = (0..words).map(|i| unsafe { *((base + i * 8) as *const usize) }).collect();
+    // libc's `__resp` starts as &_res (the main thread's resolver state) in every TCB; glibc's
+    // start_thread points it at the thread's own `struct pthread.res`. Find the word to do the
+    // same: the one TLS word of a fresh TCB equal to the main thread's __res_state().
+    // SAFETY: __res_state has no preconditions.
+    let main_res = unsafe { __res_state() } as usize;
+    let hits: Vec<usize> = (0..words).filter(|&i| before[i] == main_res).collect();
+    if hits.len() == 1 {
+        RESP_OFFSET.store(tp - (base + hits[0] * 8), Ordering::Relaxed);
+    }
     let me = thread_pointer();
     // SAFETY: the fresh TCB is fully initialised; touch_malloc keeps no TLS address across the
     // switch back, and nothing between the two switches uses TLS of `me`.
@@ -322,6 +334,24 @@ unsafe fn reset(tp: usize, creator_tp: usize) {
             *((tp as isize + pres.0[i]) as *mut usize) = saved[i];
         }
     }
+}
+
+extern "C" {
+    fn __res_state() -> *mut c_void;
+}
+
+/// Per-thread libc state that glibc's start_thread sets up and TLS images cannot: the ctype
+/// table pointers (`isalpha`, `toupper`… read them) and the resolver state pointer. Runs on
+/// the new thread, on its own TCB, before its start routine.
+pub fn init_thread_libc_state() {
+    let tp = thread_pointer();
+    let off = RESP_OFFSET.load(Ordering::Relaxed);
+    if off != 0 {
+        // SAFETY: off was measured as libc's __resp word inside every TCB's static TLS area.
+        unsafe { *((tp - off) as *mut usize) = tp + glibc::OFF_RES };
+    }
+    // SAFETY: __ctype_init reads the current thread's locale and writes its own TLS words.
+    unsafe { (private().ctype_init)() }
 }
 
 /// Runs the C++/Rust `thread_local` destructors registered on the current TCB.
