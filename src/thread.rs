@@ -133,6 +133,16 @@ pub fn exit_value(t: &Task, value: *mut c_void) {
     t.result.set(value);
 }
 
+/// Green thread ids start above the largest possible kernel tid (pid_max is at most 2^22), so
+/// `gettid()` of a green thread never names a real thread or process.
+pub const GREEN_TID_BASE: i64 = 1 << 22;
+
+/// gettid() of a green thread other than main: distinct and stable for its life (main keeps the
+/// real tid, which equals the pid).
+pub fn green_tid(t: &Task) -> i64 {
+    GREEN_TID_BASE + t.id.get() as i64
+}
+
 /// How a joiner waits.
 pub enum JoinWait {
     Block,

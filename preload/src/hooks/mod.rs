@@ -3,4 +3,4 @@
 mod sleep;
 mod sync;
 mod syscall;
-mod thread;
+pub(crate) mod thread;

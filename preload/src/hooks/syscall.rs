@@ -1,5 +1,6 @@
-//! `syscall()`: Rust std (and some C) call futex through it. Only SYS_futex is looked at; every
-//! other number passes through untouched.
+//! `syscall()`: Rust std (and some C) call futex through it, CPython asks SYS_gettid for native
+//! thread ids. Only SYS_futex and SYS_gettid are looked at; every other number passes through
+//! untouched.
 //!
 //! `syscall` is variadic in C and Rust stable cannot define C-variadic functions. On x86-64
 //! SysV a variadic call passes its integer arguments exactly as a fixed 7-argument call (number
@@ -16,6 +17,10 @@ use crate::{real, set_errno};
 
 #[no_mangle]
 pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long, a6: c_long) -> c_long {
+    if n == libc::SYS_gettid {
+        // SAFETY: same function as the gettid() hook.
+        return unsafe { crate::hooks::thread::gettid() } as c_long;
+    }
     if n == libc::SYS_futex {
         // SAFETY: the caller's futex arguments, as the real syscall would receive them.
         if let Some(r) = unsafe { futex(a1 as usize, a2 as i32, a3 as u32, a4 as usize, a5 as usize, a6 as u32) } {
