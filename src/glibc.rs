@@ -21,6 +21,8 @@ pub const OFF_POINTER_GUARD: usize = 0x30;
 pub const OFF_GREEN_TASK: usize = 0x40;
 pub const OFF_GREEN_MAGIC: usize = 0x48;
 /// `struct pthread` fields.
+/// `list_t list`: glibc's fork child unlinks the forking thread's entry from it.
+pub const OFF_LIST: usize = 704;
 pub const OFF_TID: usize = 720;
 pub const OFF_CLEANUP: usize = 760;
 pub const OFF_CLEANUP_JMP_BUF: usize = 768;

@@ -40,8 +40,6 @@ pub struct Hub {
     /// The thread pointer currently loaded on the carrier.
     loaded_tp: Cell<usize>,
     timers: UnsafeCell<TimerHeap>,
-    epfd: i32,
-    wake_fd: i32,
     inject: SpinLock<Vec<usize>>,
     inject_pending: AtomicBool,
     dispatches: Cell<u64>,
@@ -49,6 +47,11 @@ pub struct Hub {
     alive: Cell<usize>,
     /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
     main_exiting: Cell<bool>,
+    /// In a child forked by another green thread, main does not exist: the process ends with
+    /// exit(0) when its last green thread finishes, as glibc's last thread does.
+    main_gone: Cell<bool>,
+    epfd_cell: Cell<i32>,
+    wake_fd_cell: Cell<i32>,
 }
 
 // SAFETY: Cell fields are touched only by the carrier thread (module invariant); the inject
@@ -82,7 +85,8 @@ pub fn current() -> Option<&'static Task> {
 }
 
 /// Makes the main thread green thread 0 and sets up epoll. Called once from the constructor.
-pub fn start() -> Result<(), &'static str> {
+/// A new epoll instance with our wake-up eventfd registered (token 0).
+fn new_epoll() -> Result<(i32, i32), &'static str> {
     // SAFETY: plain syscalls creating new fds; flags are valid.
     let epfd = unsafe { sys::syscall3(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0) };
     if epfd < 0 {
@@ -100,6 +104,57 @@ pub fn start() -> Result<(), &'static str> {
     unsafe {
         sys::syscall6(libc::SYS_epoll_ctl, epfd as usize, libc::EPOLL_CTL_ADD as usize, wake_fd as usize, &mut ev as *mut _ as usize, 0, 0)
     };
+    Ok((epfd as i32, wake_fd as i32))
+}
+
+/// The child side of fork (a pthread_atfork handler): POSIX says only the calling thread
+/// exists in the child. Forget every other green thread (their stacks and TCBs stay mapped, as
+/// native threads' stacks do), every waiter, timer and queued wake-up, and get an epoll instance
+/// and eventfd of our own (the parent's are shared with it).
+pub fn after_fork_child() {
+    if !started() {
+        return;
+    }
+    let h = hub();
+    let me = current();
+    // SAFETY: we are the only thread of the child; nothing else touches runtime state.
+    unsafe {
+        crate::park::forget_all_waiters_after_fork();
+        h.inject.force_unlock_after_fork();
+        (*h.timers.get()) = TimerHeap::new();
+        sys::syscall3(libc::SYS_close, h.epfd_cell.get() as usize, 0, 0);
+        sys::syscall3(libc::SYS_close, h.wake_fd_cell.get() as usize, 0, 0);
+    }
+    // SAFETY: as above: the child's only thread takes over the pools' locks.
+    unsafe {
+        crate::stack::after_fork_child();
+        crate::tls::after_fork_child();
+        task::after_fork_child();
+    }
+    h.inject.lock().clear();
+    h.inject_pending.store(false, Ordering::Relaxed);
+    while h.runq.pop().is_some() {}
+    task::for_each(|t| {
+        if !me.is_some_and(|m| core::ptr::eq(m, t)) {
+            // A thread that does not exist here: never parked, never scheduled.
+            t.park_state.store(RUNNING, Ordering::Relaxed);
+        }
+    });
+    match me {
+        Some(t) if !t.is_main => {
+            h.alive.set(1);
+            h.main_gone.set(true);
+        }
+        _ => h.alive.set(0),
+    }
+    if let Ok((ep, wf)) = new_epoll() {
+        h.epfd_cell.set(ep);
+        h.wake_fd_cell.set(wf);
+    }
+}
+
+pub fn start() -> Result<(), &'static str> {
+    let (epfd, wake_fd) = new_epoll()?;
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
     task::register(main);
     let tp = tls::thread_pointer();
@@ -110,13 +165,14 @@ pub fn start() -> Result<(), &'static str> {
         current: Cell::new(main),
         loaded_tp: Cell::new(tp),
         timers: UnsafeCell::new(TimerHeap::new()),
-        epfd: epfd as i32,
-        wake_fd: wake_fd as i32,
         inject: SpinLock::new(Vec::new()),
         inject_pending: AtomicBool::new(false),
         dispatches: Cell::new(0),
         alive: Cell::new(0),
         main_exiting: Cell::new(false),
+        main_gone: Cell::new(false),
+        epfd_cell: Cell::new(epfd as i32),
+        wake_fd_cell: Cell::new(wake_fd as i32),
     }));
     HUB_PTR.store(hub as *const Hub as usize, Ordering::Release);
     // SAFETY: tagging the calling (main) thread's own TCB.
@@ -148,7 +204,7 @@ pub fn make_ready(t: &'static Task) {
         if was_empty {
             let one: u64 = 1;
             // SAFETY: writing 8 bytes from a live u64 to our eventfd.
-            unsafe { sys::syscall3(libc::SYS_write, h.wake_fd as usize, &one as *const u64 as usize, 8) };
+            unsafe { sys::syscall3(libc::SYS_write, h.wake_fd_cell.get() as usize, &one as *const u64 as usize, 8) };
         }
     }
 }
@@ -285,8 +341,15 @@ fn next_ready(h: &Hub) -> &'static Task {
         if let Some(t) = h.runq.pop() {
             return t;
         }
-        if h.main_exiting.get() && h.alive.get() == 0 {
-            return h.main;
+        if h.alive.get() == 0 {
+            if h.main_gone.get() {
+                // SAFETY: the last thread of a process whose main thread is gone: glibc's
+                // start_thread calls exit(0) here.
+                unsafe { libc::exit(0) };
+            }
+            if h.main_exiting.get() {
+                return h.main;
+            }
         }
         // SAFETY: timers are touched only on the carrier thread.
         if unsafe { (*h.timers.get()).is_empty() } && !h.inject_pending.load(Ordering::Acquire) && DEADLOCK_CHECK.load(Ordering::Relaxed) {
@@ -341,13 +404,13 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
     stats::epoll_waited();
     // SAFETY: events is a live array of 64; tsp is null or a live timespec; no sigmask.
     let n = unsafe {
-        sys::syscall6(libc::SYS_epoll_pwait2, h.epfd as usize, events.as_mut_ptr() as usize, events.len(), tsp, 0, 8)
+        sys::syscall6(libc::SYS_epoll_pwait2, h.epfd_cell.get() as usize, events.as_mut_ptr() as usize, events.len(), tsp, 0, 8)
     };
     for ev in events.iter().take(n.max(0) as usize) {
         if ev.u64 == 0 {
             let mut v: u64 = 0;
             // SAFETY: draining our own non-blocking eventfd into a live u64.
-            unsafe { sys::syscall3(libc::SYS_read, h.wake_fd as usize, &mut v as *mut u64 as usize, 8) };
+            unsafe { sys::syscall3(libc::SYS_read, h.wake_fd_cell.get() as usize, &mut v as *mut u64 as usize, 8) };
         }
     }
 }

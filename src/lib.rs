@@ -47,6 +47,11 @@ pub fn start(cfg: config::Config) {
         green_warn!("disabled, threads stay native: {why}");
         return;
     }
+    extern "C" fn after_fork_child() {
+        hub::after_fork_child();
+    }
+    // SAFETY: registering a plain extern "C" child handler with glibc's atfork list.
+    unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
     if cfg.stats {
         STATS_AT_EXIT.store(true, Ordering::Relaxed);
         // SAFETY: registering a plain extern "C" function with atexit.

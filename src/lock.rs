@@ -51,9 +51,13 @@ impl<T> SpinLock<T> {
         }
     }
 
-    /// Raw access for single-threaded set-up paths.
-    pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+    /// In a child after fork only the forking thread exists: a lock another thread held at the
+    /// fork can never be released, so the child takes it over.
+    ///
+    /// # Safety
+    /// Only in the child of fork, before anything else uses the lock.
+    pub unsafe fn force_unlock_after_fork(&self) {
+        self.locked.store(false, Ordering::Release);
     }
 }
 

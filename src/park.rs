@@ -241,6 +241,20 @@ pub fn expire(task: &'static Task, gen: u64) {
     release(w);
 }
 
+/// In a fork child: every waiter belonged to a thread that no longer exists; empty the table.
+///
+/// # Safety
+/// Only in the child of fork, on its only thread.
+pub unsafe fn forget_all_waiters_after_fork() {
+    for b in TABLE.iter() {
+        // SAFETY: single-threaded child (contract).
+        unsafe { b.force_unlock_after_fork() };
+        let mut g = b.lock();
+        g.head = core::ptr::null();
+        g.tail = core::ptr::null();
+    }
+}
+
 /// Prepares a timer-only park (sleep): no bucket, woken by the deadline alone.
 pub fn prepare_timer_park(task: &'static Task) {
     task.wait.key.set(0);

@@ -193,6 +193,15 @@ pub fn pooled() -> usize {
     POOL.lock().classes.iter().map(|c| c.free.len()).sum()
 }
 
+/// Takes over this module's locks in a fork child (another thread may have held them).
+///
+/// # Safety
+/// Only in the child of fork, on its only thread.
+pub unsafe fn after_fork_child() {
+    // SAFETY: forwarded contract.
+    unsafe { POOL.force_unlock_after_fork() };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,6 +257,17 @@ impl Default for RunQueue {
     }
 }
 
+/// Takes over this module's locks in a fork child (another thread may have held them).
+///
+/// # Safety
+/// Only in the child of fork, on its only thread.
+pub unsafe fn after_fork_child() {
+    // SAFETY: forwarded contract.
+    unsafe { TASK_POOL.force_unlock_after_fork() };
+    // SAFETY: forwarded contract.
+    unsafe { ALL_TASKS.force_unlock_after_fork() };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

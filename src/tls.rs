@@ -256,6 +256,10 @@ unsafe fn init_header(tp: usize, creator_tp: usize) {
         *((tp + glibc::OFF_HEADER_SELF) as *mut usize) = tp;
         *((tp + glibc::OFF_STACK_GUARD) as *mut usize) = *((creator_tp + glibc::OFF_STACK_GUARD) as *const usize);
         *((tp + glibc::OFF_POINTER_GUARD) as *mut usize) = *((creator_tp + glibc::OFF_POINTER_GUARD) as *const usize);
+        // An empty circular list entry: glibc's fork child does list_del(&self->list) on the
+        // forking thread and then links it into its stack list.
+        *((tp + glibc::OFF_LIST) as *mut usize) = tp + glibc::OFF_LIST;
+        *((tp + glibc::OFF_LIST + 8) as *mut usize) = tp + glibc::OFF_LIST;
         let rseq = RSEQ_OFFSET.load(Ordering::Relaxed);
         if rseq != 0 {
             // rseq's cpu_id = RSEQ_CPU_ID_UNINITIALIZED: this area is not registered with the
@@ -373,4 +377,15 @@ pub unsafe fn set_stack_bounds(tp: usize, lo: usize, size: usize, guard: usize) 
         *((tp + glibc::OFF_STACKBLOCK_SIZE) as *mut usize) = size;
         *((tp + glibc::OFF_GUARDSIZE) as *mut usize) = guard;
     }
+}
+
+/// Takes over this module's locks in a fork child (another thread may have held them).
+///
+/// # Safety
+/// Only in the child of fork, on its only thread.
+pub unsafe fn after_fork_child() {
+    // SAFETY: forwarded contract.
+    unsafe { POOL.force_unlock_after_fork() };
+    // SAFETY: forwarded contract.
+    unsafe { PRESERVED.force_unlock_after_fork() };
 }

@@ -119,6 +119,7 @@ compare sleep_family parks_sleep=18+
 compare attrs threads_created=4
 compare libc_state threads_created=4
 compare tids threads_created=20
+compare fork_threads threads_created=51
 compare eagain threads_created=1+
 compare yield parks_yield=1000+
 compare main_exit threads_created=3 parks_sleep=3
