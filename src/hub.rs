@@ -147,6 +147,7 @@ pub fn after_fork_child() {
         }
         _ => h.alive.set(0),
     }
+    crate::fd::forget_all_after_fork();
     if let Ok((ep, wf)) = new_epoll() {
         h.epfd_cell.set(ep);
         h.wake_fd_cell.set(wf);
@@ -407,12 +408,22 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
         sys::syscall6(libc::SYS_epoll_pwait2, h.epfd_cell.get() as usize, events.as_mut_ptr() as usize, events.len(), tsp, 0, 8)
     };
     for ev in events.iter().take(n.max(0) as usize) {
-        if ev.u64 == 0 {
+        let (token, evs) = (ev.u64, ev.events);
+        if token & crate::fd::TOKEN_FD != 0 {
+            crate::fd::ready(token, evs);
+        } else {
             let mut v: u64 = 0;
             // SAFETY: draining our own non-blocking eventfd into a live u64.
             unsafe { sys::syscall3(libc::SYS_read, h.wake_fd_cell.get() as usize, &mut v as *mut u64 as usize, 8) };
         }
     }
+}
+
+/// epoll_ctl on the hub's epoll instance for a program fd (token: TOKEN_FD | fd). Raw result.
+pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
+    let mut ev = libc::epoll_event { events, u64: crate::fd::TOKEN_FD | fd as u32 as u64 };
+    // SAFETY: ev is live; the kernel validates fd and op.
+    unsafe { sys::syscall6(libc::SYS_epoll_ctl, hub().epfd_cell.get() as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) }
 }
 
 /// Nothing is ready, no timer is pending and no wake-up is queued. If no other OS thread exists
@@ -421,7 +432,7 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
 /// Process-shared waits poll on timers, so they never look dead here.
 #[cold]
 fn check_deadlock() {
-    if os_threads() != 1 {
+    if os_threads() != 1 || crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0 {
         return;
     }
     crate::green_warn!("deadlock: every green thread is waiting and nothing can wake one (GREEN_DEADLOCK=0 waits instead)");

@@ -3,11 +3,12 @@
 //! this crate knows nothing of symbol interposition.
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
-//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `sync/*` (mutex,
+//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `sync/*` (mutex,
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
 
 pub mod config;
+pub mod fd;
 pub mod glibc;
 pub mod hub;
 pub mod lock;

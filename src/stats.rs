@@ -14,7 +14,7 @@ pub static PEAK_ALIVE: AtomicU64 = AtomicU64::new(0);
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
-pub static PARKS: [AtomicU64; 11] = [const { AtomicU64::new(0) }; 11];
+pub static PARKS: [AtomicU64; 12] = [const { AtomicU64::new(0) }; 12];
 
 pub fn thread_started(alive: usize) {
     THREADS_CREATED.fetch_add(1, Relaxed);

@@ -44,6 +44,7 @@ pub enum ParkReason {
     Sem,
     RwLock,
     Barrier,
+    Io,
 }
 
 pub struct Task {
@@ -139,7 +140,7 @@ pub fn for_each(mut f: impl FnMut(&'static Task)) {
 }
 
 impl ParkReason {
-    pub const ALL: [ParkReason; 11] = [
+    pub const ALL: [ParkReason; 12] = [
         ParkReason::None,
         ParkReason::Sleep,
         ParkReason::Yield,
@@ -151,6 +152,7 @@ impl ParkReason {
         ParkReason::Sem,
         ParkReason::RwLock,
         ParkReason::Barrier,
+        ParkReason::Io,
     ];
 
     pub fn name(self) -> &'static str {
@@ -166,6 +168,7 @@ impl ParkReason {
             ParkReason::Sem => "sem",
             ParkReason::RwLock => "rwlock",
             ParkReason::Barrier => "barrier",
+            ParkReason::Io => "io",
         }
     }
 }

@@ -120,6 +120,7 @@ compare attrs threads_created=4
 compare libc_state threads_created=4
 compare tids threads_created=20
 compare fork_threads threads_created=51
+compare io_pipes threads_created=104 parks_io=100+
 compare eagain threads_created=1+
 compare yield parks_yield=1000+
 compare main_exit threads_created=3 parks_sleep=3
@@ -189,14 +190,14 @@ fi
 # the GIL a mutex + CLOCK_MONOTONIC condvar; test_threading forks from threads). One test needs
 # preemption and is named here (and in README): test_can_interrupt_tight_loops, whose main thread
 # busy-waits in bytecode while the GIL's 5 ms drop request can only come from a green thread's
-# timed wait that never gets to run. test_thread needs cooperative pipe reads (a later issue).
+# timed wait that never gets to run.
 PREEMPTION_ONLY="test_can_interrupt_tight_loops"
 if want cpython; then
     PY=$(python3 -c 'import sys; print(sys.executable)')
     if ! "$PY" -c 'import test.support' 2>/dev/null; then
         ko cpython "$PY has no test package (make deps installs one)"
     else
-        for t in test_queue test_threading_local test_threading; do
+        for t in test_queue test_threading_local test_threading test_thread; do
             # No GREEN_STATS here: the tests compare their subprocesses' stderr with expectations.
             timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.native.strace" \
                 "$PY" -m test -v "$t" >"$B/py_$t.native" 2>&1

@@ -62,4 +62,14 @@ real! {
     sleep: unsafe extern "C" fn(c_uint) -> c_uint;
     usleep: unsafe extern "C" fn(libc::useconds_t) -> c_int;
     syscall: unsafe extern "C" fn(c_long, c_long, c_long, c_long, c_long, c_long, c_long) -> c_long;
+    read: unsafe extern "C" fn(c_int, *mut c_void, usize) -> isize;
+    __read_chk: unsafe extern "C" fn(c_int, *mut c_void, usize, usize) -> isize;
+    write: unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
+    recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
+    send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
+    close: unsafe extern "C" fn(c_int) -> c_int;
+    dup2: unsafe extern "C" fn(c_int, c_int) -> c_int;
+    dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
+    fcntl: unsafe extern "C" fn(c_int, c_int, usize) -> c_int;
+    ioctl: unsafe extern "C" fn(c_int, core::ffi::c_ulong, usize) -> c_int;
 }

@@ -1,5 +1,6 @@
 //! One file per family of interposed functions.
 
+mod io;
 mod sleep;
 mod sync;
 mod syscall;

@@ -1,0 +1,127 @@
+//! Cooperative I/O for green threads, first step: read/write (and recv/send) on pipes, FIFOs
+//! and sockets park the caller until the fd is ready instead of blocking the hub (green_rt::fd
+//! has the policy); everything else, and every caller that is not green, takes the real call.
+//! close/dup2/dup3/fcntl(F_SETFL)/ioctl(FIONBIO) keep the fd table true.
+
+use core::ffi::{c_int, c_ulong, c_void};
+
+use green_rt::fd::{self, Kind};
+use green_rt::hub;
+
+use crate::{real, set_errno};
+
+/// Maps a raw syscall result (-errno) to the libc convention.
+fn ret(r: isize) -> isize {
+    if r < 0 {
+        set_errno((-r) as c_int);
+        -1
+    } else {
+        r
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
+    if hub::current().is_some() {
+        match fd::kind(fd) {
+            Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
+            Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0)),
+            Kind::Pass => {}
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::read()(fd, buf, n) }
+}
+
+/// The fortified read (`_FORTIFY_SOURCE`): same, after glibc's buffer-size check.
+#[no_mangle]
+pub unsafe extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize) -> isize {
+    if n > buflen || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__read_chk()(fd, buf, n, buflen) };
+    }
+    // SAFETY: same contract as read.
+    unsafe { read(fd, buf, n) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+    if hub::current().is_some() {
+        match fd::kind(fd) {
+            Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
+            Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0)),
+            Kind::Pass => {}
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::write()(fd, buf, n) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::recv_socket(fd, buf as *mut u8, n, flags));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::recv()(fd, buf, n, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::send_socket(fd, buf as *const u8, n, flags));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::send()(fd, buf, n, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn close(fd: c_int) -> c_int {
+    fd::forget(fd);
+    // SAFETY: forwarded unchanged.
+    unsafe { real::close()(fd) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    if old != new {
+        fd::forget(new);
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::dup2()(old, new) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    fd::forget(new);
+    // SAFETY: forwarded unchanged.
+    unsafe { real::dup3()(old, new, flags) }
+}
+
+/// fcntl is variadic; its one optional argument is an int or a pointer, passed in the same
+/// register as a fixed third argument on x86-64, so a fixed-arity stand-in forwards it intact.
+#[no_mangle]
+pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    if cmd == libc::F_SETFL {
+        fd::forget(fd);
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fcntl()(fd, cmd, arg) }
+}
+
+/// glibc ≥ 2.28 binaries may call fcntl64 (the same function on x86-64).
+#[no_mangle]
+pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    // SAFETY: same contract as fcntl.
+    unsafe { fcntl(fd, cmd, arg) }
+}
+
+/// ioctl is variadic like fcntl (see there); FIONBIO changes O_NONBLOCK.
+#[no_mangle]
+pub unsafe extern "C" fn ioctl(fd: c_int, request: c_ulong, arg: usize) -> c_int {
+    if request == libc::FIONBIO {
+        fd::forget(fd);
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::ioctl()(fd, request, arg) }
+}

@@ -1,0 +1,256 @@
+//! The fd table and cooperative waits for readiness: a green thread that would block reading
+//! or writing a pipe, FIFO or socket parks until the hub's epoll says the fd is ready.
+//!
+//! Policy (DESIGN.md facts 4–6):
+//! - O_NONBLOCK is never set on the program's fds (it lives on the open file description, shared
+//!   with other processes). Sockets are tried with MSG_DONTWAIT; pipes and FIFOs are polled with
+//!   a zero timeout first and read/written only when ready, in chunks of at most PIPE_BUF for
+//!   writes, so the call cannot block (a pipe shared with another reader that drains it between
+//!   the poll and the read can still block: documented).
+//! - An fd the program made non-blocking itself, a regular file, a tty or anything epoll refuses
+//!   takes the real call unchanged.
+//! - An fd is registered with epoll once (edge-triggered, both directions) and stays registered
+//!   until close/dup2/dup3 replaces it; the kind of each fd is cached and forgotten on those calls
+//!   and on fcntl(F_SETFL)/ioctl(FIONBIO).
+//!
+//! With one carrier no readiness edge can be processed between a failed attempt and the park
+//! (the hub only polls epoll while no green thread runs), so no wake-up is lost.
+
+use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+
+use crate::park;
+use crate::sys;
+use crate::task::ParkReason;
+
+/// What the table knows of an fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Use the real call unchanged (regular file, tty, user-non-blocking, unpollable).
+    Pass,
+    /// Pipe or FIFO: poll, then the real call.
+    Pipe,
+    /// Socket: the call with MSG_DONTWAIT.
+    Socket,
+}
+
+const UNKNOWN: u8 = 0;
+const PASS: u8 = 1;
+const PIPE: u8 = 2;
+const SOCKET: u8 = 3;
+const KIND_MASK: u8 = 3;
+const REGISTERED: u8 = 4;
+
+const CHUNK: usize = 4096;
+const CHUNKS: usize = 1024; // 4M fds
+static TABLE: [AtomicPtr<AtomicU8>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
+/// Green threads parked on fd readiness (the deadlock check must not fire while any is).
+pub static IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
+/// Marks epoll tokens of fds (token 0 is the hub's eventfd).
+pub const TOKEN_FD: u64 = 1 << 32;
+
+fn slot(fd: i32) -> Option<&'static AtomicU8> {
+    if fd < 0 || fd as usize >= CHUNK * CHUNKS {
+        return None;
+    }
+    let (c, i) = (fd as usize / CHUNK, fd as usize % CHUNK);
+    let mut p = TABLE[c].load(Ordering::Acquire);
+    if p.is_null() {
+        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU8::new(UNKNOWN)).collect::<Box<[AtomicU8]>>()).as_mut_ptr();
+        match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => p = fresh,
+            // Another thread installed the chunk first; ours stays unused (a one-time 4 KiB).
+            Err(existing) => p = existing,
+        }
+    }
+    // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
+    Some(unsafe { &*p.add(i) })
+}
+
+/// The kind of `fd`, classified on first use (fstat + F_GETFL, raw syscalls).
+pub fn kind(fd: i32) -> Kind {
+    let Some(s) = slot(fd) else { return Kind::Pass };
+    let v = s.load(Ordering::Acquire) & KIND_MASK;
+    let v = if v == UNKNOWN {
+        let k = classify(fd);
+        s.store(k, Ordering::Release);
+        k
+    } else {
+        v
+    };
+    match v {
+        PIPE => Kind::Pipe,
+        SOCKET => Kind::Socket,
+        _ => Kind::Pass,
+    }
+}
+
+fn classify(fd: i32) -> u8 {
+    // SAFETY: st is a live out-buffer of the right size.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { sys::syscall3(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0) } < 0 {
+        return PASS;
+    }
+    let k = match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => PIPE,
+        libc::S_IFSOCK => SOCKET,
+        _ => return PASS,
+    };
+    // SAFETY: F_GETFL takes no argument.
+    let fl = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
+    if fl < 0 || fl as i32 & libc::O_NONBLOCK != 0 {
+        return PASS;
+    }
+    k
+}
+
+/// Forgets what is known of `fd` (it is being closed or replaced, or its flags change); a
+/// registered fd leaves the epoll set.
+pub fn forget(fd: i32) {
+    let Some(s) = slot(fd) else { return };
+    let old = s.swap(UNKNOWN, Ordering::AcqRel);
+    if old & REGISTERED != 0 && crate::hub::started() {
+        crate::hub::epoll_ctl(libc::EPOLL_CTL_DEL, fd, 0);
+    }
+}
+
+/// Forgets every fd (fork child: the new epoll instance has none registered).
+pub fn forget_all_after_fork() {
+    for c in TABLE.iter() {
+        let p = c.load(Ordering::Acquire);
+        if !p.is_null() {
+            for i in 0..CHUNK {
+                // SAFETY: chunks are CHUNK-long leaked arrays.
+                unsafe { (*p.add(i)).store(UNKNOWN, Ordering::Relaxed) };
+            }
+        }
+    }
+}
+
+/// Direction of a wait.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Read = 0,
+    Write = 1,
+}
+
+/// Park key of (fd, direction): a non-canonical address, never a real object's.
+pub fn key(fd: i32, dir: Dir) -> usize {
+    0xF000_0000_0000_0000 | ((fd as u32 as usize) << 1) | dir as usize
+}
+
+/// Parks the calling green thread until `fd` may be ready for `dir`. Returns false when the fd
+/// cannot be waited for in epoll (the caller then makes the real, blocking call).
+pub fn wait(fd: i32, dir: Dir) -> bool {
+    let Some(s) = slot(fd) else { return false };
+    if s.load(Ordering::Acquire) & REGISTERED == 0 {
+        let ev = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+        let r = crate::hub::epoll_ctl(libc::EPOLL_CTL_ADD, fd, ev);
+        if r < 0 && r != -(libc::EEXIST as isize) {
+            s.store(PASS, Ordering::Release);
+            return false;
+        }
+        s.fetch_or(REGISTERED, Ordering::AcqRel);
+    }
+    IO_WAITERS.fetch_add(1, Ordering::Relaxed);
+    park::park(key(fd, dir), !0, || true, None, ParkReason::Io);
+    IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
+    true
+}
+
+/// The hub got epoll `events` for the fd behind `token`: wake the threads waiting on it.
+pub fn ready(token: u64, events: u32) {
+    let fd = (token & 0xffff_ffff) as i32;
+    let e = events as i32;
+    if e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0 {
+        park::unpark_all(key(fd, Dir::Read));
+    }
+    if e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
+        park::unpark_all(key(fd, Dir::Write));
+    }
+}
+
+/// Whether `fd` is ready for `dir` now (poll with a zero timeout; errors count as ready so the
+/// real call reports them).
+pub fn poll_now(fd: i32, dir: Dir) -> bool {
+    let mut p = libc::pollfd { fd, events: if dir == Dir::Read { libc::POLLIN } else { libc::POLLOUT }, revents: 0 };
+    let ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: one live pollfd, a live zero timespec, no sigmask.
+    let r = unsafe { sys::syscall6(libc::SYS_ppoll, &mut p as *mut libc::pollfd as usize, 1, &ts as *const libc::timespec as usize, 0, 8, 0) };
+    r != 0
+}
+
+/// Largest pipe write that cannot block once the pipe polls writable (and stays atomic).
+pub const PIPE_CHUNK: usize = libc::PIPE_BUF;
+
+/// Reads from a pipe/FIFO (`Kind::Pipe`) without blocking the hub. Raw result (-errno).
+pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
+    loop {
+        if len == 0 || poll_now(fd, Dir::Read) || !wait(fd, Dir::Read) {
+            // SAFETY: the caller's buffer, as the real read would receive it.
+            return unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, len) };
+        }
+    }
+}
+
+/// Writes all of `len` bytes to a pipe/FIFO without blocking the hub, as a blocking write does:
+/// in pieces of at most PIPE_BUF, each written only when the pipe polls writable (Linux then has
+/// a whole page free, so the piece cannot block and stays atomic).
+pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
+    let mut done = 0usize;
+    loop {
+        let mut chunk = (len - done).min(PIPE_CHUNK);
+        if len > 0 && !poll_now(fd, Dir::Write) {
+            if wait(fd, Dir::Write) {
+                continue;
+            }
+            chunk = len - done; // epoll refused the fd: write the rest the blocking way
+        }
+        // SAFETY: a sub-range of the caller's buffer.
+        let r = unsafe { sys::syscall3(libc::SYS_write, fd as usize, buf as usize + done, chunk) };
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        if done >= len {
+            return done as isize;
+        }
+    }
+}
+
+/// Receives from a socket without blocking the hub (MSG_DONTWAIT, park on EAGAIN).
+pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32) -> isize {
+    loop {
+        // SAFETY: the caller's buffer; null address arguments.
+        let r = unsafe { sys::syscall6(libc::SYS_recvfrom, fd as usize, buf as usize, len, (flags | libc::MSG_DONTWAIT) as usize, 0, 0) };
+        if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 || !wait(fd, Dir::Read) {
+            return r;
+        }
+    }
+}
+
+/// Sends all of `len` bytes on a socket without blocking the hub, as a blocking send does
+/// (a datagram goes in one piece).
+pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32) -> isize {
+    let mut done = 0usize;
+    loop {
+        // SAFETY: a sub-range of the caller's buffer; null destination.
+        let r = unsafe {
+            sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, (flags | libc::MSG_DONTWAIT) as usize, 0, 0)
+        };
+        if r == -(libc::EAGAIN as isize) && flags & libc::MSG_DONTWAIT == 0 {
+            if !wait(fd, Dir::Write) {
+                // SAFETY: as above, now blocking (epoll refused the fd).
+                return unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, flags as usize, 0, 0) };
+            }
+            continue;
+        }
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        if done >= len || flags & libc::MSG_DONTWAIT != 0 {
+            return done as isize;
+        }
+    }
+}
