@@ -48,6 +48,18 @@ pub static IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
 /// Marks epoll tokens of fds (token 0 is the hub's eventfd).
 pub const TOKEN_FD: u64 = 1 << 32;
 
+/// The entry of `fd` if its chunk exists; never allocates (close() and fcntl() may be called
+/// from signal handlers, where malloc is not allowed).
+fn existing_slot(fd: i32) -> Option<&'static AtomicU8> {
+    if fd < 0 || fd as usize >= CHUNK * CHUNKS {
+        return None;
+    }
+    let p = TABLE[fd as usize / CHUNK].load(Ordering::Acquire);
+    // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
+    (!p.is_null()).then(|| unsafe { &*p.add(fd as usize % CHUNK) })
+}
+
+/// The entry of `fd`, allocating its chunk on first use (green threads only).
 fn slot(fd: i32) -> Option<&'static AtomicU8> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
@@ -107,7 +119,7 @@ fn classify(fd: i32) -> u8 {
 /// Forgets what is known of `fd` (it is being closed or replaced, or its flags change); a
 /// registered fd leaves the epoll set.
 pub fn forget(fd: i32) {
-    let Some(s) = slot(fd) else { return };
+    let Some(s) = existing_slot(fd) else { return };
     let old = s.swap(UNKNOWN, Ordering::AcqRel);
     if old & REGISTERED != 0 && crate::hub::started() {
         crate::hub::epoll_ctl(libc::EPOLL_CTL_DEL, fd, 0);
