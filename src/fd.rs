@@ -266,3 +266,48 @@ pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32) -> isize {
         }
     }
 }
+
+/// accept4 on a listening socket without blocking the hub: wait until it polls readable, then
+/// accept (nothing runs in between on this carrier; another process sharing the listener could
+/// still take the connection first — documented).
+pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: i32) -> isize {
+    loop {
+        if poll_now(fd, Dir::Read) || !wait(fd, Dir::Read) {
+            // SAFETY: the caller's address buffers, as the real accept4 would receive them.
+            return unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
+        }
+    }
+}
+
+/// connect on a blocking socket without blocking the hub: the socket is made non-blocking for
+/// the call only (it was created by this process and is not yet connected, so nothing else
+/// uses it), the thread parks until it is writable, and SO_ERROR gives the result a blocking
+/// connect would have returned.
+pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t) -> isize {
+    // SAFETY: F_GETFL/F_SETFL on the caller's socket.
+    let fl = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
+    if fl < 0 {
+        return fl;
+    }
+    // SAFETY: as above.
+    unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, (fl as i32 | libc::O_NONBLOCK) as usize) };
+    // SAFETY: the caller's address, as the real connect would receive it.
+    let mut r = unsafe { sys::syscall3(libc::SYS_connect, fd as usize, addr as usize, len as usize) };
+    if r == -(libc::EINPROGRESS as isize) {
+        while !poll_now(fd, Dir::Write) {
+            if !wait(fd, Dir::Write) {
+                break;
+            }
+        }
+        let mut err: i32 = 0;
+        let mut elen = core::mem::size_of::<i32>() as libc::socklen_t;
+        // SAFETY: live out-buffers of the right sizes.
+        let g = unsafe {
+            sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, libc::SO_ERROR as usize, &mut err as *mut i32 as usize, &mut elen as *mut libc::socklen_t as usize, 0)
+        };
+        r = if g < 0 { g } else { -(err as isize) };
+    }
+    // SAFETY: restoring the caller's own flags.
+    unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, fl as usize) };
+    r
+}

@@ -68,6 +68,8 @@ real! {
     recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
     send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
     close: unsafe extern "C" fn(c_int) -> c_int;
+    accept4: unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t, c_int) -> c_int;
+    connect: unsafe extern "C" fn(c_int, *const libc::sockaddr, libc::socklen_t) -> c_int;
     dup2: unsafe extern "C" fn(c_int, c_int) -> c_int;
     dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
     fcntl: unsafe extern "C" fn(c_int, c_int, usize) -> c_int;

@@ -125,3 +125,27 @@ pub unsafe extern "C" fn ioctl(fd: c_int, request: c_ulong, arg: usize) -> c_int
     // SAFETY: forwarded unchanged.
     unsafe { real::ioctl()(fd, request, arg) }
 }
+
+#[no_mangle]
+pub unsafe extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
+    // SAFETY: same contract as accept4 with no flags.
+    unsafe { accept4(fd, addr, len, 0) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: c_int) -> c_int {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::accept_socket(fd, addr, len, flags)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::accept4()(fd, addr, len, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::connect_socket(fd, addr, len)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::connect()(fd, addr, len) }
+}
