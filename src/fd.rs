@@ -154,6 +154,11 @@ pub fn key(fd: i32, dir: Dir) -> usize {
 /// Parks the calling green thread until `fd` may be ready for `dir`. Returns false when the fd
 /// cannot be waited for in epoll (the caller then makes the real, blocking call).
 pub fn wait(fd: i32, dir: Dir) -> bool {
+    wait_until(fd, dir, None)
+}
+
+/// As [`wait`], giving up at `deadline` (CLOCK_MONOTONIC ns).
+pub fn wait_until(fd: i32, dir: Dir, deadline: Option<u64>) -> bool {
     let Some(s) = slot(fd) else { return false };
     if s.load(Ordering::Acquire) & REGISTERED == 0 {
         let ev = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
@@ -165,7 +170,7 @@ pub fn wait(fd: i32, dir: Dir) -> bool {
         s.fetch_or(REGISTERED, Ordering::AcqRel);
     }
     IO_WAITERS.fetch_add(1, Ordering::Relaxed);
-    park::park(key(fd, dir), !0, || true, None, ParkReason::Io);
+    park::park(key(fd, dir), !0, || true, deadline, ParkReason::Io);
     IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
     true
 }
@@ -310,4 +315,75 @@ pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t
     // SAFETY: restoring the caller's own flags.
     unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, fl as usize) };
     r
+}
+
+/// A poll(2) timeout in ms (negative: forever) as a CLOCK_MONOTONIC deadline.
+pub fn deadline_after_ms(ms: i32) -> Option<u64> {
+    (ms >= 0).then(|| sys::now_ns() + ms as u64 * 1_000_000)
+}
+
+fn zero_poll(fds: *mut libc::pollfd, n: u64) -> isize {
+    let ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: the caller's pollfd array; a live zero timespec; no sigmask.
+    unsafe { sys::syscall6(libc::SYS_ppoll, fds as usize, n as usize, &ts as *const libc::timespec as usize, 0, 8, 0) }
+}
+
+/// poll/ppoll for a green thread: a zero-timeout poll first; otherwise the fds go into a private
+/// epoll instance, whose readiness the hub watches, and the poll is repeated when it fires or
+/// at the deadline. Raw result (-errno). The ppoll signal mask is not applied (see README).
+pub fn poll_green(fds: *mut libc::pollfd, n: u64, deadline: Option<u64>) -> isize {
+    let r = zero_poll(fds, n);
+    if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) {
+        return r;
+    }
+    // SAFETY: plain syscall creating a new fd.
+    let ep = unsafe { sys::syscall3(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0) };
+    if ep < 0 {
+        return ep;
+    }
+    let ep = ep as i32;
+    for i in 0..n as usize {
+        // SAFETY: i < n, inside the caller's array.
+        let p = unsafe { &*fds.add(i) };
+        if p.fd < 0 {
+            continue;
+        }
+        let mut events = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
+        if p.events & libc::POLLIN != 0 {
+            events |= (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
+        }
+        if p.events & libc::POLLOUT != 0 {
+            events |= libc::EPOLLOUT as u32;
+        }
+        if p.events & libc::POLLPRI != 0 {
+            events |= libc::EPOLLPRI as u32;
+        }
+        let mut ev = libc::epoll_event { events, u64: i as u64 };
+        // SAFETY: our private epoll; the kernel validates the fd.
+        unsafe { sys::syscall6(libc::SYS_epoll_ctl, ep as usize, libc::EPOLL_CTL_ADD as usize, p.fd as usize, &mut ev as *mut _ as usize, 0, 0) };
+    }
+    let r = loop {
+        let waited = wait_until(ep, Dir::Read, deadline);
+        let r = zero_poll(fds, n);
+        if r != 0 || !waited || deadline.is_some_and(|d| d <= sys::now_ns()) {
+            break r;
+        }
+    };
+    forget(ep);
+    // SAFETY: closing our own private epoll fd.
+    unsafe { sys::syscall3(libc::SYS_close, ep as usize, 0, 0) };
+    r
+}
+
+/// epoll_wait/epoll_pwait for a green thread on the program's own epoll instance: wait until
+/// that instance polls readable (it is itself an fd in the hub's epoll), then collect events
+/// with a zero timeout. Raw result (-errno).
+pub fn epoll_wait_green(epfd: i32, events: *mut libc::epoll_event, max: i32, deadline: Option<u64>) -> isize {
+    loop {
+        // SAFETY: the caller's event array of `max` entries; zero timeout.
+        let r = unsafe { sys::syscall6(libc::SYS_epoll_wait, epfd as usize, events as usize, max as usize, 0, 0, 0) };
+        if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) || !wait_until(epfd, Dir::Read, deadline) {
+            return r;
+        }
+    }
 }

@@ -149,3 +149,50 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: li
     // SAFETY: forwarded unchanged.
     unsafe { real::connect()(fd, addr, len) }
 }
+
+#[no_mangle]
+pub unsafe extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_ms: c_int) -> c_int {
+    if hub::current().is_some() && timeout_ms != 0 {
+        return ret(fd::poll_green(fds, n, fd::deadline_after_ms(timeout_ms))) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::poll()(fds, n, timeout_ms) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    if hub::current().is_some() {
+        let deadline = if ts.is_null() {
+            None
+        } else {
+            // SAFETY: non-null ts points to a timespec.
+            let t = unsafe { &*ts };
+            if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
+                set_errno(libc::EINVAL);
+                return -1;
+            }
+            Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
+        };
+        return ret(fd::poll_green(fds, n, deadline)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::ppoll()(fds, n, ts, mask) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn epoll_wait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int) -> c_int {
+    if hub::current().is_some() && timeout_ms != 0 && max > 0 {
+        return ret(fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms))) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::epoll_wait()(epfd, events, max, timeout_ms) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int, mask: *const libc::sigset_t) -> c_int {
+    if hub::current().is_some() && timeout_ms != 0 && max > 0 {
+        return ret(fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms))) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::epoll_pwait()(epfd, events, max, timeout_ms, mask) }
+}
