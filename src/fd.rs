@@ -235,33 +235,46 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
     }
 }
 
-/// Receives from a socket without blocking the hub (MSG_DONTWAIT, park on EAGAIN).
-pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32) -> isize {
+/// Repeats a socket call with MSG_DONTWAIT added until it gives something other than EAGAIN,
+/// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
+/// gets its EAGAIN. Raw result (-errno).
+pub fn socket_call(fd: i32, dir: Dir, flags: i32, call: impl Fn(i32) -> isize) -> isize {
     loop {
-        // SAFETY: the caller's buffer; null address arguments.
-        let r = unsafe { sys::syscall6(libc::SYS_recvfrom, fd as usize, buf as usize, len, (flags | libc::MSG_DONTWAIT) as usize, 0, 0) };
-        if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 || !wait(fd, Dir::Read) {
+        let r = call(flags | libc::MSG_DONTWAIT);
+        if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
             return r;
+        }
+        if !wait(fd, dir) {
+            return call(flags); // epoll refused the fd: the blocking call
         }
     }
 }
 
-/// Sends all of `len` bytes on a socket without blocking the hub, as a blocking send does
-/// (a datagram goes in one piece).
-pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32) -> isize {
+/// recvfrom on a socket without blocking the hub.
+pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32, addr: *mut libc::sockaddr, alen: *mut libc::socklen_t) -> isize {
+    socket_call(fd, Dir::Read, flags, |f| {
+        // SAFETY: the caller's buffers, as the real recvfrom would receive them.
+        unsafe { sys::syscall6(libc::SYS_recvfrom, fd as usize, buf as usize, len, f as usize, addr as usize, alen as usize) }
+    })
+}
+
+/// recvmsg on a socket without blocking the hub.
+pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
+    socket_call(fd, Dir::Read, flags, |f| {
+        // SAFETY: the caller's message header, as the real recvmsg would receive it.
+        unsafe { sys::syscall3(libc::SYS_recvmsg, fd as usize, msg as usize, f as usize) }
+    })
+}
+
+/// sendto on a socket without blocking the hub. A stream socket gets all `len` bytes, as from a
+/// blocking send (a datagram goes in one piece).
+pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
     let mut done = 0usize;
     loop {
-        // SAFETY: a sub-range of the caller's buffer; null destination.
-        let r = unsafe {
-            sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, (flags | libc::MSG_DONTWAIT) as usize, 0, 0)
-        };
-        if r == -(libc::EAGAIN as isize) && flags & libc::MSG_DONTWAIT == 0 {
-            if !wait(fd, Dir::Write) {
-                // SAFETY: as above, now blocking (epoll refused the fd).
-                return unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, flags as usize, 0, 0) };
-            }
-            continue;
-        }
+        let r = socket_call(fd, Dir::Write, flags, |f| {
+            // SAFETY: a sub-range of the caller's buffer and its destination address.
+            unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, f as usize, addr as usize, alen as usize) }
+        });
         if r < 0 {
             return if done > 0 { done as isize } else { r };
         }
@@ -270,6 +283,14 @@ pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32) -> isize {
             return done as isize;
         }
     }
+}
+
+/// sendmsg on a socket without blocking the hub (one call's worth, as the kernel returns it).
+pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
+    socket_call(fd, Dir::Write, flags, |f| {
+        // SAFETY: the caller's message header, as the real sendmsg would receive it.
+        unsafe { sys::syscall3(libc::SYS_sendmsg, fd as usize, msg as usize, f as usize) }
+    })
 }
 
 /// accept4 on a listening socket without blocking the hub: wait until it polls readable, then
@@ -384,6 +405,40 @@ pub fn epoll_wait_green(epfd: i32, events: *mut libc::epoll_event, max: i32, dea
         let r = unsafe { sys::syscall6(libc::SYS_epoll_wait, epfd as usize, events as usize, max as usize, 0, 0, 0) };
         if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) || !wait_until(epfd, Dir::Read, deadline) {
             return r;
+        }
+    }
+}
+
+/// writev on a stream socket without blocking the hub: all bytes of the vector, as a blocking
+/// writev returns (the vector is copied and advanced past what each sendmsg took).
+pub fn writev_socket(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
+    // SAFETY: the caller's vector of n iovecs.
+    let mut v: Vec<libc::iovec> = (0..n).map(|i| unsafe { *iov.add(i) }).collect();
+    let total: usize = v.iter().map(|e| e.iov_len).sum();
+    let mut done = 0usize;
+    let mut first = 0usize;
+    loop {
+        // SAFETY: zeroed header pointing at our live copy of the vector.
+        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_iov = v[first..].as_mut_ptr();
+        msg.msg_iovlen = v.len() - first;
+        let r = sendmsg_socket(fd, &msg, 0);
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        if done >= total {
+            return done as isize;
+        }
+        let mut left = r as usize;
+        while left > 0 && first < v.len() {
+            let take = left.min(v[first].iov_len);
+            v[first].iov_base = (v[first].iov_base as usize + take) as *mut libc::c_void;
+            v[first].iov_len -= take;
+            left -= take;
+            if v[first].iov_len == 0 {
+                first += 1;
+            }
         }
     }
 }

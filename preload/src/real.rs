@@ -68,6 +68,12 @@ real! {
     recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
     send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
     close: unsafe extern "C" fn(c_int) -> c_int;
+    recvfrom: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> isize;
+    sendto: unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const libc::sockaddr, libc::socklen_t) -> isize;
+    recvmsg: unsafe extern "C" fn(c_int, *mut libc::msghdr, c_int) -> isize;
+    sendmsg: unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> isize;
+    readv: unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
+    writev: unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
     poll: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, c_int) -> c_int;
     ppoll: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, *const libc::timespec, *const libc::sigset_t) -> c_int;
     epoll_wait: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, c_int) -> c_int;

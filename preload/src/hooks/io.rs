@@ -4,6 +4,7 @@
 //! close/dup2/dup3/fcntl(F_SETFL)/ioctl(FIONBIO) keep the fd table true.
 
 use core::ffi::{c_int, c_ulong, c_void};
+use core::ptr::{null, null_mut};
 
 use green_rt::fd::{self, Kind};
 use green_rt::hub;
@@ -25,7 +26,7 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
-            Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0)),
+            Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0, null_mut(), null_mut())),
             Kind::Pass => {}
         }
     }
@@ -49,7 +50,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
-            Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0)),
+            Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0, null(), 0)),
             Kind::Pass => {}
         }
     }
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
 #[no_mangle]
 pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
-        return ret(fd::recv_socket(fd, buf as *mut u8, n, flags));
+        return ret(fd::recv_socket(fd, buf as *mut u8, n, flags, null_mut(), null_mut()));
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::recv()(fd, buf, n, flags) }
@@ -69,7 +70,7 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_in
 #[no_mangle]
 pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
-        return ret(fd::send_socket(fd, buf as *const u8, n, flags));
+        return ret(fd::send_socket(fd, buf as *const u8, n, flags, null(), 0));
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::send()(fd, buf, n, flags) }
@@ -195,4 +196,86 @@ pub unsafe extern "C" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::epoll_pwait()(epfd, events, max, timeout_ms, mask) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn recvfrom(
+    fd: c_int,
+    buf: *mut c_void,
+    n: usize,
+    flags: c_int,
+    addr: *mut libc::sockaddr,
+    alen: *mut libc::socklen_t,
+) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::recv_socket(fd, buf as *mut u8, n, flags, addr, alen));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::recvfrom()(fd, buf, n, flags, addr, alen) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::send_socket(fd, buf as *const u8, n, flags, addr, alen));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendto()(fd, buf, n, flags, addr, alen) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::recvmsg_socket(fd, msg, flags));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::recvmsg()(fd, msg, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::sendmsg_socket(fd, msg, flags));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendmsg()(fd, msg, flags) }
+}
+
+/// readv on a socket is recvmsg with the same vector; on a pipe, a readiness wait first.
+#[no_mangle]
+pub unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
+    if hub::current().is_some() {
+        match fd::kind(fd) {
+            Kind::Socket => {
+                // SAFETY: zeroed msghdr with the caller's vector; recvmsg only reads the iovecs.
+                let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+                msg.msg_iov = iov as *mut libc::iovec;
+                msg.msg_iovlen = n.max(0) as usize;
+                return ret(fd::recvmsg_socket(fd, &mut msg, 0));
+            }
+            Kind::Pipe => {
+                while !fd::poll_now(fd, fd::Dir::Read) && fd::wait(fd, fd::Dir::Read) {}
+            }
+            Kind::Pass => {}
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::readv()(fd, iov, n) }
+}
+
+/// writev on a socket sends the whole vector with sendmsg, as a blocking writev does; on a pipe,
+/// a readiness wait first (a vector larger than PIPE_BUF may then still block: documented).
+#[no_mangle]
+pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
+    if hub::current().is_some() {
+        match fd::kind(fd) {
+            Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
+            Kind::Pipe => {
+                while !fd::poll_now(fd, fd::Dir::Write) && fd::wait(fd, fd::Dir::Write) {}
+            }
+            Kind::Pass => {}
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::writev()(fd, iov, n) }
 }
