@@ -4,7 +4,7 @@
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
 //! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `sync/*` (mutex,
-//! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `glibc` (ABI facts), `sys` (raw
+//! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
 
 pub mod config;
@@ -14,6 +14,7 @@ pub mod hub;
 pub mod lock;
 pub mod log;
 pub mod park;
+pub mod process;
 pub mod sleep;
 pub mod stack;
 pub mod stats;

@@ -124,6 +124,7 @@ compare io_pipes threads_created=104 parks_io=100+
 compare tcp_echo threads_created=401 parks_io=1000+
 compare poll_wait threads_created=3 parks_io=5+
 compare socket_calls threads_created=2 parks_io=2+
+compare waitpid threads_created=2 parks_io=2+
 compare futex threads_created=17 parks_futex=15+
 compare eagain threads_created=1+
 compare yield parks_yield=1000+
