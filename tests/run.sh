@@ -177,6 +177,17 @@ if want deadlock; then
     if [ $rc = 124 ]; then ok "deadlock GREEN_DEADLOCK=0 waits"; else ko "deadlock GREEN_DEADLOCK=0" "rc=$rc"; fi
 fi
 
+# 1,000,000 threads (make test-scale, also run by .ci/run): only when asked for by name.
+if [ "$FILTER" = million ]; then
+    out=$(GREEN_STATS=1 LD_PRELOAD="$LIB" timeout 300 "$B/million" 1000000 2>"$B/million.err")
+    rc=$?
+    if [ $rc = 0 ] && check_stats million "$B/million.err" threads_created=1000000 peak_alive=1000000 parks_cond=1000000; then
+        ok "million: $out"
+    elif [ $rc != 0 ]; then
+        ko million "rc=$rc: $out"
+    fi
+fi
+
 if want seed_timing; then
     # The seed example takes ~2 s on one OS thread (< 2.6 s), through the launcher.
     start=$(date +%s%N)
