@@ -442,3 +442,59 @@ pub fn writev_socket(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
         }
     }
 }
+
+/// select/pselect for a green thread: the sets become a pollfd array for [`poll_green`], and
+/// the results go back into the sets (a descriptor counts once per set it is ready in, as the
+/// kernel counts). Raw result (-errno); EINVAL for nfds outside 0..=FD_SETSIZE.
+pub fn select_green(nfds: i32, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, deadline: Option<u64>) -> isize {
+    if !(0..=libc::FD_SETSIZE as i32).contains(&nfds) {
+        return -(libc::EINVAL as isize);
+    }
+    // SAFETY: FD_ISSET/FD_ZERO/FD_SET on the caller's sets (null sets are skipped).
+    let isset = |s: *mut libc::fd_set, fd: i32| !s.is_null() && unsafe { libc::FD_ISSET(fd, s) };
+    let mut pfds: Vec<libc::pollfd> = Vec::new();
+    for fd in 0..nfds {
+        let mut events = 0;
+        if isset(r, fd) {
+            events |= libc::POLLIN;
+        }
+        if isset(w, fd) {
+            events |= libc::POLLOUT;
+        }
+        if isset(e, fd) {
+            events |= libc::POLLPRI;
+        }
+        if events != 0 {
+            pfds.push(libc::pollfd { fd, events, revents: 0 });
+        }
+    }
+    let n = poll_green(pfds.as_mut_ptr(), pfds.len() as u64, deadline);
+    if n < 0 {
+        return n;
+    }
+    if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
+        return -(libc::EBADF as isize);
+    }
+    for s in [r, w, e] {
+        if !s.is_null() {
+            // SAFETY: the caller's set.
+            unsafe { libc::FD_ZERO(s) };
+        }
+    }
+    let mut count = 0isize;
+    for p in &pfds {
+        let ready_in = [
+            (r, p.events & libc::POLLIN != 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0),
+            (w, p.events & libc::POLLOUT != 0 && p.revents & (libc::POLLOUT | libc::POLLERR) != 0),
+            (e, p.events & libc::POLLPRI != 0 && p.revents & libc::POLLPRI != 0),
+        ];
+        for (s, ready) in ready_in {
+            if ready {
+                // SAFETY: the caller's non-null set.
+                unsafe { libc::FD_SET(p.fd, s) };
+                count += 1;
+            }
+        }
+    }
+    count
+}

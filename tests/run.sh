@@ -122,7 +122,7 @@ compare tids threads_created=20
 compare fork_threads threads_created=51
 compare io_pipes threads_created=104 parks_io=100+
 compare tcp_echo threads_created=401 parks_io=1000+
-compare poll_wait threads_created=3 parks_io=5+
+compare poll_wait threads_created=4 parks_io=8+
 compare socket_calls threads_created=2 parks_io=2+
 compare waitpid threads_created=2 parks_io=2+
 compare futex threads_created=17 parks_futex=15+

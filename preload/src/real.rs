@@ -68,6 +68,8 @@ real! {
     recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
     send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
     close: unsafe extern "C" fn(c_int) -> c_int;
+    select: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *mut libc::timeval) -> c_int;
+    pselect: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *const libc::timespec, *const libc::sigset_t) -> c_int;
     recvfrom: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> isize;
     sendto: unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const libc::sockaddr, libc::socklen_t) -> isize;
     recvmsg: unsafe extern "C" fn(c_int, *mut libc::msghdr, c_int) -> isize;

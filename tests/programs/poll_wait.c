@@ -1,8 +1,10 @@
-/* poll, ppoll and epoll_wait from threads: timeouts return 0 no earlier than asked, a write by
+/* poll, ppoll, select, pselect and epoll_wait from threads: timeouts return 0 no earlier than asked, a write by
  * another thread wakes the waiter with the right revents, a zero timeout never waits, an invalid
  * fd gives POLLNVAL; a ticker thread keeps running during every wait. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -68,6 +70,36 @@ int main(void)
     t = now_ms();
     r = ppoll(&pf, 1, &(struct timespec){0, 40000000}, NULL);
     printf("ppoll timeout: %d, waited >= 40ms: %s\n", r, now_ms() - t >= 39 ? "yes" : "no");
+
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    struct timeval tv = {0, 40000};
+    t = now_ms();
+    r = select(p[0] + 1, &rs, NULL, NULL, &tv);
+    printf("select timeout: %d, waited >= 40ms: %s, set cleared: %s\n", r, now_ms() - t >= 39 ? "yes" : "no",
+           FD_ISSET(p[0], &rs) ? "no" : "yes");
+    FD_SET(p[0], &rs);
+    pthread_create(&w, NULL, write_later, (void *)10000L);
+    r = select(p[0] + 1, &rs, NULL, NULL, NULL);
+    printf("select woken by a writer: %d, readable %s\n", r, FD_ISSET(p[0], &rs) ? "yes" : "no");
+    pthread_join(w, NULL);
+    read(p[0], &c, 1);
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    t = now_ms();
+    r = pselect(p[0] + 1, &rs, NULL, NULL, &(struct timespec){0, 30000000}, NULL);
+    printf("pselect timeout: %d, waited >= 30ms: %s\n", r, now_ms() - t >= 29 ? "yes" : "no");
+    int q[2];
+    pipe(q);
+    close(q[0]);
+    close(q[1]);
+    FD_ZERO(&rs);
+    FD_SET(q[0], &rs);
+    errno = 0;
+    tv = (struct timeval){1, 0};
+    r = select(q[0] + 1, &rs, NULL, NULL, &tv);
+    printf("select on a closed fd: %d %s\n", r, errno == EBADF ? "EBADF" : "other");
 
     int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 77}, out[4];

@@ -279,3 +279,69 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) ->
     // SAFETY: forwarded unchanged.
     unsafe { real::writev()(fd, iov, n) }
 }
+
+/// select: with a timeout, a cooperative wait (green_rt::fd::select_green); Linux writes the
+/// time left back into the timeval.
+#[no_mangle]
+pub unsafe extern "C" fn select(nfds: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, tv: *mut libc::timeval) -> c_int {
+    let zero = !tv.is_null() && {
+        // SAFETY: non-null tv points to a timeval.
+        let t = unsafe { &*tv };
+        t.tv_sec == 0 && t.tv_usec == 0
+    };
+    if hub::current().is_none() || zero {
+        // SAFETY: forwarded unchanged.
+        return unsafe { real::select()(nfds, r, w, e, tv) };
+    }
+    let deadline = if tv.is_null() {
+        None
+    } else {
+        // SAFETY: non-null tv points to a timeval.
+        let t = unsafe { &*tv };
+        if t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1_000_000 {
+            set_errno(libc::EINVAL);
+            return -1;
+        }
+        Some(green_rt::sys::now_ns() + t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000)
+    };
+    let res = fd::select_green(nfds, r, w, e, deadline);
+    if let Some(d) = deadline {
+        let left = d.saturating_sub(green_rt::sys::now_ns());
+        // SAFETY: non-null tv (deadline came from it).
+        unsafe { *tv = libc::timeval { tv_sec: (left / 1_000_000_000) as i64, tv_usec: ((left % 1_000_000_000) / 1000) as i64 } };
+    }
+    ret(res) as c_int
+}
+
+/// pselect: as select with a timespec (not updated); the signal mask is not applied yet.
+#[no_mangle]
+pub unsafe extern "C" fn pselect(
+    nfds: c_int,
+    r: *mut libc::fd_set,
+    w: *mut libc::fd_set,
+    e: *mut libc::fd_set,
+    ts: *const libc::timespec,
+    mask: *const libc::sigset_t,
+) -> c_int {
+    let zero = !ts.is_null() && {
+        // SAFETY: non-null ts points to a timespec.
+        let t = unsafe { &*ts };
+        t.tv_sec == 0 && t.tv_nsec == 0
+    };
+    if hub::current().is_none() || zero {
+        // SAFETY: forwarded unchanged.
+        return unsafe { real::pselect()(nfds, r, w, e, ts, mask) };
+    }
+    let deadline = if ts.is_null() {
+        None
+    } else {
+        // SAFETY: non-null ts points to a timespec.
+        let t = unsafe { &*ts };
+        if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
+            set_errno(libc::EINVAL);
+            return -1;
+        }
+        Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
+    };
+    ret(fd::select_green(nfds, r, w, e, deadline)) as c_int
+}
