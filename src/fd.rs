@@ -169,9 +169,16 @@ pub fn wait_until(fd: i32, dir: Dir, deadline: Option<u64>) -> bool {
         }
         s.fetch_or(REGISTERED, Ordering::AcqRel);
     }
+    // Counted while parked, on every way out (cancellation's unwind included).
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
     IO_WAITERS.fetch_add(1, Ordering::Relaxed);
+    let _waiting = Waiting;
     park::park(key(fd, dir), !0, || true, deadline, ParkReason::Io);
-    IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
     true
 }
 

@@ -27,6 +27,16 @@ pub const OFF_TID: usize = 720;
 pub const OFF_CLEANUP: usize = 760;
 pub const OFF_CLEANUP_JMP_BUF: usize = 768;
 pub const OFF_CANCELHANDLING: usize = 776;
+/// `cancelhandling` bits (nptl/descr.h).
+pub const CANCELSTATE_BITMASK: i32 = 1 << 0;
+pub const CANCELING_BITMASK: i32 = 1 << 2;
+pub const CANCELED_BITMASK: i32 = 1 << 3;
+pub const EXITING_BITMASK: i32 = 1 << 4;
+pub const TERMINATED_BITMASK: i32 = 1 << 5;
+/// `void *result`: set by glibc's pthread_exit and by cancellation.
+pub const OFF_RESULT: usize = 1576;
+/// `struct tls_internal_t tls_state`: strsignal/strerror_l buffers, freed when a TCB is reused.
+pub const OFF_TLS_STATE: usize = 2304;
 pub const OFF_SPECIFIC_1STBLOCK: usize = 784;
 pub const OFF_SPECIFIC: usize = 1296;
 pub const OFF_STACKBLOCK: usize = 1680;

@@ -229,9 +229,12 @@ pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason)
 }
 
 /// Sleeps the current green thread until `deadline` (CLOCK_MONOTONIC ns).
+/// Sleeps are cancellation points: a pending cancellation acts before and after.
 pub fn sleep_until(t: &'static Task, deadline: u64) {
+    crate::thread::testcancel();
     park::prepare_timer_park(t);
     park_current(t, Some(deadline), ParkReason::Sleep);
+    crate::thread::testcancel();
 }
 
 /// sched_yield: lets every other ready thread run once, then continues.

@@ -163,6 +163,12 @@ pub fn park(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: 
 }
 
 fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: Option<u64>, reason: ParkReason) -> ParkResult {
+    // Cancellation points act before and after waiting. A condition wait acts in cond.rs,
+    // after re-locking its mutex, as POSIX requires.
+    let cancel_here = reason.is_cancellation_point() && reason != ParkReason::Cond;
+    if cancel_here {
+        crate::thread::testcancel();
+    }
     let node = &task.wait;
     {
         let mut b = bucket(key).lock();
@@ -177,6 +183,9 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         b.link(node);
     }
     hub::park_current(task, deadline, reason);
+    if cancel_here {
+        crate::thread::testcancel();
+    }
     match node.result.load(Ordering::Acquire) {
         R_TIMEDOUT => ParkResult::TimedOut,
         _ => ParkResult::Unparked,
@@ -217,7 +226,20 @@ fn park_os(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: O
 /// Called by the hub when a park deadline passes: times the task out if that park is still
 /// the current one and nobody woke it.
 pub fn expire(task: &'static Task, gen: u64) {
-    if task.park_gen.load(Ordering::Acquire) != gen || task.park_state.load(Ordering::Acquire) != PARKED {
+    if task.park_gen.load(Ordering::Acquire) != gen {
+        return;
+    }
+    wake_parked(task, R_TIMEDOUT);
+}
+
+/// Wakes a parked task whatever it waits on (pthread_cancel): the wait returns as if woken
+/// spuriously and the cancellation point acts on the request.
+pub fn interrupt(task: &'static Task) {
+    wake_parked(task, R_UNPARKED);
+}
+
+fn wake_parked(task: &'static Task, result: u32) {
+    if task.park_state.load(Ordering::Acquire) != PARKED {
         return;
     }
     let node = &task.wait;
@@ -225,7 +247,7 @@ pub fn expire(task: &'static Task, gen: u64) {
     if key == 0 {
         // A pure timer park (sleep): nobody else can claim it.
         if task.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            node.result.store(R_TIMEDOUT, Ordering::Relaxed);
+            node.result.store(result, Ordering::Relaxed);
             hub::make_ready(task);
         }
         return;
@@ -236,7 +258,7 @@ pub fn expire(task: &'static Task, gen: u64) {
             return;
         }
         b.unlink(node);
-        claim(node, R_TIMEDOUT)
+        claim(node, result)
     };
     release(w);
 }

@@ -140,6 +140,12 @@ pub fn for_each(mut f: impl FnMut(&'static Task)) {
 }
 
 impl ParkReason {
+    /// Waits that are POSIX cancellation points (sleeps, condition waits, joins, semaphores,
+    /// I/O and process waits); mutex, rwlock, barrier, once and futex waits are not.
+    pub fn is_cancellation_point(self) -> bool {
+        matches!(self, ParkReason::Sleep | ParkReason::Cond | ParkReason::Join | ParkReason::Sem | ParkReason::Io)
+    }
+
     pub const ALL: [ParkReason; 12] = [
         ParkReason::None,
         ParkReason::Sleep,

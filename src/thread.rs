@@ -121,6 +121,10 @@ fn thread_main(t: &'static Task) {
     let by_exit = unsafe { libgreen_run_start_routine(start, t.arg.get(), glibc::OFF_CLEANUP_JMP_BUF, &mut ret) };
     if by_exit == 0 {
         t.result.set(ret);
+    } else {
+        // pthread_exit and cancellation both store the value in struct pthread.result.
+        // SAFETY: OFF_RESULT lies in our own TCB's struct pthread.
+        t.result.set(unsafe { *((tls::thread_pointer() + glibc::OFF_RESULT) as *const *mut c_void) });
     }
     // As glibc's start_thread: thread_local destructors, then pthread key destructors.
     tls::call_tls_dtors();
@@ -128,9 +132,44 @@ fn thread_main(t: &'static Task) {
     crate::sync::mutex::release_robust_held(t);
 }
 
-/// Records the value for pthread_exit of a green thread before glibc's unwind starts.
-pub fn exit_value(t: &Task, value: *mut c_void) {
-    t.result.set(value);
+extern "C-unwind" {
+    fn pthread_testcancel();
+}
+
+fn cancelhandling(tp: usize) -> &'static core::sync::atomic::AtomicI32 {
+    // SAFETY: OFF_CANCELHANDLING lies in the TCB's struct pthread; an int, 4-aligned.
+    unsafe { &*((tp + glibc::OFF_CANCELHANDLING) as *const core::sync::atomic::AtomicI32) }
+}
+
+/// A cancellation point: if the calling green thread has a pending cancellation and has it
+/// enabled, glibc's pthread_testcancel unwinds it (cleanup handlers, C++ destructors) to its
+/// start with PTHREAD_CANCELED. glibc keeps the state bits in our TCB, so its
+/// pthread_setcancelstate/type and testcancel work unchanged for green threads.
+pub fn testcancel() {
+    let Some(t) = hub::current() else { return };
+    if t.is_main {
+        return;
+    }
+    let c = cancelhandling(t.tcb.get()).load(Ordering::Acquire);
+    let mask = glibc::CANCELSTATE_BITMASK | glibc::CANCELED_BITMASK | glibc::EXITING_BITMASK | glibc::TERMINATED_BITMASK;
+    if c & mask == glibc::CANCELED_BITMASK {
+        // SAFETY: glibc's testcancel on our own TCB; it unwinds through "C-unwind" frames only.
+        unsafe { pthread_testcancel() };
+    }
+}
+
+/// pthread_cancel of a green thread: mark it (glibc's bits, in its TCB) and, if it waits at a
+/// cancellation point, wake it so it acts on the request. Deferred cancellation only: a green
+/// thread never runs while another does, so asynchronous cancellation behaves as deferred.
+pub fn cancel(target: &'static Task) -> c_int {
+    if target.join_flags.load(Ordering::Acquire) & EXITED != 0 {
+        return 0;
+    }
+    cancelhandling(target.tcb.get()).fetch_or(glibc::CANCELING_BITMASK | glibc::CANCELED_BITMASK, Ordering::AcqRel);
+    if target.reason.get().is_cancellation_point() {
+        park::interrupt(target);
+    }
+    0
 }
 
 /// Green thread ids start above the largest possible kernel tid (pid_max is at most 2^22), so
@@ -194,13 +233,23 @@ pub fn join(target: &'static Task, retval: *mut *mut c_void, wait: JoinWait) -> 
         _ => None,
     };
     let key = flags.as_ptr() as usize;
+    // A joiner cancelled while waiting gives up its claim, so the thread stays joinable.
+    struct Claim<'a>(&'a core::sync::atomic::AtomicU32, bool);
+    impl Drop for Claim<'_> {
+        fn drop(&mut self) {
+            if self.1 {
+                self.0.fetch_and(!JOIN_CLAIMED, Ordering::AcqRel);
+            }
+        }
+    }
+    let mut claim = Claim(flags, true);
     while flags.load(Ordering::Acquire) & EXITED == 0 {
         let r = park::park(key, !0, || flags.load(Ordering::Acquire) & EXITED == 0, deadline, ParkReason::Join);
         if r == ParkResult::TimedOut && flags.load(Ordering::Acquire) & EXITED == 0 {
-            flags.fetch_and(!JOIN_CLAIMED, Ordering::AcqRel);
-            return libc::ETIMEDOUT;
+            return libc::ETIMEDOUT; // the claim is given up by the guard
         }
     }
+    claim.1 = false;
     if !retval.is_null() {
         // SAFETY: retval is the caller's out-pointer (non-null checked).
         unsafe { *retval = target.result.get() };

@@ -331,6 +331,9 @@ unsafe fn reset(tp: usize, creator_tp: usize) {
         for i in 1..32 {
             libc::free(*((tp + glibc::OFF_SPECIFIC + i * 8) as *const *mut c_void));
         }
+        // strsignal/strerror_l buffers, as __glibc_tls_internal_free at thread exit.
+        libc::free(*((tp + glibc::OFF_TLS_STATE) as *const *mut c_void));
+        libc::free(*((tp + glibc::OFF_TLS_STATE + 8) as *const *mut c_void));
         core::ptr::write_bytes((tp + glibc::OFF_AFTER_HEADER) as *mut u8, 0, glibc::SIZEOF_PTHREAD - glibc::OFF_AFTER_HEADER);
         (private().allocate_tls_init)(tp as *mut c_void, true);
         init_header(tp, creator_tp);

@@ -74,6 +74,8 @@ impl Cond {
     /// Waits until signalled or until `deadline` (CLOCK_MONOTONIC ns). Returns 0, ETIMEDOUT or
     /// the mutex's unlock error (EPERM for a checked mutex the caller does not own).
     pub fn wait(&self, m: &Mutex, deadline: Option<u64>) -> c_int {
+        // A cancellation point: acts with the mutex held, before waiting and after re-locking.
+        crate::thread::testcancel();
         let seq = self.seq().load(Ordering::SeqCst);
         self.waiters().fetch_add(1, Ordering::SeqCst);
         let r = m.unlock();
@@ -95,6 +97,7 @@ impl Cond {
         self.waiters().fetch_sub(1, Ordering::SeqCst);
         // Re-acquire without a deadline: a condition wait always returns with the mutex held.
         m.lock(None);
+        crate::thread::testcancel();
         if res == ParkResult::TimedOut {
             libc::ETIMEDOUT
         } else {

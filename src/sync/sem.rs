@@ -70,7 +70,15 @@ impl Sem {
         }
         let mut backoff = Backoff::new(self.shared(), deadline);
         self.nwaiters().fetch_add(1, Ordering::SeqCst);
-        let r = loop {
+        // Leaves the waiter count on every way out, cancellation's unwind included.
+        struct Waiting<'a>(&'a AtomicU32);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _waiting = Waiting(self.nwaiters());
+        loop {
             if self.trywait() == 0 {
                 break 0;
             }
@@ -79,9 +87,7 @@ impl Sem {
             if r == ParkResult::TimedOut && backoff.expired() && self.trywait() != 0 {
                 break libc::ETIMEDOUT;
             }
-        };
-        self.nwaiters().fetch_sub(1, Ordering::SeqCst);
-        r
+        }
     }
 
     /// sem_post: EOVERFLOW at SEM_VALUE_MAX.

@@ -22,7 +22,7 @@ fn ret(r: isize) -> isize {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
+pub unsafe extern "C-unwind" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
@@ -36,7 +36,7 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
 
 /// The fortified read (`_FORTIFY_SOURCE`): same, after glibc's buffer-size check.
 #[no_mangle]
-pub unsafe extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize) -> isize {
+pub unsafe extern "C-unwind" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize) -> isize {
     if n > buflen || hub::current().is_none() {
         // SAFETY: forwarded unchanged (glibc reports the overflow).
         return unsafe { real::__read_chk()(fd, buf, n, buflen) };
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, bufle
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+pub unsafe extern "C-unwind" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
@@ -59,7 +59,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
+pub unsafe extern "C-unwind" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::recv_socket(fd, buf as *mut u8, n, flags, null_mut(), null_mut()));
     }
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_in
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+pub unsafe extern "C-unwind" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::send_socket(fd, buf as *const u8, n, flags, null(), 0));
     }
@@ -128,13 +128,13 @@ pub unsafe extern "C" fn ioctl(fd: c_int, request: c_ulong, arg: usize) -> c_int
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
+pub unsafe extern "C-unwind" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
     // SAFETY: same contract as accept4 with no flags.
     unsafe { accept4(fd, addr, len, 0) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: c_int) -> c_int {
+pub unsafe extern "C-unwind" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: c_int) -> c_int {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::accept_socket(fd, addr, len, flags)) as c_int;
     }
@@ -143,7 +143,7 @@ pub unsafe extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
+pub unsafe extern "C-unwind" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::connect_socket(fd, addr, len)) as c_int;
     }
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: li
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_ms: c_int) -> c_int {
+pub unsafe extern "C-unwind" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_ms: c_int) -> c_int {
     if hub::current().is_some() && timeout_ms != 0 {
         return ret(fd::poll_green(fds, n, fd::deadline_after_ms(timeout_ms))) as c_int;
     }
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_m
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+pub unsafe extern "C-unwind" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
     if hub::current().is_some() {
         let deadline = if ts.is_null() {
             None
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *con
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn epoll_wait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int) -> c_int {
+pub unsafe extern "C-unwind" fn epoll_wait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int) -> c_int {
     if hub::current().is_some() && timeout_ms != 0 && max > 0 {
         return ret(fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms))) as c_int;
     }
@@ -190,7 +190,7 @@ pub unsafe extern "C" fn epoll_wait(epfd: c_int, events: *mut libc::epoll_event,
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int, mask: *const libc::sigset_t) -> c_int {
+pub unsafe extern "C-unwind" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int, mask: *const libc::sigset_t) -> c_int {
     if hub::current().is_some() && timeout_ms != 0 && max > 0 {
         return ret(fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms))) as c_int;
     }
@@ -199,7 +199,7 @@ pub unsafe extern "C" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn recvfrom(
+pub unsafe extern "C-unwind" fn recvfrom(
     fd: c_int,
     buf: *mut c_void,
     n: usize,
@@ -215,7 +215,7 @@ pub unsafe extern "C" fn recvfrom(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
+pub unsafe extern "C-unwind" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::send_socket(fd, buf as *const u8, n, flags, addr, alen));
     }
@@ -224,7 +224,7 @@ pub unsafe extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+pub unsafe extern "C-unwind" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::recvmsg_socket(fd, msg, flags));
     }
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
+pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
         return ret(fd::sendmsg_socket(fd, msg, flags));
     }
@@ -243,7 +243,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_i
 
 /// readv on a socket is recvmsg with the same vector; on a pipe, a readiness wait first.
 #[no_mangle]
-pub unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
+pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Socket => {
@@ -266,7 +266,7 @@ pub unsafe extern "C" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> 
 /// writev on a socket sends the whole vector with sendmsg, as a blocking writev does; on a pipe,
 /// a readiness wait first (a vector larger than PIPE_BUF may then still block: documented).
 #[no_mangle]
-pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
+pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
@@ -283,7 +283,7 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) ->
 /// select: with a timeout, a cooperative wait (green_rt::fd::select_green); Linux writes the
 /// time left back into the timeval.
 #[no_mangle]
-pub unsafe extern "C" fn select(nfds: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, tv: *mut libc::timeval) -> c_int {
+pub unsafe extern "C-unwind" fn select(nfds: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, tv: *mut libc::timeval) -> c_int {
     let zero = !tv.is_null() && {
         // SAFETY: non-null tv points to a timeval.
         let t = unsafe { &*tv };
@@ -315,7 +315,7 @@ pub unsafe extern "C" fn select(nfds: c_int, r: *mut libc::fd_set, w: *mut libc:
 
 /// pselect: as select with a timespec (not updated); the signal mask is not applied yet.
 #[no_mangle]
-pub unsafe extern "C" fn pselect(
+pub unsafe extern "C-unwind" fn pselect(
     nfds: c_int,
     r: *mut libc::fd_set,
     w: *mut libc::fd_set,

@@ -1,4 +1,5 @@
-//! One file per family of interposed functions.
+//! One file per family of interposed functions. Hooks of cancellation points are
+//! `extern "C-unwind"`: a cancelled green thread unwinds through them (glibc's forced unwind).
 
 mod io;
 mod process;

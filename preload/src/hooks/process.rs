@@ -20,7 +20,7 @@ fn ret(r: isize) -> libc::pid_t {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, usage: *mut libc::rusage) -> libc::pid_t {
+pub unsafe extern "C-unwind" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, usage: *mut libc::rusage) -> libc::pid_t {
     let raw = |opts: c_int| {
         // SAFETY: the caller's out-pointers, as the real wait4 would receive them.
         unsafe { sys::syscall6(libc::SYS_wait4, pid as usize, status as usize, opts as usize, usage as usize, 0, 0) }
@@ -34,19 +34,19 @@ pub unsafe extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn waitpid(pid: libc::pid_t, status: *mut c_int, options: c_int) -> libc::pid_t {
+pub unsafe extern "C-unwind" fn waitpid(pid: libc::pid_t, status: *mut c_int, options: c_int) -> libc::pid_t {
     // SAFETY: same contract as wait4 without usage.
     unsafe { wait4(pid, status, options, core::ptr::null_mut()) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wait(status: *mut c_int) -> libc::pid_t {
+pub unsafe extern "C-unwind" fn wait(status: *mut c_int) -> libc::pid_t {
     // SAFETY: same contract as wait4 for any child.
     unsafe { wait4(-1, status, 0, core::ptr::null_mut()) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc::siginfo_t, options: c_int) -> c_int {
+pub unsafe extern "C-unwind" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc::siginfo_t, options: c_int) -> c_int {
     let raw = |opts: c_int| {
         // SAFETY: the caller's siginfo out-pointer; no rusage.
         unsafe { sys::syscall6(libc::SYS_waitid, idtype as usize, id as usize, info as usize, opts as usize, 0, 0) }

@@ -9,7 +9,7 @@ use green_rt::sleep::{clock_sleep, sleep_for};
 use crate::{real, set_errno};
 
 #[no_mangle]
-pub unsafe extern "C" fn nanosleep(req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn nanosleep(req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
     let Some(t) = hub::current() else {
         // SAFETY: forwarded unchanged.
         return unsafe { real::nanosleep()(req, rem) };
@@ -29,7 +29,7 @@ pub unsafe extern "C" fn nanosleep(req: *const libc::timespec, rem: *mut libc::t
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn clock_nanosleep(clock: libc::clockid_t, flags: c_int, req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn clock_nanosleep(clock: libc::clockid_t, flags: c_int, req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
     if let Some(t) = hub::current() {
         if req.is_null() {
             return libc::EFAULT;
@@ -44,7 +44,7 @@ pub unsafe extern "C" fn clock_nanosleep(clock: libc::clockid_t, flags: c_int, r
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sleep(secs: c_uint) -> c_uint {
+pub unsafe extern "C-unwind" fn sleep(secs: c_uint) -> c_uint {
     match hub::current() {
         Some(t) => {
             sleep_for(t, &libc::timespec { tv_sec: secs as i64, tv_nsec: 0 });
@@ -56,7 +56,7 @@ pub unsafe extern "C" fn sleep(secs: c_uint) -> c_uint {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn usleep(usec: libc::useconds_t) -> c_int {
+pub unsafe extern "C-unwind" fn usleep(usec: libc::useconds_t) -> c_int {
     match hub::current() {
         Some(t) => {
             let ts = libc::timespec { tv_sec: (usec / 1_000_000) as i64, tv_nsec: (usec % 1_000_000) as i64 * 1000 };
@@ -70,7 +70,7 @@ pub unsafe extern "C" fn usleep(usec: libc::useconds_t) -> c_int {
 
 /// C11 thrd_sleep: 0, -1 when interrupted, -2 on other errors (glibc's mapping).
 #[no_mangle]
-pub unsafe extern "C" fn thrd_sleep(dur: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn thrd_sleep(dur: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
     // SAFETY: same contract as clock_nanosleep.
     match unsafe { clock_nanosleep(libc::CLOCK_REALTIME, 0, dur, rem) } {
         0 => 0,

@@ -91,7 +91,7 @@ pub unsafe extern "C" fn pthread_cond_broadcast(c: *mut libc::pthread_cond_t) ->
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_cond_wait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_cond_wait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t) -> c_int {
     cond(c).wait(&mutex(m), None)
 }
 
@@ -108,12 +108,12 @@ fn timed_wait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, clock
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_cond_timedwait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_cond_timedwait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, abstime: *const libc::timespec) -> c_int {
     timed_wait(c, m, cond(c).timedwait_clock(), abstime)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_cond_clockwait(
+pub unsafe extern "C-unwind" fn pthread_cond_clockwait(
     c: *mut libc::pthread_cond_t,
     m: *mut libc::pthread_mutex_t,
     clock: libc::clockid_t,
@@ -189,7 +189,7 @@ pub unsafe extern "C" fn sem_destroy(_s: *mut libc::sem_t) -> c_int {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sem_wait(s: *mut libc::sem_t) -> c_int {
+pub unsafe extern "C-unwind" fn sem_wait(s: *mut libc::sem_t) -> c_int {
     errno_ret(sem(s).wait(None))
 }
 
@@ -212,12 +212,12 @@ fn sem_wait_until(s: *mut libc::sem_t, clock: libc::clockid_t, abstime: *const l
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sem_timedwait(s: *mut libc::sem_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn sem_timedwait(s: *mut libc::sem_t, abstime: *const libc::timespec) -> c_int {
     sem_wait_until(s, libc::CLOCK_REALTIME, abstime)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn sem_clockwait(s: *mut libc::sem_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn sem_clockwait(s: *mut libc::sem_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
     if !valid_clock(clock) {
         return errno_ret(libc::EINVAL);
     }

@@ -46,7 +46,7 @@ fn join_with(th: libc::pthread_t, ret: *mut *mut c_void, wait: JoinWait, real: i
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_join(th: libc::pthread_t, ret: *mut *mut c_void) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_join(th: libc::pthread_t, ret: *mut *mut c_void) -> c_int {
     // SAFETY: forwarded unchanged.
     join_with(th, ret, JoinWait::Block, || unsafe { real::pthread_join()(th, ret) })
 }
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn pthread_tryjoin_np(th: libc::pthread_t, ret: *mut *mut 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_timedjoin_np(th: libc::pthread_t, ret: *mut *mut c_void, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_timedjoin_np(th: libc::pthread_t, ret: *mut *mut c_void, abstime: *const libc::timespec) -> c_int {
     // A null abstime waits forever (glibc).
     let wait = if abstime.is_null() {
         JoinWait::Block
@@ -71,7 +71,7 @@ pub unsafe extern "C" fn pthread_timedjoin_np(th: libc::pthread_t, ret: *mut *mu
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_clockjoin_np(
+pub unsafe extern "C-unwind" fn pthread_clockjoin_np(
     th: libc::pthread_t,
     ret: *mut *mut c_void,
     clock: libc::clockid_t,
@@ -109,6 +109,8 @@ extern "C" fn main_exit_wait() {
 #[no_mangle]
 pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
     if let Some(t) = hub::current() {
+        // A green thread's value goes into its struct pthread (glibc's pthread_exit stores it),
+        // where the runtime reads it back once the unwind has reached the thread's start.
         if t.is_main {
             // glibc ends the process once main's unwind is done (exit(0) in
             // __libc_start_call_main, no OS thread being left); that exit first runs the
@@ -116,8 +118,6 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
             // threads finish, as a process lives on after its main thread exits.
             // SAFETY: registering a plain extern "C" function.
             unsafe { libc::atexit(main_exit_wait) };
-        } else {
-            thread::exit_value(t, value);
         }
     }
     // SAFETY: glibc's pthread_exit on the caller's own (green or real) TCB.
@@ -222,5 +222,17 @@ pub unsafe extern "C" fn gettid() -> libc::pid_t {
         Some(t) if !t.is_main => thread::green_tid(t) as libc::pid_t,
         // SAFETY: gettid has no arguments.
         _ => unsafe { green_rt::sys::syscall3(libc::SYS_gettid, 0, 0, 0) as libc::pid_t },
+    }
+}
+
+/// pthread_cancel of a green thread: deferred cancellation at the cancellation points the
+/// runtime interposes (and glibc's own); other threads: glibc.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_cancel(th: libc::pthread_t) -> c_int {
+    match green_target(th) {
+        Some(t) => thread::cancel(t),
+        None if thread::is_stale(th) => libc::ESRCH,
+        // SAFETY: forwarded unchanged.
+        None => unsafe { real::pthread_cancel()(th) },
     }
 }
