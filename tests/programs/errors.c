@@ -144,12 +144,14 @@ int main(void)
     pthread_mutex_unlock(&em);
 
     char buf[64];
+    pthread_mutex_lock(&gate); /* keep the thread alive while it is named */
     pthread_create(&t, NULL, blocked, NULL);
     SHOW("setname 16 chars", pthread_setname_np(t, "0123456789abcdef"));
     SHOW("setname 15 chars", pthread_setname_np(t, "0123456789abcde"));
     SHOW("getname buffer 8", pthread_getname_np(t, buf, 8));
     SHOW("getname buffer 64", pthread_getname_np(t, buf, sizeof buf));
     printf("%-44s %s\n", "name", buf);
+    pthread_mutex_unlock(&gate);
     pthread_join(t, NULL);
     return 0;
 }
