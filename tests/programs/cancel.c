@@ -9,7 +9,7 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static sem_t sem;
+static sem_t sem, disabled_now;
 static int pipefd[2];
 static char log_buf[256];
 
@@ -54,6 +54,7 @@ static void *disabled(void *a)
     (void)a;
     int old;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    sem_post(&disabled_now);
     usleep(50000);
     strcat(log_buf, "disabled-slept-through ");
     pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
@@ -89,8 +90,9 @@ int main(void)
     pthread_cancel(join_target);
     pthread_join(join_target, &r);
     printf("%-10s -> %s (still joinable after its joiner was cancelled)\n", "target", how(r));
+    sem_init(&disabled_now, 0, 0);
     pthread_create(&t, NULL, disabled, NULL);
-    usleep(10000);
+    sem_wait(&disabled_now); /* cancel only once it has disabled cancellation */
     pthread_cancel(t);
     pthread_join(t, &r);
     printf("%-10s -> %s\n", "disabled", how(r));

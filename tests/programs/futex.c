@@ -54,7 +54,7 @@ static void *requeue_waiter(void *arg)
     return NULL;
 }
 
-static void settle(void) { usleep(20000); }
+static void settle(void) { usleep(100000); } /* natively, let the waiters reach the kernel */
 
 int main(void)
 {

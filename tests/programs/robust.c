@@ -63,9 +63,9 @@ int main(void)
     /* A waiter blocked in lock is handed the dead owner's mutex. */
     pthread_mutex_lock(&gate);
     pthread_create(&t, NULL, hold_then_die, NULL);
-    usleep(20000);
+    usleep(100000); /* natively, let it take the mutex first */
     pthread_create(&w, NULL, waiter, NULL);
-    usleep(20000);
+    usleep(100000);
     pthread_mutex_unlock(&gate);
     pthread_join(t, NULL);
     pthread_join(w, &r);

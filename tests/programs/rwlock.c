@@ -113,10 +113,10 @@ int main(void)
     pthread_t pw, pr;
     pthread_rwlock_rdlock(&wp);
     pthread_create(&pw, NULL, wp_writer, NULL);
-    usleep(20000);
+    usleep(100000); /* natively, give the writer time to start waiting */
     printf("writer-preferring: new tryrdlock while a writer waits: %s\n", e(pthread_rwlock_tryrdlock(&wp)));
     pthread_create(&pr, NULL, wp_reader, NULL);
-    usleep(20000);
+    usleep(100000);
     pthread_rwlock_unlock(&wp);
     pthread_join(pw, NULL);
     pthread_join(pr, NULL);
