@@ -211,8 +211,9 @@ pub fn make_ready(t: &'static Task) {
 }
 
 /// Blocks the current task until something makes it ready: its wait node and `park_state` were
-/// set up by the caller (park.rs); `deadline` adds a timer.
-pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) {
+/// set up by the caller (park.rs); `deadline` adds a timer. Returns whether a signal sent to the
+/// thread meanwhile was delivered (its handler has run) on the way back.
+pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) -> bool {
     let h = hub();
     // Only the task itself writes its generation; timers read it on the same carrier.
     let gen = t.park_gen.load(Ordering::Relaxed) + 1;
@@ -226,15 +227,18 @@ pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason)
     switch_out(t);
     t.reason.set(ParkReason::None);
     t.park_state.store(RUNNING, Ordering::Release);
+    crate::signal::deliver_pending(t)
 }
 
 /// Sleeps the current green thread until `deadline` (CLOCK_MONOTONIC ns).
-/// Sleeps are cancellation points: a pending cancellation acts before and after.
-pub fn sleep_until(t: &'static Task, deadline: u64) {
+/// Sleeps are cancellation points: a pending cancellation acts before and after. Returns true
+/// when a signal handler ran and cut the sleep short (EINTR for the caller).
+pub fn sleep_until(t: &'static Task, deadline: u64) -> bool {
     crate::thread::testcancel();
     park::prepare_timer_park(t);
-    park_current(t, Some(deadline), ParkReason::Sleep);
+    let interrupted = park_current(t, Some(deadline), ParkReason::Sleep);
     crate::thread::testcancel();
+    interrupted && sys::now_ns() < deadline
 }
 
 /// sched_yield: lets every other ready thread run once, then continues.
@@ -249,6 +253,7 @@ pub fn yield_now(t: &'static Task) {
     h.runq.push(t);
     switch_out(t);
     t.park_state.store(RUNNING, Ordering::Release);
+    crate::signal::deliver_pending(t);
 }
 
 /// Leaves the current task: a coroutine suspends to the root; main runs the loop inline.

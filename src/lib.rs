@@ -15,6 +15,7 @@ pub mod lock;
 pub mod log;
 pub mod park;
 pub mod process;
+pub mod signal;
 pub mod sleep;
 pub mod stack;
 pub mod stats;

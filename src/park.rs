@@ -182,6 +182,7 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         task.park_state.store(PARKED, Ordering::Release);
         b.link(node);
     }
+    // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
     hub::park_current(task, deadline, reason);
     if cancel_here {
         crate::thread::testcancel();

@@ -75,6 +75,8 @@ pub struct Task {
     pub guard_size: Cell<usize>,
     /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
     pub canary: Cell<usize>,
+    /// Signals sent to this thread with pthread_kill, delivered when it next runs.
+    pub pending_signals: AtomicU64,
     /// Robust mutexes held (an intrusive list through the mutexes), released at exit.
     pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
@@ -107,6 +109,7 @@ impl Task {
             stack_size: Cell::new(0),
             guard_size: Cell::new(0),
             canary: Cell::new(0),
+            pending_signals: AtomicU64::new(0),
             robust_head: Cell::new(0),
             name: UnsafeCell::new([0; 16]),
         }
@@ -195,6 +198,7 @@ pub fn alloc() -> &'static Task {
     t.id.set(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     t.result.set(core::ptr::null_mut());
     t.join_flags.store(0, Ordering::Relaxed);
+    t.pending_signals.store(0, Ordering::Relaxed);
     t.park_state.store(RUNNING, Ordering::Relaxed);
     t.reason.set(ParkReason::None);
     t.next_ready.set(core::ptr::null_mut());

@@ -125,6 +125,7 @@ compare tcp_echo threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
 compare socket_calls threads_created=2 parks_io=2+
 compare waitpid threads_created=2 parks_io=2+
+compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
 compare futex threads_created=17 parks_futex=15+
 compare eagain threads_created=1+

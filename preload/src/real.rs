@@ -51,6 +51,7 @@ real! {
     pthread_clockjoin_np: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void, libc::clockid_t, *const libc::timespec) -> c_int;
     pthread_detach: unsafe extern "C" fn(libc::pthread_t) -> c_int;
     pthread_cancel: unsafe extern "C" fn(libc::pthread_t) -> c_int;
+    pthread_kill: unsafe extern "C" fn(libc::pthread_t, c_int) -> c_int;
     pthread_exit: unsafe extern "C-unwind" fn(*mut c_void) -> !;
     pthread_getattr_np: unsafe extern "C" fn(libc::pthread_t, *mut libc::pthread_attr_t) -> c_int;
     pthread_setname_np: unsafe extern "C" fn(libc::pthread_t, *const c_char) -> c_int;

@@ -18,8 +18,8 @@ pub unsafe extern "C-unwind" fn nanosleep(req: *const libc::timespec, rem: *mut 
         set_errno(libc::EFAULT);
         return -1;
     }
-    // SAFETY: non-null req points to a timespec.
-    match sleep_for(t, unsafe { &*req }) {
+    // SAFETY: non-null req points to a timespec; rem is null or the caller's out-pointer.
+    match sleep_for(t, unsafe { &*req }, unsafe { rem.as_mut() }) {
         0 => 0,
         e => {
             set_errno(e);
@@ -34,8 +34,8 @@ pub unsafe extern "C-unwind" fn clock_nanosleep(clock: libc::clockid_t, flags: c
         if req.is_null() {
             return libc::EFAULT;
         }
-        // SAFETY: non-null req points to a timespec.
-        if let Some(r) = clock_sleep(t, clock, flags, unsafe { &*req }) {
+        // SAFETY: non-null req points to a timespec; rem is null or the caller's out-pointer.
+        if let Some(r) = clock_sleep(t, clock, flags, unsafe { &*req }, unsafe { rem.as_mut() }) {
             return r;
         }
     }
@@ -47,7 +47,11 @@ pub unsafe extern "C-unwind" fn clock_nanosleep(clock: libc::clockid_t, flags: c
 pub unsafe extern "C-unwind" fn sleep(secs: c_uint) -> c_uint {
     match hub::current() {
         Some(t) => {
-            sleep_for(t, &libc::timespec { tv_sec: secs as i64, tv_nsec: 0 });
+            // Interrupted by a signal handler: the whole seconds left (glibc 2.36 truncates).
+            let mut rem = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            if sleep_for(t, &libc::timespec { tv_sec: secs as i64, tv_nsec: 0 }, Some(&mut rem)) == libc::EINTR {
+                return rem.tv_sec as c_uint;
+            }
             0
         }
         // SAFETY: forwarded unchanged.
@@ -60,8 +64,13 @@ pub unsafe extern "C-unwind" fn usleep(usec: libc::useconds_t) -> c_int {
     match hub::current() {
         Some(t) => {
             let ts = libc::timespec { tv_sec: (usec / 1_000_000) as i64, tv_nsec: (usec % 1_000_000) as i64 * 1000 };
-            sleep_for(t, &ts);
-            0
+            match sleep_for(t, &ts, None) {
+                0 => 0,
+                e => {
+                    set_errno(e);
+                    -1
+                }
+            }
         }
         // SAFETY: forwarded unchanged.
         None => unsafe { real::usleep()(usec) },
