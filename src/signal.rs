@@ -28,7 +28,13 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
 
 /// Delivers the signals pending for the calling green thread (raise runs each handler now, on
 /// this thread). Returns whether any was delivered.
+#[inline]
 pub fn deliver_pending(t: &Task) -> bool {
+    // A plain load first: this runs at every switch back into a thread, and a locked swap
+    // would cost ≈5 ns there for the rare case.
+    if t.pending_signals.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
     let bits = t.pending_signals.swap(0, Ordering::AcqRel);
     if bits == 0 {
         return false;
