@@ -33,8 +33,9 @@ test: deps build unit programs
 test-scale: build
 	bash tests/run.sh million
 
-# Native vs libgreen benchmarks; writes bench/RESULTS.md.
+# Native vs libgreen benchmarks; writes bench/RESULTS.md and bench/ratios.png (gnuplot).
 bench: deps build
+	@command -v gnuplot >/dev/null || (apt-get update && apt-get install -y gnuplot-nox)
 	bash bench/run.sh
 
 clean:

@@ -18,6 +18,7 @@ stats() { # values... -> "median min max"
 }
 
 rows=()
+: >"$B/ratios.dat"
 for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_memory; do
     gcc -O2 -Wall -pthread "$ROOT/bench/programs/$prog.c" -o "$B/$prog"
     native=() green=() unit="" figure=""
@@ -30,6 +31,7 @@ for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_m
     read -r nm nmin nmax <<<"$(stats "${native[@]}")"
     read -r gm gmin gmax <<<"$(stats "${green[@]}")"
     ratio=$(awk -v n="$nm" -v g="$gm" 'BEGIN { printf "%.1f", (g > 0 ? n / g : 0) }')
+    printf '%s %s\n' "$figure" "$ratio" >>"$B/ratios.dat"
     row="| $figure | $nm $unit ($nmin–$nmax) | $gm $unit ($gmin–$gmax) | ${ratio}× |"
     echo "$row"
     rows+=("$row")
@@ -47,12 +49,31 @@ row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | �
 echo "$row"
 rows+=("$row")
 
+# The chart: native / libgreen per figure, log scale (1 = parity).
+if command -v gnuplot >/dev/null; then
+    gnuplot <<GP
+set terminal pngcairo size 900,420 noenhanced
+set output "$ROOT/bench/ratios.png"
+set title "native NPTL / libgreen (higher is better for libgreen; 1 = parity)"
+set style fill solid 0.7
+set boxwidth 0.6
+set logscale y
+set yrange [0.5:*]
+set grid ytics
+set xtics rotate by -20
+unset key
+plot "$B/ratios.dat" using 0:2:xtic(1) with boxes lc rgb "#2e7d32", 1 with lines lc rgb "#555555"
+GP
+fi
+
 {
     echo "# Benchmark results"
     echo
     echo "Produced by \`make bench\` (\`bench/run.sh $RUNS\`) on $(date -u +%Y-%m-%d), $(nproc) vCPUs,"
     echo "$(ldd --version | head -1 | sed 's/^ldd //'), kernel $(uname -r). Every run pinned with \`taskset -c 0\`;"
     echo "native and libgreen alternate; medians of $RUNS runs, min–max in parentheses. Ratio = native / libgreen."
+    echo
+    echo "![ratios](ratios.png)"
     echo
     echo "| figure | native NPTL | libgreen | ratio |"
     echo "| --- | ---: | ---: | ---: |"
