@@ -11,7 +11,9 @@
 //!   takes the real call unchanged.
 //! - An fd is registered with epoll once (edge-triggered, both directions) and stays registered
 //!   until close/dup2/dup3 replaces it; the kind of each fd is cached and forgotten on those calls
-//!   and on fcntl(F_SETFL)/ioctl(FIONBIO).
+//!   and on fcntl(F_SETFL)/ioctl(FIONBIO)/setsockopt(SO_RCVTIMEO/SO_SNDTIMEO).
+//! - SO_RCVTIMEO/SO_SNDTIMEO are honoured: a socket call that has to wait gives up with EAGAIN
+//!   at the socket's timeout, as the kernel does (no timeouts are invented).
 //!
 //! With one carrier no readiness edge can be processed between a failed attempt and the park
 //! (the hub only polls epoll while no green thread runs), so no wake-up is lost.
@@ -39,6 +41,8 @@ const PIPE: u8 = 2;
 const SOCKET: u8 = 3;
 const KIND_MASK: u8 = 3;
 const REGISTERED: u8 = 4;
+/// A socket with SO_RCVTIMEO or SO_SNDTIMEO set: its waits end with EAGAIN at the timeout.
+const TIMEOUT: u8 = 8;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
@@ -81,15 +85,12 @@ fn slot(fd: i32) -> Option<&'static AtomicU8> {
 /// The kind of `fd`, classified on first use (fstat + F_GETFL, raw syscalls).
 pub fn kind(fd: i32) -> Kind {
     let Some(s) = slot(fd) else { return Kind::Pass };
-    let v = s.load(Ordering::Acquire) & KIND_MASK;
-    let v = if v == UNKNOWN {
-        let k = classify(fd);
-        s.store(k, Ordering::Release);
-        k
-    } else {
-        v
-    };
-    match v {
+    let mut v = s.load(Ordering::Acquire);
+    if v & KIND_MASK == UNKNOWN {
+        v = classify(fd);
+        s.store(v, Ordering::Release);
+    }
+    match v & KIND_MASK {
         PIPE => Kind::Pipe,
         SOCKET => Kind::Socket,
         _ => Kind::Pass,
@@ -113,7 +114,35 @@ fn classify(fd: i32) -> u8 {
     if fl < 0 || fl as i32 & libc::O_NONBLOCK != 0 {
         return PASS;
     }
+    if k == SOCKET && (sock_timeout(fd, libc::SO_RCVTIMEO) != 0 || sock_timeout(fd, libc::SO_SNDTIMEO) != 0) {
+        return k | TIMEOUT;
+    }
     k
+}
+
+/// A socket's SO_RCVTIMEO/SO_SNDTIMEO in ns (0: none).
+fn sock_timeout(fd: i32, opt: i32) -> u64 {
+    let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+    let mut len = core::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: live out-buffers of the right sizes.
+    let r = unsafe {
+        sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, opt as usize, &mut tv as *mut libc::timeval as usize, &mut len as *mut libc::socklen_t as usize, 0)
+    };
+    if r < 0 || tv.tv_sec < 0 {
+        return 0;
+    }
+    tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000
+}
+
+/// When a blocking socket call that started now must give up with EAGAIN (SO_RCVTIMEO for
+/// reads, SO_SNDTIMEO for writes), if the program set one.
+fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
+    let s = existing_slot(fd)?;
+    if s.load(Ordering::Acquire) & TIMEOUT == 0 {
+        return None;
+    }
+    let t = sock_timeout(fd, if dir == Dir::Read { libc::SO_RCVTIMEO } else { libc::SO_SNDTIMEO });
+    (t != 0).then(|| sys::now_ns() + t)
 }
 
 /// Forgets what is known of `fd` (it is being closed or replaced, or its flags change); a
@@ -246,12 +275,21 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
 /// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
 /// gets its EAGAIN. Raw result (-errno).
 pub fn socket_call(fd: i32, dir: Dir, flags: i32, call: impl Fn(i32) -> isize) -> isize {
+    let mut deadline = None;
+    let mut first = true;
     loop {
         let r = call(flags | libc::MSG_DONTWAIT);
         if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
             return r;
         }
-        if !wait(fd, dir) {
+        if first {
+            // Only a call that has to wait pays for reading the socket's timeout.
+            deadline = timeout_deadline(fd, dir);
+            first = false;
+        } else if deadline.is_some_and(|d| sys::now_ns() >= d) {
+            return r; // SO_RCVTIMEO/SO_SNDTIMEO expired: EAGAIN, as the kernel gives
+        }
+        if !wait_until(fd, dir, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
         }
     }
@@ -304,8 +342,12 @@ pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
 /// accept (nothing runs in between on this carrier; another process sharing the listener could
 /// still take the connection first — documented).
 pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: i32) -> isize {
+    let deadline = if poll_now(fd, Dir::Read) { None } else { timeout_deadline(fd, Dir::Read) };
     loop {
-        if poll_now(fd, Dir::Read) || !wait(fd, Dir::Read) {
+        if deadline.is_some_and(|d| sys::now_ns() >= d) && !poll_now(fd, Dir::Read) {
+            return -(libc::EAGAIN as isize); // SO_RCVTIMEO expired
+        }
+        if poll_now(fd, Dir::Read) || !wait_until(fd, Dir::Read, deadline) {
             // SAFETY: the caller's address buffers, as the real accept4 would receive them.
             return unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
         }

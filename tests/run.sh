@@ -124,6 +124,7 @@ compare io_pipes threads_created=104 parks_io=100+
 compare tcp_echo threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
 compare socket_calls threads_created=2 parks_io=2+
+compare sock_timeouts threads_created=2 parks_io=4+
 compare waitpid threads_created=2 parks_io=2+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+

@@ -70,6 +70,7 @@ real! {
     recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
     send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
     close: unsafe extern "C" fn(c_int) -> c_int;
+    setsockopt: unsafe extern "C" fn(c_int, c_int, c_int, *const c_void, libc::socklen_t) -> c_int;
     select: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *mut libc::timeval) -> c_int;
     pselect: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *const libc::timespec, *const libc::sigset_t) -> c_int;
     recvfrom: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> isize;

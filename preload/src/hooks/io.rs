@@ -345,3 +345,17 @@ pub unsafe extern "C-unwind" fn pselect(
     };
     ret(fd::select_green(nfds, r, w, e, deadline)) as c_int
 }
+
+/// setsockopt: a new SO_RCVTIMEO/SO_SNDTIMEO re-classifies the socket so its waits honour it.
+#[no_mangle]
+pub unsafe extern "C" fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *const c_void, len: libc::socklen_t) -> c_int {
+    // SAFETY: forwarded unchanged.
+    let r = unsafe { real::setsockopt()(fd, level, name, val, len) };
+    // The _NEW names (64-bit time) of asm-generic/socket.h, which libc does not export.
+    const SO_RCVTIMEO_NEW: c_int = 66;
+    const SO_SNDTIMEO_NEW: c_int = 67;
+    if r == 0 && level == libc::SOL_SOCKET && matches!(name, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO | SO_RCVTIMEO_NEW | SO_SNDTIMEO_NEW) {
+        fd::forget(fd);
+    }
+    r
+}
