@@ -233,6 +233,12 @@ pub fn poll_now(fd: i32, dir: Dir) -> bool {
     r != 0
 }
 
+/// Parks until `fd` polls ready for `dir` (or epoll refuses it): the wait before a call that is
+/// then made the blocking way (readv/writev on pipes).
+pub fn wait_ready(fd: i32, dir: Dir) {
+    while !poll_now(fd, dir) && wait(fd, dir) {}
+}
+
 /// Largest pipe write that cannot block once the pipe polls writable (and stays atomic).
 pub const PIPE_CHUNK: usize = libc::PIPE_BUF;
 

@@ -13,18 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ticker.h"
+
 static volatile int ticking;
 static int ticks;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (ticking) {
-        usleep(5000);
-        ticks++;
-    }
-    return NULL;
-}
 
 static void *late_writer(void *arg)
 {

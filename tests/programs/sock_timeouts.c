@@ -11,25 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile int ticking = 1;
-static int ticks;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (ticking) {
-        usleep(2000);
-        ticks++;
-    }
-    return NULL;
-}
+#include "ticker.h"
 
 static void set_rcvtimeo(int fd, long ms)
 {

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ticker.h"
+
 #define WAIT_NS 30000000L
-static volatile int ticking = 1;
-static int ticks;
 
 static long long now(clockid_t c)
 {
@@ -32,16 +32,6 @@ static void report(const char *what, int r, long long start)
     long long took = now(CLOCK_MONOTONIC) - start;
     printf("%-34s %s, waited long enough: %s\n", what, r == ETIMEDOUT ? "ETIMEDOUT" : strerror(r),
            took >= WAIT_NS - 1000000 ? "yes" : "NO");
-}
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (ticking) {
-        usleep(2000);
-        ticks++;
-    }
-    return NULL;
 }
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;

@@ -7,18 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile int ticking = 1;
-static int ticks;
+#include "ticker.h"
 
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (ticking) {
-        usleep(2000);
-        ticks++;
-    }
-    return NULL;
-}
 
 static pid_t spawn(int ms, int code)
 {

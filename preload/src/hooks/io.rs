@@ -253,9 +253,7 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
-            Kind::Pipe => {
-                while !fd::poll_now(fd, fd::Dir::Read) && fd::wait(fd, fd::Dir::Read) {}
-            }
+            Kind::Pipe => fd::wait_ready(fd, fd::Dir::Read),
             Kind::Pass => {}
         }
     }
@@ -270,9 +268,7 @@ pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
-            Kind::Pipe => {
-                while !fd::poll_now(fd, fd::Dir::Write) && fd::wait(fd, fd::Dir::Write) {}
-            }
+            Kind::Pipe => fd::wait_ready(fd, fd::Dir::Write),
             Kind::Pass => {}
         }
     }
