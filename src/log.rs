@@ -4,7 +4,7 @@
 //! are safe from any hook, from the hub, and while glibc may hold its malloc lock.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::AtomicBool;
 
 /// Set from `GREEN_DEBUG` at start-up.
 pub static DEBUG: AtomicBool = AtomicBool::new(false);
@@ -69,8 +69,4 @@ pub fn fatal(args: fmt::Arguments<'_>) -> ! {
     emit(args);
     // SAFETY: abort never returns; it is async-signal-safe.
     unsafe { libc::abort() }
-}
-
-pub fn debug_enabled() -> bool {
-    DEBUG.load(Ordering::Relaxed)
 }

@@ -290,11 +290,6 @@ pub fn waiting_on(task: &Task) -> usize {
     task.wait.key.get()
 }
 
-/// The result of the last park of `task` (after it resumed).
-pub fn timed_out(task: &Task) -> bool {
-    task.wait.result.load(Ordering::Acquire) == R_TIMEDOUT
-}
-
 /// Wakes up to `max` waiters on `key` whose bitset intersects `bitset`, oldest first.
 /// `after` runs under the bucket lock with (woken, waiters left) before anyone runs.
 pub fn unpark(key: usize, max: usize, bitset: u32, after: impl FnOnce(usize, bool)) -> usize {

@@ -188,11 +188,6 @@ pub fn release(stack: Stack) {
     }
 }
 
-/// Pooled stacks, for tests and stats.
-pub fn pooled() -> usize {
-    POOL.lock().classes.iter().map(|c| c.free.len()).sum()
-}
-
 /// Takes over this module's locks in a fork child (another thread may have held them).
 ///
 /// # Safety

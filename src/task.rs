@@ -217,12 +217,11 @@ pub fn release(t: &'static Task) {
 pub struct RunQueue {
     head: Cell<*mut Task>,
     tail: Cell<*mut Task>,
-    len: Cell<usize>,
 }
 
 impl RunQueue {
     pub const fn new() -> Self {
-        RunQueue { head: Cell::new(core::ptr::null_mut()), tail: Cell::new(core::ptr::null_mut()), len: Cell::new(0) }
+        RunQueue { head: Cell::new(core::ptr::null_mut()), tail: Cell::new(core::ptr::null_mut()) }
     }
 
     pub fn push(&self, t: &Task) {
@@ -236,7 +235,6 @@ impl RunQueue {
             unsafe { (*tail).next_ready.set(p) };
         }
         self.tail.set(p);
-        self.len.set(self.len.get() + 1);
     }
 
     pub fn pop(&self) -> Option<&'static Task> {
@@ -251,12 +249,7 @@ impl RunQueue {
             self.tail.set(core::ptr::null_mut());
         }
         t.next_ready.set(core::ptr::null_mut());
-        self.len.set(self.len.get() - 1);
         Some(t)
-    }
-
-    pub fn len(&self) -> usize {
-        self.len.get()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -296,7 +289,6 @@ mod tests {
         for t in &tasks {
             q.push(t);
         }
-        assert_eq!(q.len(), 5);
         assert_eq!(q.pop().unwrap().id.get(), 0);
         q.push(tasks[0]);
         let rest: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|t| t.id.get()).collect();

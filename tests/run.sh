@@ -153,15 +153,20 @@ compare eat_play --sort-lines threads_created=2 parks_sleep=2
 compare ping_pong threads_created=2 parks_cond=3+
 
 # ---- preload only ----------------------------------------------------------------------------
-if want sleepers; then
-    # 100,000 threads x sleep(1) within 3 s (the program checks its own wall time).
-    out=$(GREEN_STATS=1 LD_PRELOAD="$LIB" timeout 120 "$B/sleepers" 100000 2>"$B/sleepers.err")
+# Runs a preload-only program (it checks its own time/memory bounds and exits non-zero when
+# they are missed) and then its stats conditions.
+preload_only() { # name, timeout, program argument, stat conditions...
+    local name=$1 limit=$2 arg=$3; shift 3
+    local out rc
+    out=$(GREEN_STATS=1 LD_PRELOAD="$LIB" timeout "$limit" "$B/$name" "$arg" 2>"$B/$name.err")
     rc=$?
-    if [ $rc = 0 ] && check_stats sleepers "$B/sleepers.err" threads_created=100000 peak_alive=100000 parks_sleep=100000; then
-        ok "sleepers: $out"
-    elif [ $rc != 0 ]; then
-        ko sleepers "rc=$rc: $out"
-    fi
+    if [ $rc != 0 ]; then ko "$name" "rc=$rc: $out"; return; fi
+    check_stats "$name" "$B/$name.err" "$@" && ok "$name: $out"
+}
+
+# 100,000 threads x sleep(1) within 3 s.
+if want sleepers; then
+    preload_only sleepers 120 100000 threads_created=100000 peak_alive=100000 parks_sleep=100000
 fi
 
 if want deadlock; then
@@ -182,13 +187,7 @@ fi
 
 # 1,000,000 threads (make test-scale, also run by .ci/run): only when asked for by name.
 if [ "$FILTER" = million ]; then
-    out=$(GREEN_STATS=1 LD_PRELOAD="$LIB" timeout 300 "$B/million" 1000000 2>"$B/million.err")
-    rc=$?
-    if [ $rc = 0 ] && check_stats million "$B/million.err" threads_created=1000000 peak_alive=1000000 parks_cond=1000000; then
-        ok "million: $out"
-    elif [ $rc != 0 ]; then
-        ko million "rc=$rc: $out"
-    fi
+    preload_only million 300 1000000 threads_created=1000000 peak_alive=1000000 parks_cond=1000000
 fi
 
 if want seed_timing; then
