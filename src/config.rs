@@ -53,6 +53,15 @@ pub static OPTIONS: &[OptionSpec] = &[
         check: |v| parse_bool(v).map(|_| ()),
     },
     OptionSpec {
+        env: "GREEN_OFFLOAD_THREADS",
+        flag: "--offload-threads",
+        takes_value: true,
+        default: "4",
+        help: "most OS threads of the offload pool (fsync family, file reads that miss the page cache, \
+               DNS, FIFO opens); started lazily, idle ones exit after 2 s (1..64)",
+        check: |v| parse_threads(v).map(|_| ()),
+    },
+    OptionSpec {
         env: "GREEN_STATS",
         flag: "--stats",
         takes_value: false,
@@ -81,6 +90,15 @@ pub fn parse_size(v: &str) -> Result<usize, String> {
     Ok(bytes)
 }
 
+/// Parses a GREEN_OFFLOAD_THREADS value: 1..=offload::MAX_THREADS.
+pub fn parse_threads(v: &str) -> Result<usize, String> {
+    let n: usize = v.trim().parse().map_err(|_| format!("'{v}' is not a number of threads"))?;
+    if !(1..=crate::offload::MAX_THREADS).contains(&n) {
+        return Err(format!("'{v}' is outside 1..{}", crate::offload::MAX_THREADS));
+    }
+    Ok(n)
+}
+
 /// Parses `0`/`1` (also `yes`/`no`, `true`/`false`, `on`/`off`).
 pub fn parse_bool(v: &str) -> Result<bool, String> {
     match v.trim() {
@@ -97,10 +115,11 @@ pub struct Config {
     pub debug: bool,
     pub stats: bool,
     pub deadlock_check: bool,
+    pub offload_threads: usize,
 }
 
 impl Config {
-    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false, deadlock_check: true };
+    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false, deadlock_check: true, offload_threads: crate::offload::DEFAULT_THREADS };
 
     /// Builds the configuration from a variable lookup (the environment, in production).
     /// The error is one line naming the variable.
@@ -114,6 +133,7 @@ impl Config {
                 "GREEN_DEBUG" => c.debug = parse_bool(&v).expect("checked"),
                 "GREEN_STATS" => c.stats = parse_bool(&v).expect("checked"),
                 "GREEN_DEADLOCK" => c.deadlock_check = parse_bool(&v).expect("checked"),
+                "GREEN_OFFLOAD_THREADS" => c.offload_threads = parse_threads(&v).expect("checked"),
                 _ => unreachable!("every option is applied"),
             }
         }
@@ -142,5 +162,9 @@ mod tests {
         assert!(e.starts_with("GREEN_STATS: "), "{e}");
         let c = Config::from_lookup(|k| (k == "GREEN_STACK_SIZE").then(|| "1M".to_string())).unwrap();
         assert_eq!(c.stack_size, 1 << 20);
+        let e = Config::from_lookup(|k| (k == "GREEN_OFFLOAD_THREADS").then(|| "0".to_string())).unwrap_err();
+        assert!(e.starts_with("GREEN_OFFLOAD_THREADS: "), "{e}");
+        let c = Config::from_lookup(|k| (k == "GREEN_OFFLOAD_THREADS").then(|| "8".to_string())).unwrap();
+        assert_eq!(c.offload_threads, 8);
     }
 }

@@ -33,16 +33,24 @@ pub enum Kind {
     Pipe,
     /// Socket: the call with MSG_DONTWAIT.
     Socket,
+    /// Regular file: page cache first, the offload pool when the call would wait for the
+    /// device (src/file.rs).
+    File,
 }
 
 const UNKNOWN: u8 = 0;
 const PASS: u8 = 1;
 const PIPE: u8 = 2;
 const SOCKET: u8 = 3;
-const KIND_MASK: u8 = 3;
-const REGISTERED: u8 = 4;
+const FILE: u8 = 4;
+const KIND_MASK: u8 = 7;
+const REGISTERED: u8 = 8;
 /// A socket with SO_RCVTIMEO or SO_SNDTIMEO set: its waits end with EAGAIN at the timeout.
-const TIMEOUT: u8 = 8;
+const TIMEOUT: u8 = 16;
+/// A regular file opened O_DIRECT, O_SYNC or O_DSYNC: every read/write waits for the device.
+const FILE_DEVICE: u8 = 32;
+/// A regular file whose filesystem refuses RWF_NOWAIT (procfs, some FUSE…): read directly.
+const FILE_NO_NOWAIT: u8 = 64;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
@@ -93,7 +101,21 @@ pub fn kind(fd: i32) -> Kind {
     match v & KIND_MASK {
         PIPE => Kind::Pipe,
         SOCKET => Kind::Socket,
+        FILE => Kind::File,
         _ => Kind::Pass,
+    }
+}
+
+/// For a `Kind::File` fd: (every call waits for the device, RWF_NOWAIT is refused).
+pub fn file_flags(fd: i32) -> (bool, bool) {
+    let v = existing_slot(fd).map_or(0, |s| s.load(Ordering::Acquire));
+    (v & FILE_DEVICE != 0, v & FILE_NO_NOWAIT != 0)
+}
+
+/// Remembers that `fd`'s filesystem refuses RWF_NOWAIT.
+pub fn set_file_no_nowait(fd: i32) {
+    if let Some(s) = existing_slot(fd) {
+        s.fetch_or(FILE_NO_NOWAIT, Ordering::AcqRel);
     }
 }
 
@@ -107,10 +129,16 @@ fn classify(fd: i32) -> u8 {
     let k = match st.st_mode & libc::S_IFMT {
         libc::S_IFIFO => PIPE,
         libc::S_IFSOCK => SOCKET,
+        libc::S_IFREG => FILE,
         _ => return PASS,
     };
     // SAFETY: F_GETFL takes no argument.
     let fl = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
+    if k == FILE {
+        // O_NONBLOCK means nothing to a regular file: it waits for the disk either way.
+        let device = fl >= 0 && fl as i32 & (libc::O_DIRECT | libc::O_DSYNC) != 0;
+        return if device { FILE | FILE_DEVICE } else { FILE };
+    }
     if fl < 0 || fl as i32 & libc::O_NONBLOCK != 0 {
         return PASS;
     }
@@ -485,15 +513,21 @@ pub fn writev_socket(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
         if done >= total {
             return done as isize;
         }
-        let mut left = r as usize;
-        while left > 0 && first < v.len() {
-            let take = left.min(v[first].iov_len);
-            v[first].iov_base = (v[first].iov_base as usize + take) as *mut libc::c_void;
-            v[first].iov_len -= take;
-            left -= take;
-            if v[first].iov_len == 0 {
-                first += 1;
-            }
+        advance_iov(&mut v, &mut first, r as usize);
+    }
+}
+
+/// Moves a copied vector past `n` bytes consumed by a call: `v[*first..]` is what is left.
+pub fn advance_iov(v: &mut [libc::iovec], first: &mut usize, n: usize) {
+    let mut left = n;
+    while left > 0 && *first < v.len() {
+        let e = &mut v[*first];
+        let take = left.min(e.iov_len);
+        e.iov_base = (e.iov_base as usize + take) as *mut libc::c_void;
+        e.iov_len -= take;
+        left -= take;
+        if e.iov_len == 0 {
+            *first += 1;
         }
     }
 }

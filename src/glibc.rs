@@ -14,6 +14,9 @@ pub const SIZEOF_PTHREAD: usize = 2368;
 /// tcbhead_t words.
 pub const OFF_HEADER_TCB: usize = 0x00;
 pub const OFF_HEADER_SELF: usize = 0x10;
+/// `int multiple_threads`: 0 lets glibc take single-thread shortcuts (non-atomic malloc fastbins,
+/// syscalls without cancellation checks) on this TCB.
+pub const OFF_MULTIPLE_THREADS: usize = 0x18;
 pub const OFF_STACK_GUARD: usize = 0x28;
 pub const OFF_POINTER_GUARD: usize = 0x30;
 /// `unused_vgetcpu_cache[0..2]`: unused by glibc 2.36; libgreen keeps its task pointer and a

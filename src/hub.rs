@@ -130,6 +130,7 @@ pub fn after_fork_child() {
         crate::stack::after_fork_child();
         crate::tls::after_fork_child();
         task::after_fork_child();
+        crate::offload::after_fork_child();
     }
     h.inject.lock().clear();
     h.inject_pending.store(false, Ordering::Relaxed);
@@ -437,10 +438,14 @@ pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
 /// Nothing is ready, no timer is pending and no wake-up is queued. If no other OS thread exists
 /// (which could post a semaphore, unlock a mutex, …) nothing can ever wake a green thread:
 /// print what each one waits on and abort, like gevent's LoopExit, instead of hanging silently.
-/// Process-shared waits poll on timers, so they never look dead here.
+/// Process-shared waits poll on timers, so they never look dead here. Idle offload workers
+/// wake nobody; a job in flight will.
 #[cold]
 fn check_deadlock() {
-    if os_threads() != 1 || crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0 {
+    if os_threads() != 1 + crate::offload::os_threads()
+        || crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
+        || crate::offload::IN_FLIGHT.load(Ordering::Acquire) > 0
+    {
         return;
     }
     crate::green_warn!("deadlock: every green thread is waiting and nothing can wake one (GREEN_DEADLOCK=0 waits instead)");

@@ -3,16 +3,19 @@
 //! this crate knows nothing of symbol interposition.
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
-//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `sync/*` (mutex,
+//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `sync/*` (mutex,
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
 
 pub mod config;
+pub mod dns;
 pub mod fd;
+pub mod file;
 pub mod glibc;
 pub mod hub;
 pub mod lock;
 pub mod log;
+pub mod offload;
 pub mod park;
 pub mod process;
 pub mod signal;
@@ -42,6 +45,7 @@ pub fn start(cfg: config::Config) {
     log::DEBUG.store(cfg.debug, Ordering::Relaxed);
     thread::set_default_stack(cfg.stack_size);
     hub::DEADLOCK_CHECK.store(cfg.deadlock_check, Ordering::Relaxed);
+    offload::MAX.store(cfg.offload_threads, Ordering::Relaxed);
     if let Err(why) = tls::init() {
         green_warn!("disabled, threads stay native: {why}");
         return;

@@ -14,7 +14,9 @@ pub static PEAK_ALIVE: AtomicU64 = AtomicU64::new(0);
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
-pub static PARKS: [AtomicU64; 12] = [const { AtomicU64::new(0) }; 12];
+pub static PARKS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
+/// Calls handed to the offload pool (src/offload.rs).
+pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
 
 pub fn thread_started(alive: usize) {
     THREADS_CREATED.fetch_add(1, Relaxed);
@@ -37,6 +39,10 @@ pub fn parked(r: ParkReason) {
     bump(&PARKS[r as usize]);
 }
 
+pub fn offloaded() {
+    OFFLOAD_JOBS.fetch_add(1, Relaxed);
+}
+
 pub fn epoll_waited() {
     bump(&EPOLL_WAITS);
 }
@@ -46,11 +52,12 @@ pub fn print() {
     let mut line = crate::log::LineBuf::new();
     let _ = write!(
         line,
-        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={}",
+        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={} offload_jobs={}",
         THREADS_CREATED.load(Relaxed),
         PEAK_ALIVE.load(Relaxed),
         SWITCHES.load(Relaxed),
-        EPOLL_WAITS.load(Relaxed)
+        EPOLL_WAITS.load(Relaxed),
+        OFFLOAD_JOBS.load(Relaxed)
     );
     for r in ParkReason::ALL.iter().skip(1) {
         let _ = write!(line, " parks_{}={}", r.name(), PARKS[*r as usize].load(Relaxed));

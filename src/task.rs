@@ -45,6 +45,8 @@ pub enum ParkReason {
     RwLock,
     Barrier,
     Io,
+    /// Waiting for a job on the offload pool (src/offload.rs).
+    Offload,
 }
 
 pub struct Task {
@@ -149,7 +151,7 @@ impl ParkReason {
         matches!(self, ParkReason::Sleep | ParkReason::Cond | ParkReason::Join | ParkReason::Sem | ParkReason::Io)
     }
 
-    pub const ALL: [ParkReason; 12] = [
+    pub const ALL: [ParkReason; 13] = [
         ParkReason::None,
         ParkReason::Sleep,
         ParkReason::Yield,
@@ -162,6 +164,7 @@ impl ParkReason {
         ParkReason::RwLock,
         ParkReason::Barrier,
         ParkReason::Io,
+        ParkReason::Offload,
     ];
 
     pub fn name(self) -> &'static str {
@@ -178,6 +181,7 @@ impl ParkReason {
             ParkReason::RwLock => "rwlock",
             ParkReason::Barrier => "barrier",
             ParkReason::Io => "io",
+            ParkReason::Offload => "offload",
         }
     }
 }

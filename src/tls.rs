@@ -37,6 +37,8 @@ static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
 static RESP_OFFSET: AtomicUsize = AtomicUsize::new(0);
 /// `__rseq_offset` when glibc registered rseq, else 0.
 static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
+/// A real OS thread of the runtime exists: every green TCB says "multiple threads" to glibc.
+static MULTITHREADED: AtomicBool = AtomicBool::new(false);
 
 struct Pool {
     free: Vec<usize>,
@@ -260,6 +262,9 @@ unsafe fn init_header(tp: usize, creator_tp: usize) {
         // forking thread and then links it into its stack list.
         *((tp + glibc::OFF_LIST) as *mut usize) = tp + glibc::OFF_LIST;
         *((tp + glibc::OFF_LIST + 8) as *mut usize) = tp + glibc::OFF_LIST;
+        if MULTITHREADED.load(Ordering::Acquire) {
+            *((tp + glibc::OFF_MULTIPLE_THREADS) as *mut i32) = 1;
+        }
         let rseq = RSEQ_OFFSET.load(Ordering::Relaxed);
         if rseq != 0 {
             // rseq's cpu_id = RSEQ_CPU_ID_UNINITIALIZED: this area is not registered with the
@@ -280,6 +285,23 @@ pub fn alloc(creator_tp: usize) -> Option<usize> {
         }
         None => fresh_tcb(creator_tp),
     }
+}
+
+/// The process is about to get a second OS thread (an offload worker): glibc must stop taking
+/// its single-thread shortcuts in every green TCB, not only in the one that calls
+/// pthread_create (malloc's fastbins, for one, skip atomics when `multiple_threads` is 0).
+/// Called on the hub; TCBs made later get the flag in `init_header`.
+pub fn mark_multithreaded() {
+    if MULTITHREADED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    crate::task::for_each(|t| {
+        let tp = t.tcb.get();
+        if tp != 0 {
+            // SAFETY: task TCBs (live or pooled) are runtime-owned or main's and stay mapped.
+            unsafe { *((tp + glibc::OFF_MULTIPLE_THREADS) as *mut i32) = 1 };
+        }
+    });
 }
 
 /// Returns a TCB whose thread has exited and been joined or detached.
@@ -351,14 +373,19 @@ extern "C" {
 /// table pointers (`isalpha`, `toupper`… read them) and the resolver state pointer. Runs on
 /// the new thread, on its own TCB, before its start routine.
 pub fn init_thread_libc_state() {
-    let tp = thread_pointer();
-    let off = RESP_OFFSET.load(Ordering::Relaxed);
-    if off != 0 {
-        // SAFETY: off was measured as libc's __resp word inside every TCB's static TLS area.
-        unsafe { *((tp - off) as *mut usize) = tp + glibc::OFF_RES };
+    if let Some(w) = resp_word() {
+        // SAFETY: the calling thread's own __resp word.
+        unsafe { *w = thread_pointer() + glibc::OFF_RES };
     }
     // SAFETY: __ctype_init reads the current thread's locale and writes its own TLS words.
     unsafe { (private().ctype_init)() }
+}
+
+/// The calling thread's `__resp` TLS word (libc's pointer to its resolver state `_res`), if it
+/// was found at start-up. The offset from the thread pointer is the same in every TCB.
+pub fn resp_word() -> Option<*mut usize> {
+    let off = RESP_OFFSET.load(Ordering::Relaxed);
+    (off != 0).then(|| (thread_pointer() - off) as *mut usize)
 }
 
 /// Runs the C++/Rust `thread_local` destructors registered on the current TCB.

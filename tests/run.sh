@@ -37,16 +37,19 @@ build() {
 #   --sort-lines   compare sorted output, for programs whose native line order races
 #   --args "A B"   program arguments
 #   --os-threads N OS threads expected under the preload (default 0; glibc's own helper
-#                  threads, e.g. a SIGEV_THREAD timer, are not green)
+#                  threads, e.g. a SIGEV_THREAD timer, are not green), not counting the
+#                  offload pool's workers (they name themselves green-offload with prctl)
+#   --offload-threads N  offload workers expected (default: any number)
 # then stat conditions, "threads_created=10000" (exactly) or "parks_sleep=100+" (at least).
 compare() {
     local name=$1; shift
-    local sort_lines=0 args="" os_threads=0 label=$name
+    local sort_lines=0 args="" os_threads=0 offload="" label=$name
     while [ $# -gt 0 ]; do
         case "$1" in
             --sort-lines) sort_lines=1; shift ;;
             --args) args=$2; label="$name $2"; shift 2 ;;
             --os-threads) os_threads=$2; shift 2 ;;
+            --offload-threads) offload=$2; shift 2 ;;
             *) break ;;
         esac
     done
@@ -58,13 +61,14 @@ compare() {
         "$bin" $args >"$n_out" 2>"$B/$tag.native.err"
     local n_rc=$?
     # shellcheck disable=SC2086
-    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/$tag.green.strace" \
+    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$tag.green.strace" \
         -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$bin" $args >"$g_out" 2>"$g_err"
     local g_rc=$?
     # Threads only (CLONE_THREAD): fork()ed processes are not threads.
-    local n_threads g_threads
+    local n_threads g_threads g_offload
     n_threads=$(grep -c 'CLONE_THREAD' "$B/$tag.native.strace")
-    g_threads=$(grep -c 'CLONE_THREAD' "$B/$tag.green.strace")
+    g_offload=$(offload_threads "$B/$tag.green.strace")
+    g_threads=$(( $(grep -c 'CLONE_THREAD' "$B/$tag.green.strace") - g_offload ))
     if [ "$n_rc" != "$g_rc" ]; then ko "$label" "exit code native $n_rc, green $g_rc"; return; fi
     if [ "$n_rc" != 0 ]; then ko "$label" "exit code $n_rc (native too)"; return; fi
     if [ $sort_lines = 1 ]; then
@@ -76,8 +80,14 @@ compare() {
     fi
     if [ "$n_threads" -le "$os_threads" ]; then ko "$label" "natively it created only $n_threads threads: the comparison proves nothing"; return; fi
     if [ "$g_threads" != "$os_threads" ]; then ko "$label" "under the preload it created $g_threads OS threads (want $os_threads)"; return; fi
+    if [ -n "$offload" ] && [ "$g_offload" != "$offload" ]; then ko "$label" "$g_offload offload workers started (want $offload)"; return; fi
     check_stats "$label" "$g_err" "$@" || return
-    ok "$label (native: $n_threads OS threads, green: $g_threads)"
+    ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload})"
+}
+
+# Offload pool workers started in a run traced with prctl (each names itself once).
+offload_threads() {
+    grep -c 'prctl(PR_SET_NAME, "green-offload")' "$1"
 }
 
 # Checks "key=N" (exactly) / "key=N+" (at least) against the libgreen stats line in a stderr file.
@@ -123,6 +133,9 @@ compare fork_threads threads_created=51
 compare io_pipes threads_created=104 parks_io=100+
 compare tcp_echo threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
+# Jobs come one at a time: the offload pool starts one worker.
+compare files --offload-threads 1 threads_created=2 offload_jobs=10+ parks_offload=1+
+compare dns --offload-threads 1 threads_created=2 offload_jobs=15 parks_offload=3+
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 compare waitpid threads_created=2 parks_io=2+
@@ -219,13 +232,15 @@ if want cpython; then
             # No GREEN_STATS here: the tests compare their subprocesses' stderr with expectations.
             timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.native.strace" \
                 "$PY" -m test -v "$t" >"$B/py_$t.native" 2>&1
-            timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.strace" \
+            timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/py_$t.strace" \
                 -E LD_PRELOAD="$LIB" "$PY" -m test -v "$t" >"$B/py_$t.green" 2>&1
             n_count=$(grep -E '^Total tests: run=' "$B/py_$t.native" | sed 's/ failures=.*//; s/ skipped=.*//')
             g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
             n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
             g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
-            threads=$(grep -c CLONE_THREAD "$B/py_$t.strace")
+            # Offload workers (files that miss the page cache are read on the pool) are not
+            # program threads.
+            threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") ))
             n_threads=$(grep -c CLONE_THREAD "$B/py_$t.native.strace")
             if [ -n "$n_count" ] && [ "$n_count" = "$g_count" ] && [ "$n_fail" = "$g_fail" ] && [ "$threads" = 0 ] && [ "$n_threads" -gt 0 ]; then
                 ok "cpython $t: $g_count, failures as native: [${n_fail}], native $n_threads OS threads, green 0"

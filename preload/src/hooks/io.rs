@@ -7,12 +7,13 @@ use core::ffi::{c_int, c_ulong, c_void};
 use core::ptr::{null, null_mut};
 
 use green_rt::fd::{self, Kind};
+use green_rt::file;
 use green_rt::hub;
 
 use crate::{real, set_errno};
 
 /// Maps a raw syscall result (-errno) to the libc convention.
-fn ret(r: isize) -> isize {
+pub(crate) fn ret(r: isize) -> isize {
     if r < 0 {
         set_errno((-r) as c_int);
         -1
@@ -27,6 +28,7 @@ pub unsafe extern "C-unwind" fn read(fd: c_int, buf: *mut c_void, n: usize) -> i
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
             Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0, null_mut(), null_mut())),
+            Kind::File => return ret(file::read(fd, &libc::iovec { iov_base: buf, iov_len: n }, 1, -1, 0)),
             Kind::Pass => {}
         }
     }
@@ -51,6 +53,7 @@ pub unsafe extern "C-unwind" fn write(fd: c_int, buf: *const c_void, n: usize) -
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
             Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0, null(), 0)),
+            Kind::File => return ret(file::write(fd, &libc::iovec { iov_base: buf as *mut c_void, iov_len: n }, 1, -1, 0)),
             Kind::Pass => {}
         }
     }
@@ -254,7 +257,8 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
             Kind::Pipe => fd::wait_ready(fd, fd::Dir::Read),
-            Kind::Pass => {}
+            Kind::File if n >= 0 => return ret(file::read(fd, iov, n as usize, -1, 0)),
+            Kind::Pass | Kind::File => {}
         }
     }
     // SAFETY: forwarded unchanged.
@@ -269,7 +273,8 @@ pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
             Kind::Pipe => fd::wait_ready(fd, fd::Dir::Write),
-            Kind::Pass => {}
+            Kind::File if n >= 0 => return ret(file::write(fd, iov, n as usize, -1, 0)),
+            Kind::Pass | Kind::File => {}
         }
     }
     // SAFETY: forwarded unchanged.

@@ -1,6 +1,8 @@
 //! One file per family of interposed functions. Hooks of cancellation points are
 //! `extern "C-unwind"`: a cancelled green thread unwinds through them (glibc's forced unwind).
 
+mod dns;
+mod file;
 mod io;
 mod process;
 mod sleep;

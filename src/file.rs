@@ -1,0 +1,110 @@
+//! Regular files for green threads: epoll cannot wait for them (EPERM), so a call that would
+//! wait for the device runs on the offload pool instead of blocking the hub.
+//!
+//! Policy (decided here, documented in README):
+//! - **Reads** (`read`, `readv`, `pread`, `preadv`, `preadv2` and their 64 names) first try
+//!   `preadv2(…, RWF_NOWAIT)`: data in the page cache is copied at once, for the cost of the
+//!   plain call (one syscall); when the kernel would have to wait for the disk it answers
+//!   EAGAIN instead (having started the read-ahead), and the rest of the read runs on the pool.
+//!   A size threshold would guess; RWF_NOWAIT asks the page cache, which knows. A partial
+//!   answer (some pages cached) continues the same way, so the caller gets what a blocking read
+//!   returns: everything up to end of file. A filesystem that refuses RWF_NOWAIT (procfs…) is
+//!   remembered per fd and read directly.
+//! - **Writes** go directly to the page cache: a buffered write waits only when the kernel
+//!   throttles dirty pages, and ext4 on this kernel refuses RWF_NOWAIT for buffered writes
+//!   (EOPNOTSUPP), so there is no cheap way to tell that case in advance.
+//! - Files opened **O_DIRECT, O_SYNC or O_DSYNC** wait for the device on every read and write:
+//!   those calls always run on the pool.
+//! - **fsync, fdatasync, sync_file_range, syncfs, sync** always run on the pool.
+//! - With no other green thread alive, nothing could run meanwhile: the pool runs the call
+//!   inline (see offload::run).
+//!
+//! Every function returns the raw kernel result (-errno).
+
+use crate::fd;
+use crate::offload;
+use crate::sys;
+
+/// The kernel's UIO_MAXIOV: longer vectors get its EINVAL from the direct call.
+const IOV_MAX: usize = 1024;
+
+/// preadv2 with flags; `offset` -1 reads at (and advances) the file position.
+fn preadv2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+    // SAFETY: the caller's vector; the kernel validates it (x86-64 passes pos_l, pos_h = 0).
+    unsafe { sys::syscall6(libc::SYS_preadv2, fd as usize, iov as usize, n, offset as usize, 0, flags as usize) }
+}
+
+/// pwritev2 with flags; `offset` -1 writes at the file position (or the end, O_APPEND).
+fn pwritev2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+    // SAFETY: as preadv2.
+    unsafe { sys::syscall6(libc::SYS_pwritev2, fd as usize, iov as usize, n, offset as usize, 0, flags as usize) }
+}
+
+/// Reads `iov[..n]` from a regular file at `offset` (-1: the file position) with the caller's
+/// preadv2 `flags`, without blocking the hub on the disk.
+pub fn read(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+    let (device, no_nowait) = fd::file_flags(fd);
+    if device {
+        let iov = iov as usize;
+        return offload::run(move || preadv2(fd, iov as *const libc::iovec, n, offset, flags));
+    }
+    if no_nowait || flags & libc::RWF_NOWAIT != 0 || n > IOV_MAX {
+        return preadv2(fd, iov, n, offset, flags);
+    }
+    // The common case: all of it from the page cache, on the caller's own vector.
+    let r = nowait_or_offload(fd, iov, n, offset, flags);
+    // SAFETY: the caller's vector of n iovecs (n is at most IOV_MAX).
+    let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
+    if r <= 0 || r as usize >= total {
+        return r;
+    }
+    // Part of it was cached: go on past what was read, as a blocking read would.
+    // SAFETY: as above.
+    let mut v: Vec<libc::iovec> = (0..n).map(|i| unsafe { *iov.add(i) }).collect();
+    let mut first = 0usize;
+    let mut done = 0usize;
+    let mut r = r;
+    loop {
+        done += r as usize;
+        fd::advance_iov(&mut v, &mut first, r as usize);
+        if done >= total {
+            return done as isize;
+        }
+        let at = if offset < 0 { -1 } else { offset + done as i64 };
+        r = nowait_or_offload(fd, v[first..].as_ptr(), v.len() - first, at, flags);
+        if r <= 0 {
+            return done as isize; // end of file, or an error after some bytes: what was read
+        }
+    }
+}
+
+/// One RWF_NOWAIT attempt; when the disk has to be read (EAGAIN), the same call as one blocking
+/// call on the pool; a filesystem that refuses RWF_NOWAIT is remembered and read directly.
+fn nowait_or_offload(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+    let r = preadv2(fd, iov, n, offset, flags | libc::RWF_NOWAIT);
+    if r == -(libc::EAGAIN as isize) {
+        let iov = iov as usize;
+        return offload::run(move || preadv2(fd, iov as *const libc::iovec, n, offset, flags));
+    }
+    if r == -(libc::EOPNOTSUPP as isize) {
+        fd::set_file_no_nowait(fd);
+        return preadv2(fd, iov, n, offset, flags);
+    }
+    r
+}
+
+/// Writes to a regular file: on the pool for O_DIRECT/O_SYNC/O_DSYNC files, directly otherwise
+/// (the page cache takes it).
+pub fn write(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+    if fd::file_flags(fd).0 {
+        let iov = iov as usize;
+        return offload::run(move || pwritev2(fd, iov as *const libc::iovec, n, offset, flags));
+    }
+    pwritev2(fd, iov, n, offset, flags)
+}
+
+/// A call of the fsync family (`nr` with up to four arguments) on the pool.
+pub fn sync_call(nr: i64, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    // SAFETY: the fsync family takes integers only.
+    offload::run(move || unsafe { sys::syscall6(nr, a1, a2, a3, a4, 0, 0) })
+}

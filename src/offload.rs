@@ -1,0 +1,290 @@
+//! The offload pool: a few real OS threads that make the calls the hub cannot make cooperative
+//! (the fsync family, reads of regular files that miss the page cache, the resolver, blocking
+//! FIFO opens). A green thread hands a job to the pool and parks; the worker runs it, marks it
+//! done and unparks the caller, which reaches the hub through its inject queue and eventfd.
+//!
+//! Policy:
+//! - Threads start lazily, one per job that finds no idle worker, up to GREEN_OFFLOAD_THREADS
+//!   (default 4); further jobs queue. A worker idle for [`IDLE_NS`] exits (as glibc's POSIX AIO
+//!   helpers do after their idle time).
+//! - Workers are plain glibc threads created with the real `pthread_create` (found with
+//!   `dlsym(RTLD_NEXT)`, so the runtime's own call never reaches libgreen's hook). Their TCBs
+//!   carry no green task, so every hook they reach takes the real path; they are not green
+//!   threads and are not counted as such. They start with every signal blocked except glibc's
+//!   internal SIGCANCEL/SIGSETXID (setuid() must still reach them), so process-directed signals
+//!   keep going to the hub, where green threads run their handlers.
+//! - The first worker makes the process multi-threaded: glibc's single-thread shortcuts
+//!   (`header.multiple_threads` in each TCB, e.g. malloc's fastbins without atomics) are turned
+//!   off in every green TCB at that moment ([`crate::tls::mark_multithreaded`]).
+//! - An offload wait is not a cancellation point and survives signals: the job reads the
+//!   caller's stack, so the caller waits until it is done.
+//! - If no worker can be created, the job runs on the caller (blocking the hub, as before).
+//! - fork: the child has no workers; its pool starts empty ([`after_fork_child`]).
+
+use core::cell::Cell;
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use crate::glibc;
+use crate::hub;
+use crate::lock::SpinLock;
+use crate::park;
+use crate::stats;
+use crate::sys;
+use crate::task::ParkReason;
+
+/// Upper bound of GREEN_OFFLOAD_THREADS.
+pub const MAX_THREADS: usize = 64;
+/// Default of GREEN_OFFLOAD_THREADS.
+pub const DEFAULT_THREADS: usize = 4;
+/// A worker with nothing to do for this long exits.
+pub const IDLE_NS: u64 = 2_000_000_000;
+
+/// GREEN_OFFLOAD_THREADS.
+pub static MAX: AtomicUsize = AtomicUsize::new(DEFAULT_THREADS);
+
+/// One call to run on a worker; lives on the stack of the green thread waiting for it.
+struct Job {
+    call: *mut (dyn FnMut() + 'static),
+    /// 1 once `call` has returned; the waiter parks on its address.
+    done: AtomicU32,
+    next: Cell<*const Job>,
+}
+
+struct Queue {
+    head: *const Job,
+    tail: *const Job,
+    len: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    /// Workers running a job.
+    busy: usize,
+    /// Workers started and not exited.
+    live: usize,
+}
+
+// SAFETY: the job pointers are only followed under the queue lock or by the one worker that
+// popped the job, while its submitter waits.
+unsafe impl Send for Queue {}
+
+static QUEUE: SpinLock<Queue> = SpinLock::new(Queue { head: core::ptr::null(), tail: core::ptr::null(), len: 0, idle: 0, busy: 0, live: 0 });
+/// Idle workers wait on this word; a submitter bumps it and wakes one.
+static SEQ: AtomicU32 = AtomicU32::new(0);
+/// Jobs submitted and not yet completed (the deadlock check must not fire while any is).
+pub static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// The pthread_t of each started, not yet joined worker (0: free slot).
+static THREADS: [AtomicUsize; MAX_THREADS] = [const { AtomicUsize::new(0) }; MAX_THREADS];
+/// Set by a worker that is exiting; the next spawn joins it and frees the slot.
+static EXITED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+
+type PthreadCreate = unsafe extern "C" fn(*mut libc::pthread_t, *const libc::pthread_attr_t, extern "C" fn(*mut c_void) -> *mut c_void, *mut c_void) -> i32;
+type PthreadJoin = unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void) -> i32;
+
+/// glibc's own function `name` (the next definition after libgreen.so), or None.
+fn next_symbol(name: &core::ffi::CStr) -> Option<usize> {
+    // SAFETY: name is NUL-terminated; RTLD_NEXT searches the objects after the caller's.
+    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) } as usize;
+    (p != 0).then_some(p)
+}
+
+/// Runs `f` on an offload worker while the calling green thread parks, and returns its result.
+/// Threads that are not green run `f` directly, and so does a green thread with no other green
+/// thread alive (nothing could run meanwhile: the round trip would only add latency), and one
+/// whose pool cannot start a worker.
+pub fn run<R>(f: impl FnOnce() -> R) -> R {
+    if hub::current().is_none() || hub::alive() == 0 {
+        return f();
+    }
+    let mut f = Some(f);
+    let mut out: Option<R> = None;
+    let out_ptr: *mut Option<R> = &mut out;
+    let mut call = || {
+        let f = f.take().expect("an offload job runs once");
+        // SAFETY: out lives in the submitter's frame, which waits until the job is done.
+        unsafe { *out_ptr = Some(f()) };
+    };
+    let call: &mut dyn FnMut() = &mut call;
+    // SAFETY: only the lifetime is erased: the job completes before this frame returns (the
+    // caller waits for `done` below, and no worker touches the job after setting it).
+    let call: *mut (dyn FnMut() + 'static) = unsafe { core::mem::transmute(call) };
+    let job = Job { call, done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
+    stats::offloaded();
+    if !submit(&job) {
+        // SAFETY: no worker exists to run it; we run it ourselves, once.
+        unsafe { (*job.call)() };
+    } else {
+        let key = &job.done as *const AtomicU32 as usize;
+        while job.done.load(Ordering::Acquire) == 0 {
+            park::park(key, !0, || job.done.load(Ordering::Acquire) == 0, None, ParkReason::Offload);
+        }
+    }
+    out.expect("the job ran")
+}
+
+/// Queues `job` and makes sure a worker will take it. False when no worker exists or can start.
+fn submit(job: &Job) -> bool {
+    let spawn;
+    let wake;
+    {
+        let mut q = QUEUE.lock();
+        job.next.set(core::ptr::null());
+        if q.tail.is_null() {
+            q.head = job;
+        } else {
+            // SAFETY: queued jobs are live (their submitters wait).
+            unsafe { (*q.tail).next.set(job) };
+        }
+        q.tail = job;
+        q.len += 1;
+        IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
+        // Every worker not running a job looks at the queue before it sleeps.
+        let enough = q.len <= q.live - q.busy;
+        wake = enough && q.idle > 0;
+        spawn = !enough && q.live < MAX.load(Ordering::Relaxed);
+        if spawn {
+            q.live += 1;
+        }
+    }
+    if wake {
+        SEQ.fetch_add(1, Ordering::Release);
+        sys::futex_wake_os(SEQ.as_ptr(), 1);
+    }
+    if !spawn || spawn_worker() {
+        return true;
+    }
+    // No new worker: if none exists at all, take the job back and run it here.
+    let mut q = QUEUE.lock();
+    q.live -= 1;
+    if q.live > 0 {
+        return true;
+    }
+    let taken = pop(&mut q);
+    debug_assert!(taken.is_some_and(|j| core::ptr::eq(j, job)), "with no worker, ours is the only queued job");
+    IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    false
+}
+
+fn pop(q: &mut Queue) -> Option<&'static Job> {
+    if q.head.is_null() {
+        return None;
+    }
+    // SAFETY: queued jobs are live until done; 'static only within this module's protocol.
+    let j: &'static Job = unsafe { &*q.head };
+    q.head = j.next.get();
+    if q.head.is_null() {
+        q.tail = core::ptr::null();
+    }
+    q.len -= 1;
+    Some(j)
+}
+
+/// Starts one worker with the real pthread_create, signals blocked. False on failure.
+fn spawn_worker() -> bool {
+    let (Some(create), Some(join)) = (next_symbol(c"pthread_create"), next_symbol(c"pthread_join")) else {
+        return false;
+    };
+    // SAFETY: the symbols are glibc's pthread_create and pthread_join.
+    let (create, join) = unsafe { (core::mem::transmute::<usize, PthreadCreate>(create), core::mem::transmute::<usize, PthreadJoin>(join)) };
+    // Join workers that have exited, and find a free slot.
+    let mut slot = None;
+    for (i, th) in THREADS.iter().enumerate() {
+        let t = th.load(Ordering::Acquire);
+        if t != 0 && EXITED[i].load(Ordering::Acquire) {
+            // SAFETY: a joinable worker that has announced its exit; joined exactly once here.
+            unsafe { join(t as libc::pthread_t, core::ptr::null_mut()) };
+            EXITED[i].store(false, Ordering::Relaxed);
+            th.store(0, Ordering::Release);
+        }
+        if slot.is_none() && th.load(Ordering::Acquire) == 0 {
+            slot = Some(i);
+        }
+    }
+    let Some(slot) = slot else { return false };
+    crate::tls::mark_multithreaded();
+    // Block everything but glibc's SIGCANCEL (32) and SIGSETXID (33): the worker inherits it.
+    let block: u64 = !((1u64 << 31) | (1u64 << 32));
+    let mut old: u64 = 0;
+    // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets.
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &block as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
+    let mut th: libc::pthread_t = 0;
+    // Claim the slot before the worker can run (its exit marks the slot).
+    THREADS[slot].store(usize::MAX, Ordering::Release);
+    // SAFETY: glibc's pthread_create with a live out-pointer and default attributes.
+    let r = unsafe { create(&mut th, core::ptr::null(), worker, slot as *mut c_void) };
+    // SAFETY: restores the mask saved above.
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0) };
+    THREADS[slot].store(if r == 0 { th as usize } else { 0 }, Ordering::Release);
+    if r == 0 {
+        crate::green_debug!("offload: worker {slot} started");
+    }
+    r == 0
+}
+
+/// A worker: runs queued jobs; exits after IDLE_NS without one.
+extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
+    let slot = arg as usize;
+    // Named for ps/top (and for tests/run.sh, which tells pool threads from program threads by
+    // this prctl in strace).
+    // SAFETY: PR_SET_NAME with a NUL-terminated name of at most 16 bytes, on this thread.
+    unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-offload".as_ptr() as usize, 0) };
+    let mut q = QUEUE.lock();
+    loop {
+        if let Some(job) = pop(&mut q) {
+            q.busy += 1;
+            drop(q);
+            // SAFETY: the submitter waits for `done` and keeps the job and closure alive.
+            unsafe { (*job.call)() };
+            // Available again before the submitter can see `done` and submit more: it must
+            // not start a second worker for a job this one is about to take.
+            QUEUE.lock().busy -= 1;
+            let key = &job.done as *const AtomicU32 as usize;
+            job.done.store(1, Ordering::Release);
+            // From here on the job may be gone: the key is only a number.
+            park::unpark_all(key);
+            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            q = QUEUE.lock();
+            continue;
+        }
+        q.idle += 1;
+        let seen = SEQ.load(Ordering::Acquire);
+        drop(q);
+        let r = sys::futex_wait_os(&SEQ, seen, Some(sys::now_ns() + IDLE_NS));
+        q = QUEUE.lock();
+        q.idle -= 1;
+        if q.len == 0 && r == -(libc::ETIMEDOUT as isize) {
+            q.live -= 1;
+            EXITED[slot].store(true, Ordering::Release);
+            return core::ptr::null_mut();
+        }
+    }
+}
+
+/// Workers whose OS thread still exists (glibc's `tid` word is cleared by the kernel when the
+/// thread is gone), for the deadlock check: they are not threads that could wake a green one.
+pub fn os_threads() -> usize {
+    THREADS
+        .iter()
+        .filter(|th| {
+            let t = th.load(Ordering::Acquire);
+            // SAFETY: a joinable worker's struct pthread stays allocated until joined.
+            t != 0 && (t == usize::MAX || unsafe { core::ptr::read_volatile((t + glibc::OFF_TID) as *const i32) } != 0)
+        })
+        .count()
+}
+
+/// The child side of fork: no worker exists there; queued jobs belonged to threads that do not
+/// exist either.
+///
+/// # Safety
+/// Only in the child of fork, on its only thread.
+pub unsafe fn after_fork_child() {
+    // SAFETY: forwarded contract.
+    unsafe { QUEUE.force_unlock_after_fork() };
+    let mut q = QUEUE.lock();
+    *q = Queue { head: core::ptr::null(), tail: core::ptr::null(), len: 0, idle: 0, busy: 0, live: 0 };
+    IN_FLIGHT.store(0, Ordering::Relaxed);
+    for (th, ex) in THREADS.iter().zip(EXITED.iter()) {
+        th.store(0, Ordering::Relaxed);
+        ex.store(false, Ordering::Relaxed);
+    }
+}
