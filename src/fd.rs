@@ -18,7 +18,7 @@
 //! With one carrier no readiness edge can be processed between a failed attempt and the park
 //! (the hub only polls epoll while no green thread runs), so no wake-up is lost.
 
-use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU16, AtomicUsize, Ordering};
 
 use crate::park;
 use crate::sys;
@@ -38,23 +38,32 @@ pub enum Kind {
     File,
 }
 
-const UNKNOWN: u8 = 0;
-const PASS: u8 = 1;
-const PIPE: u8 = 2;
-const SOCKET: u8 = 3;
-const FILE: u8 = 4;
-const KIND_MASK: u8 = 7;
-const REGISTERED: u8 = 8;
+const UNKNOWN: u16 = 0;
+const PASS: u16 = 1;
+const PIPE: u16 = 2;
+const SOCKET: u16 = 3;
+const FILE: u16 = 4;
+const KIND_MASK: u16 = 7;
+const REGISTERED: u16 = 8;
 /// A socket with SO_RCVTIMEO or SO_SNDTIMEO set: its waits end with EAGAIN at the timeout.
-const TIMEOUT: u8 = 16;
+const TIMEOUT: u16 = 16;
 /// A regular file opened O_DIRECT, O_SYNC or O_DSYNC: every read/write waits for the device.
-const FILE_DEVICE: u8 = 32;
+const FILE_DEVICE: u16 = 32;
 /// A regular file whose filesystem refuses RWF_NOWAIT (procfs, some FUSE…): read directly.
-const FILE_NO_NOWAIT: u8 = 64;
+const FILE_NO_NOWAIT: u16 = 64;
+/// A SOCK_STREAM socket: a short read means its receive queue was empty (see READ_DRAINED).
+const STREAM: u16 = 0x80;
+/// The hub saw a read-side epoll edge since the last receive began.
+const READ_EDGE: u16 = 0x100;
+/// A receive on this registered stream socket came back short with no edge since it began: the
+/// queue was empty then, and any byte arriving later brings a new edge (edge-triggered epoll
+/// reports every arrival). Until that edge, a receive parks at once instead of trying a call
+/// that would fail with EAGAIN — the try-then-park pattern's third syscall per request.
+const READ_DRAINED: u16 = 0x200;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
-static TABLE: [AtomicPtr<AtomicU8>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
+static TABLE: [AtomicPtr<AtomicU16>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
 /// Green threads parked on fd readiness (the deadlock check must not fire while any is).
 pub static IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
 /// Marks epoll tokens of fds (token 0 is the hub's eventfd).
@@ -62,7 +71,7 @@ pub const TOKEN_FD: u64 = 1 << 32;
 
 /// The entry of `fd` if its chunk exists; never allocates (close() and fcntl() may be called
 /// from signal handlers, where malloc is not allowed).
-fn existing_slot(fd: i32) -> Option<&'static AtomicU8> {
+fn existing_slot(fd: i32) -> Option<&'static AtomicU16> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
     }
@@ -72,14 +81,14 @@ fn existing_slot(fd: i32) -> Option<&'static AtomicU8> {
 }
 
 /// The entry of `fd`, allocating its chunk on first use (green threads only).
-fn slot(fd: i32) -> Option<&'static AtomicU8> {
+fn slot(fd: i32) -> Option<&'static AtomicU16> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
     }
     let (c, i) = (fd as usize / CHUNK, fd as usize % CHUNK);
     let mut p = TABLE[c].load(Ordering::Acquire);
     if p.is_null() {
-        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU8::new(UNKNOWN)).collect::<Box<[AtomicU8]>>()).as_mut_ptr();
+        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU16::new(UNKNOWN)).collect::<Box<[AtomicU16]>>()).as_mut_ptr();
         match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => p = fresh,
             // Another thread installed the chunk first; ours stays unused (a one-time 4 KiB).
@@ -119,7 +128,7 @@ pub fn set_file_no_nowait(fd: i32) {
     }
 }
 
-fn classify(fd: i32) -> u8 {
+fn classify(fd: i32) -> u16 {
     // SAFETY: st is a live out-buffer of the right size.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: as above.
@@ -142,10 +151,26 @@ fn classify(fd: i32) -> u8 {
     if fl < 0 || fl as i32 & libc::O_NONBLOCK != 0 {
         return PASS;
     }
-    if k == SOCKET && (sock_timeout(fd, libc::SO_RCVTIMEO) != 0 || sock_timeout(fd, libc::SO_SNDTIMEO) != 0) {
-        return k | TIMEOUT;
+    if k != SOCKET {
+        return k;
     }
-    k
+    let mut v = k;
+    if sock_int(fd, libc::SO_TYPE) == libc::SOCK_STREAM {
+        v |= STREAM;
+    }
+    if sock_timeout(fd, libc::SO_RCVTIMEO) != 0 || sock_timeout(fd, libc::SO_SNDTIMEO) != 0 {
+        v |= TIMEOUT;
+    }
+    v
+}
+
+/// An int-valued SOL_SOCKET option (-1 when it cannot be read).
+fn sock_int(fd: i32, opt: i32) -> i32 {
+    let mut v: i32 = -1;
+    let mut len = core::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: live out-buffers of the right sizes.
+    let r = unsafe { sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, opt as usize, &mut v as *mut i32 as usize, &mut len as *mut libc::socklen_t as usize, 0) };
+    if r < 0 { -1 } else { v }
 }
 
 /// A socket's SO_RCVTIMEO/SO_SNDTIMEO in ns (0: none).
@@ -244,6 +269,10 @@ pub fn ready(token: u64, events: u32) {
     let fd = (token & 0xffff_ffff) as i32;
     let e = events as i32;
     if e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0 {
+        if let Some(s) = existing_slot(fd) {
+            // One RMW: a receiver deciding "drained" races with this only through the CAS below.
+            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some((v | READ_EDGE) & !READ_DRAINED));
+        }
         park::unpark_all(key(fd, Dir::Read));
     }
     if e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
@@ -305,23 +334,52 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
     }
 }
 
+/// Receive flags under which a short result says nothing about the queue being empty.
+const UNTRACKED_RECV: i32 = libc::MSG_PEEK | libc::MSG_OOB | libc::MSG_ERRQUEUE;
+
+/// Read-side drained tracking of a stream socket (READ_DRAINED): the slot when `want` bytes
+/// are being received with `flags` it applies to.
+fn drain_slot(fd: i32, dir: Dir, want: usize, flags: i32) -> Option<&'static AtomicU16> {
+    if dir != Dir::Read || want == 0 || flags & UNTRACKED_RECV != 0 {
+        return None;
+    }
+    existing_slot(fd).filter(|s| s.load(Ordering::Relaxed) & (STREAM | REGISTERED) == STREAM | REGISTERED)
+}
+
 /// Repeats a socket call with MSG_DONTWAIT added until it gives something other than EAGAIN,
 /// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
-/// gets its EAGAIN. Raw result (-errno).
-pub fn socket_call(fd: i32, dir: Dir, flags: i32, call: impl Fn(i32) -> isize) -> isize {
+/// gets its EAGAIN. `want` is the byte count a receive asks for (0: not a receive), used to skip
+/// the try on a stream socket known to be drained. Raw result (-errno).
+pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32) -> isize) -> isize {
     let mut deadline = None;
     let mut first = true;
+    let drain = drain_slot(fd, dir, want, flags);
     loop {
-        let r = call(flags | libc::MSG_DONTWAIT);
-        if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
-            return r;
+        let skip = drain.is_some_and(|s| s.load(Ordering::Acquire) & READ_DRAINED != 0) && flags & libc::MSG_DONTWAIT == 0;
+        if skip {
+            crate::stats::recv_skipped();
+        } else {
+            if let Some(s) = drain {
+                s.fetch_and(!READ_EDGE, Ordering::AcqRel);
+            }
+            let r = call(flags | libc::MSG_DONTWAIT);
+            if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
+                if let Some(s) = drain.filter(|_| r > 0 && (r as usize) < want) {
+                    let v = s.load(Ordering::Acquire);
+                    if v & READ_EDGE == 0 {
+                        // Fails only if an edge came in meanwhile: then the queue may not be empty.
+                        let _ = s.compare_exchange(v, v | READ_DRAINED, Ordering::AcqRel, Ordering::Relaxed);
+                    }
+                }
+                return r;
+            }
         }
         if first {
             // Only a call that has to wait pays for reading the socket's timeout.
             deadline = timeout_deadline(fd, dir);
             first = false;
         } else if deadline.is_some_and(|d| sys::now_ns() >= d) {
-            return r; // SO_RCVTIMEO/SO_SNDTIMEO expired: EAGAIN, as the kernel gives
+            return -(libc::EAGAIN as isize); // SO_RCVTIMEO/SO_SNDTIMEO expired, as the kernel gives
         }
         if !wait_until(fd, dir, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
@@ -331,7 +389,7 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, call: impl Fn(i32) -> isize) -
 
 /// recvfrom on a socket without blocking the hub.
 pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32, addr: *mut libc::sockaddr, alen: *mut libc::socklen_t) -> isize {
-    socket_call(fd, Dir::Read, flags, |f| {
+    socket_call(fd, Dir::Read, flags, len, |f| {
         // SAFETY: the caller's buffers, as the real recvfrom would receive them.
         unsafe { sys::syscall6(libc::SYS_recvfrom, fd as usize, buf as usize, len, f as usize, addr as usize, alen as usize) }
     })
@@ -339,7 +397,9 @@ pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32, addr: *mut lib
 
 /// recvmsg on a socket without blocking the hub.
 pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
-    socket_call(fd, Dir::Read, flags, |f| {
+    // Not drain-tracked: summing the iovecs would read program memory the kernel may reject
+    // with EFAULT, where we would crash.
+    socket_call(fd, Dir::Read, flags, 0, |f| {
         // SAFETY: the caller's message header, as the real recvmsg would receive it.
         unsafe { sys::syscall3(libc::SYS_recvmsg, fd as usize, msg as usize, f as usize) }
     })
@@ -350,7 +410,7 @@ pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
 pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
     let mut done = 0usize;
     loop {
-        let r = socket_call(fd, Dir::Write, flags, |f| {
+        let r = socket_call(fd, Dir::Write, flags, 0, |f| {
             // SAFETY: a sub-range of the caller's buffer and its destination address.
             unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, f as usize, addr as usize, alen as usize) }
         });
@@ -366,7 +426,7 @@ pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const
 
 /// sendmsg on a socket without blocking the hub (one call's worth, as the kernel returns it).
 pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
-    socket_call(fd, Dir::Write, flags, |f| {
+    socket_call(fd, Dir::Write, flags, 0, |f| {
         // SAFETY: the caller's message header, as the real sendmsg would receive it.
         unsafe { sys::syscall3(libc::SYS_sendmsg, fd as usize, msg as usize, f as usize) }
     })

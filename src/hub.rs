@@ -442,9 +442,10 @@ pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
 /// wake nobody; a job in flight will.
 #[cold]
 fn check_deadlock() {
-    if os_threads() != 1 + crate::offload::os_threads()
-        || crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
+    // The cheap tests first: a server idling in epoll between requests must not pay for /proc.
+    if crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
         || crate::offload::IN_FLIGHT.load(Ordering::Acquire) > 0
+        || os_threads() != 1 + crate::offload::os_threads()
     {
         return;
     }

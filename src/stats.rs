@@ -13,6 +13,8 @@ pub static THREADS_CREATED: AtomicU64 = AtomicU64::new(0);
 pub static PEAK_ALIVE: AtomicU64 = AtomicU64::new(0);
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
+/// Stream receives that parked at once because the socket was known to be drained (fd.rs).
+pub static RECV_SKIPS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
 pub static PARKS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
 /// Calls handed to the offload pool (src/offload.rs).
@@ -47,17 +49,23 @@ pub fn epoll_waited() {
     bump(&EPOLL_WAITS);
 }
 
+#[inline]
+pub fn recv_skipped() {
+    bump(&RECV_SKIPS);
+}
+
 /// One line: `libgreen: stats threads_created=… peak_alive=… switches=… parks_sleep=… …`.
 pub fn print() {
     let mut line = crate::log::LineBuf::new();
     let _ = write!(
         line,
-        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={} offload_jobs={}",
+        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={} offload_jobs={} recv_skips={}",
         THREADS_CREATED.load(Relaxed),
         PEAK_ALIVE.load(Relaxed),
         SWITCHES.load(Relaxed),
         EPOLL_WAITS.load(Relaxed),
-        OFFLOAD_JOBS.load(Relaxed)
+        OFFLOAD_JOBS.load(Relaxed),
+        RECV_SKIPS.load(Relaxed)
     );
     for r in ParkReason::ALL.iter().skip(1) {
         let _ = write!(line, " parks_{}={}", r.name(), PARKS[*r as usize].load(Relaxed));

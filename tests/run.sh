@@ -138,6 +138,7 @@ compare files --offload-threads 1 threads_created=2 offload_jobs=10+ parks_offlo
 compare dns --offload-threads 1 threads_created=2 offload_jobs=15 parks_offload=3+
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
+compare stream_drain threads_created=4 recv_skips=300+
 compare waitpid threads_created=2 parks_io=2+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
