@@ -33,9 +33,10 @@ test: deps build unit programs
 test-scale: build
 	bash tests/run.sh million
 
-# Native vs libgreen benchmarks; writes bench/RESULTS.md and bench/ratios.png (gnuplot).
+# Native vs libgreen benchmarks (bench/run.sh, with the echo benchmark bench/echo.sh); writes
+# bench/RESULTS.md and bench/ratios.png (gnuplot; perf counts the echo servers' syscalls).
 bench: deps build
-	@command -v gnuplot >/dev/null || (apt-get update && apt-get install -y gnuplot-nox)
+	@command -v gnuplot >/dev/null && command -v perf >/dev/null && command -v ss >/dev/null || (apt-get update && apt-get install -y gnuplot-nox linux-perf iproute2)
 	bash bench/run.sh
 
 clean:

@@ -49,6 +49,11 @@ row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | �
 echo "$row"
 rows+=("$row")
 
+# The echo benchmark: its own table; libgreen's req/s gain over native at 1000 connections
+# joins the chart.
+bash "$ROOT/bench/echo.sh" "$RUNS" "$B/echo.md"
+awk -F'|' '$2 ~ /1000/ && $3 ~ /libgreen \/ native/ { gsub(/[ ×]/, "", $4); print "echo_req/s_1000_conns", $4 }' "$B/echo.md" >>"$B/ratios.dat"
+
 # The chart: native / libgreen per figure, log scale (1 = parity).
 if command -v gnuplot >/dev/null; then
     gnuplot <<GP
@@ -78,6 +83,13 @@ fi
     echo "| figure | native NPTL | libgreen | ratio |"
     echo "| --- | ---: | ---: | ---: |"
     printf '%s\n' "${rows[@]}"
+    echo
+    echo "## Echo server: threads vs epoll (\`bench/echo.sh $RUNS\`)"
+    echo
+    echo "Server pinned to CPU 0, load generator to CPU 1; medians of $RUNS runs. The chart's echo bar"
+    echo "is libgreen req/s / native req/s at 1000 connections."
+    echo
+    cat "$B/echo.md"
     echo
     cat "$ROOT/bench/NOTES.md"
 } >"$ROOT/bench/RESULTS.md"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The echo benchmark (issue: cooperative I/O): one unmodified thread-per-connection echo server
+# (bench/programs/echo_threaded.c) run natively and under the preload, and a hand-written
+# single-thread epoll echo server (echo_epoll.c) as the yardstick, each driven by the same
+# closed-loop generator (echo_load.c: M connections, one 64-byte message in flight on each,
+# every echo checked). Server pinned to CPU 0, generator to CPU 1. Per run: req/s and p50/p99
+# over the measured window, server CPU µs per request (user+system over that window, from
+# /proc), and syscalls per request (perf's raw_syscalls:sys_enter over the server's whole life,
+# connection set-up included, divided by every request the generator completed).
+#
+# usage: bench/echo.sh RUNS OUT.md        (bench/run.sh calls it; `make bench`)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIB=$ROOT/target/release/libgreen.so
+B=$ROOT/bench/build
+RUNS=${1:-5}
+OUT=${2:-$B/echo.md}
+WARM=1 SPAN=3
+mkdir -p "$B"
+[ "$(ulimit -n)" -ge 6000 ] || ulimit -n 6000  # 5000 connections per side
+for p in echo_threaded echo_epoll echo_load; do
+    gcc -O2 -Wall -Werror -pthread "$ROOT/bench/programs/$p.c" -o "$B/$p"
+done
+
+stats() { # values... -> "median min max"
+    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.2f %.2f %.2f", m, v[1], v[NR]}'
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# One run of server kind $1 with $2 connections: prints "req/s p50 p99 cpu_us syscalls/req".
+run_once() {
+    local kind=$1 m=$2 port pid perfpid out calls
+    port=$(free_port)
+    local -a cmd
+    case $kind in
+        native) cmd=("$B/echo_threaded" "$port") ;;
+        libgreen) cmd=(env LD_PRELOAD="$LIB" "$B/echo_threaded" "$port") ;;
+        epoll) cmd=("$B/echo_epoll" "$port") ;;
+    esac
+    perf stat -x, -e raw_syscalls:sys_enter -o "$B/echo.perf" -- taskset -c 0 "${cmd[@]}" 2>/dev/null &
+    perfpid=$!
+    # The server is perf's child (taskset and env exec it); wait until it listens.
+    for _ in $(seq 100); do
+        pid=$(pgrep -P "$perfpid" | head -1 || true)
+        if [ -n "$pid" ] && ss -ltn "sport = :$port" | grep -q LISTEN; then break; fi
+        sleep 0.05
+    done
+    out=$(taskset -c 1 "$B/echo_load" "$port" "$m" $WARM $SPAN "$pid")
+    kill "$pid"
+    wait "$perfpid" 2>/dev/null || true
+    calls=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$B/echo.perf")
+    read -r rps p50 p99 _measured all cpu <<<"$out"
+    echo "$rps $p50 $p99 $cpu $(awk -v c="$calls" -v a="$all" 'BEGIN { printf "%.2f", c / a }')"
+}
+
+rows=()
+for m in 100 1000 5000; do
+    declare -A med=()
+    for kind in native libgreen epoll; do
+        rps=() p50=() p99=() cpu=() sc=()
+        for _ in $(seq "$RUNS"); do
+            read -r a b c d e < <(run_once $kind $m)
+            rps+=("$a") p50+=("$b") p99+=("$c") cpu+=("$d") sc+=("$e")
+        done
+        read -r rm rmin rmax <<<"$(stats "${rps[@]}")"
+        med[$kind]=$rm
+        row="| $m | $kind | $(printf '%.0f' "$rm") ($(printf '%.0f' "$rmin")–$(printf '%.0f' "$rmax")) | $(stats "${p50[@]}" | cut -d' ' -f1) | $(stats "${p99[@]}" | cut -d' ' -f1) | $(stats "${cpu[@]}" | cut -d' ' -f1) | $(stats "${sc[@]}" | cut -d' ' -f1) |"
+        echo "$row" >&2
+        rows+=("$row")
+    done
+    rows+=("| $m | **libgreen / epoll** | **$(awk -v g="${med[libgreen]}" -v e="${med[epoll]}" 'BEGIN { printf "%.2f×", g / e }')** | | | | |")
+    rows+=("| $m | libgreen / native | $(awk -v g="${med[libgreen]}" -v n="${med[native]}" 'BEGIN { printf "%.2f×", g / n }') | | | | |")
+done
+
+{
+    echo "| connections | server | req/s (min–max) | p50 µs | p99 µs | server CPU µs/req | syscalls/req |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${rows[@]}"
+} >"$OUT"
