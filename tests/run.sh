@@ -217,6 +217,52 @@ if want seed_timing; then
     fi
 fi
 
+# ---- real programs that compute on threads ----------------------------------------------------
+# Debian's pigz, zstd, xz and ripgrep, unmodified, with 4 worker threads each: the same bytes as
+# native, no OS thread under the preload, and the runtime saw their threads and waits. (One hub
+# gives them one core: how fast they are is the M:N issue's benchmark, not a test.)
+# Options before the command: --sorted (compare sorted output: line order follows scheduling),
+# --no-stats (the program closes stderr before exiting, so no stats line can be printed: xz).
+real_compute() { # name [options] command..., reading $B/compute.in, writing stdout
+    local name=$1 sorted=0 stats=1; shift
+    while :; do
+        case $1 in
+            --sorted) sorted=1; shift ;;
+            --no-stats) stats=0; shift ;;
+            *) break ;;
+        esac
+    done
+    want "$name" || return 0
+    if ! command -v "$1" >/dev/null; then ko "$name" "$1 is not installed (make deps installs it)"; return; fi
+    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/$name.native.strace" \
+        "$@" <"$B/compute.in" >"$B/$name.native.out" 2>"$B/$name.native.err"
+    local n_rc=$?
+    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$name.green.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$@" <"$B/compute.in" >"$B/$name.green.out" 2>"$B/$name.green.err"
+    local g_rc=$?
+    local n_threads g_threads
+    n_threads=$(grep -c CLONE_THREAD "$B/$name.native.strace")
+    g_threads=$(( $(grep -c CLONE_THREAD "$B/$name.green.strace") - $(offload_threads "$B/$name.green.strace") ))
+    if [ "$n_rc" != 0 ] || [ "$g_rc" != 0 ]; then ko "$name" "exit codes native $n_rc, green $g_rc"; return; fi
+    if [ $sorted = 1 ]; then
+        sort -o "$B/$name.native.out" "$B/$name.native.out"
+        sort -o "$B/$name.green.out" "$B/$name.green.out"
+    fi
+    if ! cmp -s "$B/$name.native.out" "$B/$name.green.out"; then ko "$name" "output differs from native"; return; fi
+    if [ "$n_threads" -lt 2 ]; then ko "$name" "natively only $n_threads threads: proves nothing"; return; fi
+    if [ "$g_threads" != 0 ]; then ko "$name" "$g_threads OS threads under the preload"; return; fi
+    if [ $stats = 1 ]; then check_stats "$name" "$B/$name.green.err" threads_created=2+ || return; fi
+    ok "$name (identical $(wc -c <"$B/$name.green.out") bytes; native $n_threads OS threads, green 0)"
+}
+if want pigz || want zstd || want xz || want ripgrep; then
+    # 16 MiB of compressible, reproducible text.
+    python3 -c 'import random, sys; r = random.Random(7); w = [bytes(r.choices(b"abcdefghij", k=r.randint(2, 9))) for _ in range(4096)]; sys.stdout.buffer.write(b" ".join(r.choice(w) for _ in range(2_800_000))[:16 << 20])' >"$B/compute.in"
+    real_compute pigz pigz -p 4 -c
+    real_compute zstd zstd -T4 -3 -c
+    real_compute xz --no-stats xz -T4 -1 --block-size=1MiB -c
+    real_compute ripgrep --sorted rg -j4 --no-heading -n 'fn |unsafe' "$ROOT/src" "$ROOT/preload" "$ROOT/tests/programs"
+fi
+
 # ---- CPython's own regression tests ---------------------------------------------------------
 # Same test count as native and the same failures, on one OS thread (CPython locks are sem_t,
 # the GIL a mutex + CLOCK_MONOTONIC condvar; test_threading forks from threads). One test needs
