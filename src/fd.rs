@@ -29,7 +29,7 @@ use crate::task::ParkReason;
 pub enum Kind {
     /// Use the real call unchanged (regular file, tty, user-non-blocking, unpollable).
     Pass,
-    /// Pipe or FIFO: poll, then the real call.
+    /// Pipe or FIFO (also eventfd, timerfd, signalfd, inotify): poll, then the real call.
     Pipe,
     /// Socket: the call with MSG_DONTWAIT.
     Socket,
@@ -60,6 +60,9 @@ const READ_EDGE: u16 = 0x100;
 /// reports every arrival). Until that edge, a receive parks at once instead of trying a call
 /// that would fail with EAGAIN — the try-then-park pattern's third syscall per request.
 const READ_DRAINED: u16 = 0x200;
+/// A timerfd, signalfd or inotify fd: reads wait for an event, writes fail at once (EINVAL), so
+/// writes take the real call.
+const WRITE_PASS: u16 = 0x400;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
@@ -139,6 +142,11 @@ fn classify(fd: i32) -> u16 {
         libc::S_IFIFO => PIPE,
         libc::S_IFSOCK => SOCKET,
         libc::S_IFREG => FILE,
+        0 => match anon_inode(fd) {
+            Anon::Eventfd => PIPE,
+            Anon::ReadOnly => PIPE | WRITE_PASS,
+            Anon::Other => return PASS,
+        },
         _ => return PASS,
     };
     // SAFETY: F_GETFL takes no argument.
@@ -171,6 +179,48 @@ fn sock_int(fd: i32, opt: i32) -> i32 {
     // SAFETY: live out-buffers of the right sizes.
     let r = unsafe { sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, opt as usize, &mut v as *mut i32 as usize, &mut len as *mut libc::socklen_t as usize, 0) };
     if r < 0 { -1 } else { v }
+}
+
+enum Anon {
+    Eventfd,
+    ReadOnly,
+    Other,
+}
+
+/// Which anonymous inode (no file type in st_mode) `fd` is, from its /proc/self/fd link. An
+/// eventfd, timerfd, signalfd or inotify read waits for an event and polls readable when one is
+/// there, so the pipe path (poll, then the call) serves them; of those only an eventfd can be
+/// written. Others (epoll, pidfd, io_uring…) fail a read rather than wait: the real call.
+fn anon_inode(fd: i32) -> Anon {
+    let mut path = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0\0";
+    let mut digits = [0u8; 10];
+    let (mut v, mut n) = (fd as u32, 0);
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for i in 0..n {
+        path[14 + i] = digits[n - 1 - i];
+    }
+    let mut link = [0u8; 32];
+    // SAFETY: a NUL-terminated path and a live buffer of the given length.
+    let len = unsafe {
+        sys::syscall6(libc::SYS_readlinkat, libc::AT_FDCWD as usize, path.as_ptr() as usize, link.as_mut_ptr() as usize, link.len(), 0, 0)
+    };
+    match &link[..len.max(0) as usize] {
+        b"anon_inode:[eventfd]" => Anon::Eventfd,
+        b"anon_inode:[timerfd]" | b"anon_inode:[signalfd]" | b"anon_inode:inotify" => Anon::ReadOnly,
+        _ => Anon::Other,
+    }
+}
+
+/// Whether writes to this `Kind::Pipe` fd take the real call (timerfd, signalfd, inotify).
+fn writes_pass(fd: i32) -> bool {
+    existing_slot(fd).is_some_and(|s| s.load(Ordering::Acquire) & WRITE_PASS != 0)
 }
 
 /// A socket's SO_RCVTIMEO/SO_SNDTIMEO in ns (0: none).
@@ -313,6 +363,10 @@ pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
 /// in pieces of at most PIPE_BUF, each written only when the pipe polls writable (Linux then has
 /// a whole page free, so the piece cannot block and stays atomic).
 pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
+    if writes_pass(fd) {
+        // SAFETY: the caller's buffer, as the real write would receive it.
+        return unsafe { sys::syscall3(libc::SYS_write, fd as usize, buf as usize, len) };
+    }
     let mut done = 0usize;
     loop {
         let mut chunk = (len - done).min(PIPE_CHUNK);
@@ -332,6 +386,51 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
             return done as isize;
         }
     }
+}
+
+/// writev to a pipe/FIFO without blocking the hub: a vector of at most PIPE_BUF bytes goes in
+/// one call once the pipe polls writable (atomic, as natively); a larger one in pieces of at
+/// most PIPE_BUF, each when the pipe polls writable, until all is written (as a blocking writev
+/// returns). Raw result (-errno).
+pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
+    // SAFETY: the caller's vector of n iovecs.
+    let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
+    if total <= PIPE_CHUNK || n > 1024 || writes_pass(fd) {
+        if !writes_pass(fd) {
+            wait_ready(fd, Dir::Write);
+        }
+        // SAFETY: the caller's vector, as the real writev would receive it.
+        return unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) };
+    }
+    // SAFETY: as above.
+    let mut v: Vec<libc::iovec> = (0..n).map(|i| unsafe { *iov.add(i) }).collect();
+    let mut first = 0usize;
+    let mut done = 0usize;
+    let mut piece: Vec<libc::iovec> = Vec::with_capacity(n);
+    while done < total {
+        // The next at most PIPE_BUF bytes of what is left.
+        piece.clear();
+        let mut room = PIPE_CHUNK;
+        for e in &v[first..] {
+            if room == 0 {
+                break;
+            }
+            let take = e.iov_len.min(room);
+            if take > 0 {
+                piece.push(libc::iovec { iov_base: e.iov_base, iov_len: take });
+            }
+            room -= take;
+        }
+        wait_ready(fd, Dir::Write);
+        // SAFETY: sub-ranges of the caller's buffers.
+        let r = unsafe { sys::syscall3(libc::SYS_writev, fd as usize, piece.as_ptr() as usize, piece.len()) };
+        if r < 0 {
+            return if done > 0 { done as isize } else { r };
+        }
+        done += r as usize;
+        advance_iov(&mut v, &mut first, r as usize);
+    }
+    done as isize
 }
 
 /// Receive flags under which a short result says nothing about the queue being empty.
@@ -450,8 +549,8 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
 
 /// connect on a blocking socket without blocking the hub: the socket is made non-blocking for
 /// the call only (it was created by this process and is not yet connected, so nothing else
-/// uses it), the thread parks until it is writable, and SO_ERROR gives the result a blocking
-/// connect would have returned.
+/// uses it), the thread parks until it is writable (or until SO_SNDTIMEO: EINPROGRESS, as the
+/// kernel gives), and SO_ERROR gives the result a blocking connect would have returned.
 pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t) -> isize {
     // SAFETY: F_GETFL/F_SETFL on the caller's socket.
     let fl = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
@@ -462,12 +561,22 @@ pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t
     unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, (fl as i32 | libc::O_NONBLOCK) as usize) };
     // SAFETY: the caller's address, as the real connect would receive it.
     let mut r = unsafe { sys::syscall3(libc::SYS_connect, fd as usize, addr as usize, len as usize) };
+    let mut timed_out = false;
     if r == -(libc::EINPROGRESS as isize) {
+        // SO_SNDTIMEO bounds a blocking connect: at the timeout the kernel gives EINPROGRESS
+        // and the connection goes on in the background.
+        let deadline = timeout_deadline(fd, Dir::Write);
         while !poll_now(fd, Dir::Write) {
-            if !wait(fd, Dir::Write) {
+            if deadline.is_some_and(|d| sys::now_ns() >= d) {
+                timed_out = true;
+                break;
+            }
+            if !wait_until(fd, Dir::Write, deadline) {
                 break;
             }
         }
+    }
+    if r == -(libc::EINPROGRESS as isize) && !timed_out {
         let mut err: i32 = 0;
         let mut elen = core::mem::size_of::<i32>() as libc::socklen_t;
         // SAFETY: live out-buffers of the right sizes.

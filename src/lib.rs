@@ -3,18 +3,20 @@
 //! this crate knows nothing of symbol interposition.
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
-//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `sync/*` (mutex,
+//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `fifo` (blocking FIFO opens), `mmsg` (recvmmsg/sendmmsg), `sync/*` (mutex,
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
 
 pub mod config;
 pub mod dns;
 pub mod fd;
+pub mod fifo;
 pub mod file;
 pub mod glibc;
 pub mod hub;
 pub mod lock;
 pub mod log;
+pub mod mmsg;
 pub mod offload;
 pub mod park;
 pub mod process;

@@ -100,6 +100,13 @@ real! {
     sync_file_range: unsafe extern "C" fn(c_int, libc::off64_t, libc::off64_t, c_uint) -> c_int;
     syncfs: unsafe extern "C" fn(c_int) -> c_int;
     sync: unsafe extern "C" fn();
+    open: unsafe extern "C" fn(*const c_char, c_int, c_uint) -> c_int;
+    openat: unsafe extern "C" fn(c_int, *const c_char, c_int, c_uint) -> c_int;
+    __open_2: unsafe extern "C" fn(*const c_char, c_int) -> c_int;
+    __openat_2: unsafe extern "C" fn(c_int, *const c_char, c_int) -> c_int;
+    recvmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int, *mut libc::timespec) -> c_int;
+    sendmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int) -> c_int;
+    epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int;
     getaddrinfo: unsafe extern "C" fn(*const c_char, *const c_char, *const libc::addrinfo, *mut *mut libc::addrinfo) -> c_int;
     getnameinfo: unsafe extern "C" fn(*const libc::sockaddr, libc::socklen_t, *mut c_char, libc::socklen_t, *mut c_char, libc::socklen_t, c_int) -> c_int;
     gethostbyname: unsafe extern "C" fn(*const c_char) -> *mut libc::hostent;

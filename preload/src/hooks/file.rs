@@ -1,11 +1,12 @@
 //! Regular files: the positioned read/write family and the fsync family of green threads go
 //! through green_rt::file (page cache first, the offload pool when the call would wait for the
-//! device); other fds and callers that are not green take the real call.
+//! device); other fds and callers that are not green take the real call. open/openat of a FIFO,
+//! which waits for the other end, runs on the pool (green_rt::fifo).
 
-use core::ffi::{c_int, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_uint, c_void};
 
 use green_rt::fd::{self, Kind};
-use green_rt::{file, hub, thread};
+use green_rt::{fifo, file, hub, thread};
 
 use super::io::ret;
 use crate::real;
@@ -159,4 +160,76 @@ pub unsafe extern "C" fn sync() {
     }
     // SAFETY: no arguments.
     unsafe { real::sync()() }
+}
+
+/// A green thread's open of a FIFO on the pool; None: make the real call.
+fn green_open(dirfd: c_int, path: *const c_char, flags: c_int, mode: c_uint) -> Option<c_int> {
+    if hub::current().is_none() {
+        return None;
+    }
+    fifo::openat(dirfd, path, flags, mode).map(|r| ret(r) as c_int)
+}
+
+/// open is variadic; its mode argument (read only with O_CREAT/O_TMPFILE) travels in the same
+/// register as a fixed third argument on x86-64, so a fixed-arity stand-in forwards it intact.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn open(path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    if let Some(r) = green_open(libc::AT_FDCWD, path, flags, mode) {
+        return r;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::open()(path, flags, mode) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn open64(path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    // SAFETY: the same function on x86-64.
+    unsafe { open(path, flags, mode) }
+}
+
+/// openat is variadic like open (mode in the fourth register).
+#[no_mangle]
+pub unsafe extern "C-unwind" fn openat(dirfd: c_int, path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    if let Some(r) = green_open(dirfd, path, flags, mode) {
+        return r;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::openat()(dirfd, path, flags, mode) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn openat64(dirfd: c_int, path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    // SAFETY: the same function on x86-64.
+    unsafe { openat(dirfd, path, flags, mode) }
+}
+
+/// The fortified open (`_FORTIFY_SOURCE` with flags unknown at compile time; no O_CREAT).
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __open_2(path: *const c_char, flags: c_int) -> c_int {
+    if let Some(r) = green_open(libc::AT_FDCWD, path, flags, 0) {
+        return r;
+    }
+    // SAFETY: forwarded unchanged (glibc checks the flags).
+    unsafe { real::__open_2()(path, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __open64_2(path: *const c_char, flags: c_int) -> c_int {
+    // SAFETY: the same function on x86-64.
+    unsafe { __open_2(path, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __openat_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    if let Some(r) = green_open(dirfd, path, flags, 0) {
+        return r;
+    }
+    // SAFETY: forwarded unchanged (glibc checks the flags).
+    unsafe { real::__openat_2()(dirfd, path, flags) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __openat64_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    // SAFETY: the same function on x86-64.
+    unsafe { __openat_2(dirfd, path, flags) }
 }

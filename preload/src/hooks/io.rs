@@ -3,7 +3,7 @@
 //! has the policy); everything else, and every caller that is not green, takes the real call.
 //! close/dup2/dup3/fcntl(F_SETFL)/ioctl(FIONBIO) keep the fd table true.
 
-use core::ffi::{c_int, c_ulong, c_void};
+use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::ptr::{null, null_mut};
 
 use green_rt::fd::{self, Kind};
@@ -201,6 +201,47 @@ pub unsafe extern "C-unwind" fn epoll_pwait(epfd: c_int, events: *mut libc::epol
     unsafe { real::epoll_pwait()(epfd, events, max, timeout_ms, mask) }
 }
 
+/// epoll_pwait2: epoll_pwait with a timespec (null: forever); the mask is not applied yet.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn epoll_pwait2(epfd: c_int, events: *mut libc::epoll_event, max: c_int, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    // SAFETY: a non-null ts points to a timespec.
+    let zero = !ts.is_null() && unsafe { (*ts).tv_sec == 0 && (*ts).tv_nsec == 0 };
+    if hub::current().is_some() && !zero && max > 0 {
+        let deadline = if ts.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            let t = unsafe { &*ts };
+            if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
+                set_errno(libc::EINVAL);
+                return -1;
+            }
+            Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
+        };
+        return ret(fd::epoll_wait_green(epfd, events, max, deadline)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::epoll_pwait2()(epfd, events, max, ts, mask) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn recvmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int, timeout: *mut libc::timespec) -> c_int {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(green_rt::mmsg::recvmmsg(fd, vec, vlen, flags, timeout)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::recvmmsg()(fd, vec, vlen, flags, timeout) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int) -> c_int {
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(green_rt::mmsg::sendmmsg(fd, vec, vlen, flags)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendmmsg()(fd, vec, vlen, flags) }
+}
+
 #[no_mangle]
 pub unsafe extern "C-unwind" fn recvfrom(
     fd: c_int,
@@ -266,15 +307,15 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
 }
 
 /// writev on a socket sends the whole vector with sendmsg, as a blocking writev does; on a pipe,
-/// a readiness wait first (a vector larger than PIPE_BUF may then still block: documented).
+/// in pieces of at most PIPE_BUF, each when the pipe polls writable (green_rt::fd::writev_pipe).
 #[no_mangle]
 pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if hub::current().is_some() {
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
-            Kind::Pipe => fd::wait_ready(fd, fd::Dir::Write),
+            Kind::Pipe if n >= 0 => return ret(fd::writev_pipe(fd, iov, n as usize)),
             Kind::File if n >= 0 => return ret(file::write(fd, iov, n as usize, -1, 0)),
-            Kind::Pass | Kind::File => {}
+            Kind::Pass | Kind::File | Kind::Pipe => {}
         }
     }
     // SAFETY: forwarded unchanged.
