@@ -66,10 +66,58 @@ pub static OPTIONS: &[OptionSpec] = &[
         flag: "--stats",
         takes_value: false,
         default: "0",
-        help: "1: print runtime counters (threads, switches, parks per reason, epoll waits) to stderr at exit",
-        check: |v| parse_bool(v).map(|_| ()),
+        help: "1: print runtime counters (threads, switches, parks per reason, epoll waits, longest hub stall) \
+               to stderr at exit and on SIGUSR2; an absolute path (--stats=/tmp/s): append them to that file \
+               instead, one line per process",
+        check: |v| parse_stats(v).map(|_| ()),
+    },
+    OptionSpec {
+        env: "GREEN_BLOCK_WARN_MS",
+        flag: "--block-warn-ms",
+        takes_value: true,
+        default: "100",
+        help: "warn (once per episode) when one green thread keeps the hub from switching this long while \
+               others are ready, naming it and its call; 0: no watchdog thread",
+        check: |v| parse_ms(v).map(|_| ()),
     },
 ];
+
+/// Where GREEN_STATS sends the counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatsTo {
+    Off,
+    Stderr,
+    /// Appended to this file (absolute path), one line per process: forked children that share
+    /// the parent's stderr with a test harness, or whose stderr is closed, still report.
+    File(&'static str),
+}
+
+/// Parses GREEN_STATS: a boolean, or an absolute path.
+pub fn parse_stats(v: &str) -> Result<StatsTo, String> {
+    if v.starts_with('/') {
+        if v.contains('\0') || v.len() >= 4096 {
+            return Err(format!("'{v}' is not a usable path"));
+        }
+        return Ok(StatsTo::File(Box::leak(v.to_string().into_boxed_str())));
+    }
+    match parse_bool(v) {
+        Ok(true) => Ok(StatsTo::Stderr),
+        Ok(false) => Ok(StatsTo::Off),
+        Err(_) => Err(format!("'{v}' is not 0 or 1 (or an absolute file path)")),
+    }
+}
+
+/// Largest GREEN_BLOCK_WARN_MS: one hour.
+pub const MAX_WARN_MS: u64 = 3_600_000;
+
+/// Parses a non-negative number of milliseconds (at most an hour).
+pub fn parse_ms(v: &str) -> Result<u64, String> {
+    let n: u64 = v.trim().parse().map_err(|_| format!("'{v}' is not a number of milliseconds"))?;
+    if n > MAX_WARN_MS {
+        return Err(format!("'{v}' is above {MAX_WARN_MS} (one hour)"));
+    }
+    Ok(n)
+}
 
 /// Parses `4096`, `64K`, `8M`, `1G` (binary multiples) into a stack size within bounds.
 pub fn parse_size(v: &str) -> Result<usize, String> {
@@ -113,13 +161,22 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
 pub struct Config {
     pub stack_size: usize,
     pub debug: bool,
-    pub stats: bool,
+    pub stats: StatsTo,
     pub deadlock_check: bool,
     pub offload_threads: usize,
+    /// GREEN_BLOCK_WARN_MS (0: no watchdog).
+    pub block_warn_ms: u64,
 }
 
 impl Config {
-    pub const DEFAULT: Config = Config { stack_size: DEFAULT_STACK, debug: false, stats: false, deadlock_check: true, offload_threads: crate::offload::DEFAULT_THREADS };
+    pub const DEFAULT: Config = Config {
+        stack_size: DEFAULT_STACK,
+        debug: false,
+        stats: StatsTo::Off,
+        deadlock_check: true,
+        offload_threads: crate::offload::DEFAULT_THREADS,
+        block_warn_ms: 100,
+    };
 
     /// Builds the configuration from a variable lookup (the environment, in production).
     /// The error is one line naming the variable.
@@ -131,7 +188,8 @@ impl Config {
             match opt.env {
                 "GREEN_STACK_SIZE" => c.stack_size = parse_size(&v).expect("checked"),
                 "GREEN_DEBUG" => c.debug = parse_bool(&v).expect("checked"),
-                "GREEN_STATS" => c.stats = parse_bool(&v).expect("checked"),
+                "GREEN_STATS" => c.stats = parse_stats(&v).expect("checked"),
+                "GREEN_BLOCK_WARN_MS" => c.block_warn_ms = parse_ms(&v).expect("checked"),
                 "GREEN_DEADLOCK" => c.deadlock_check = parse_bool(&v).expect("checked"),
                 "GREEN_OFFLOAD_THREADS" => c.offload_threads = parse_threads(&v).expect("checked"),
                 _ => unreachable!("every option is applied"),
@@ -166,5 +224,24 @@ mod tests {
         assert!(e.starts_with("GREEN_OFFLOAD_THREADS: "), "{e}");
         let c = Config::from_lookup(|k| (k == "GREEN_OFFLOAD_THREADS").then(|| "8".to_string())).unwrap();
         assert_eq!(c.offload_threads, 8);
+    }
+
+    #[test]
+    fn stats_destinations() {
+        assert_eq!(parse_stats("1").unwrap(), StatsTo::Stderr);
+        assert_eq!(parse_stats("0").unwrap(), StatsTo::Off);
+        assert_eq!(parse_stats("/tmp/s").unwrap(), StatsTo::File("/tmp/s"));
+        assert!(parse_stats("stats.txt").unwrap_err().contains("is not 0 or 1"));
+    }
+
+    #[test]
+    fn warn_ms() {
+        assert_eq!(parse_ms("0").unwrap(), 0);
+        assert_eq!(parse_ms("250").unwrap(), 250);
+        assert!(parse_ms("-1").is_err());
+        assert!(parse_ms("1s").is_err());
+        assert!(parse_ms("99999999").is_err());
+        let c = Config::from_lookup(|k| (k == "GREEN_BLOCK_WARN_MS").then(|| "x".to_string())).unwrap_err();
+        assert!(c.starts_with("GREEN_BLOCK_WARN_MS: "), "{c}");
     }
 }

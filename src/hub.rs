@@ -16,7 +16,7 @@
 //!   eventfd; the run queue itself is touched only by the carrier thread.
 
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use corosensei::CoroutineResult;
 
@@ -35,14 +35,20 @@ const POLL_EVERY: u64 = 64;
 pub struct Hub {
     runq: RunQueue,
     main: &'static Task,
-    /// The task running now (main when the root runs the loop).
-    current: Cell<&'static Task>,
+    /// The task running now (main when the root runs the loop). Atomic (relaxed: plain moves)
+    /// because the watchdog thread reads it.
+    current: AtomicPtr<Task>,
     /// The thread pointer currently loaded on the carrier.
     loaded_tp: Cell<usize>,
     timers: UnsafeCell<TimerHeap>,
     inject: SpinLock<Vec<usize>>,
     inject_pending: AtomicBool,
-    dispatches: Cell<u64>,
+    /// Scheduling decisions so far: the watchdog's "has the hub moved" word. Written only by
+    /// the carrier with a relaxed load + store (plain moves), read by the watchdog.
+    dispatches: AtomicU64,
+    /// The earliest timer deadline (u64::MAX: none), kept for the watchdog: lowered when a
+    /// timed park pushes an earlier one, refreshed whenever the hub fires timers.
+    next_due: AtomicU64,
     /// Green threads other than main that have not finished.
     alive: Cell<usize>,
     /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
@@ -122,6 +128,7 @@ pub fn after_fork_child() {
         crate::park::forget_all_waiters_after_fork();
         h.inject.force_unlock_after_fork();
         (*h.timers.get()) = TimerHeap::new();
+        h.next_due.store(u64::MAX, Ordering::Relaxed);
         sys::syscall3(libc::SYS_close, h.epfd_cell.get() as usize, 0, 0);
         sys::syscall3(libc::SYS_close, h.wake_fd_cell.get() as usize, 0, 0);
     }
@@ -149,6 +156,8 @@ pub fn after_fork_child() {
         _ => h.alive.set(0),
     }
     crate::fd::forget_all_after_fork();
+    stats::after_fork_child(h.alive.get());
+    crate::watchdog::after_fork_child();
     if let Ok((ep, wf)) = new_epoll() {
         h.epfd_cell.set(ep);
         h.wake_fd_cell.set(wf);
@@ -164,12 +173,13 @@ pub fn start() -> Result<(), &'static str> {
     let hub = Box::leak(Box::new(Hub {
         runq: RunQueue::new(),
         main,
-        current: Cell::new(main),
+        current: AtomicPtr::new(main as *const Task as *mut Task),
         loaded_tp: Cell::new(tp),
         timers: UnsafeCell::new(TimerHeap::new()),
         inject: SpinLock::new(Vec::new()),
         inject_pending: AtomicBool::new(false),
-        dispatches: Cell::new(0),
+        dispatches: AtomicU64::new(0),
+        next_due: AtomicU64::new(u64::MAX),
         alive: Cell::new(0),
         main_exiting: Cell::new(false),
         main_gone: Cell::new(false),
@@ -189,6 +199,7 @@ pub fn spawn(t: &'static Task) {
     h.alive.set(h.alive.get() + 1);
     stats::thread_started(h.alive.get());
     h.runq.push(t);
+    crate::watchdog::maybe_start();
 }
 
 /// Makes a parked task runnable. Safe from any thread.
@@ -222,6 +233,9 @@ pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason)
     if let Some(d) = deadline {
         // SAFETY: timers are touched only on the carrier thread.
         unsafe { (*h.timers.get()).push(d, t as *const Task as usize, gen) };
+        if d < h.next_due.load(Ordering::Relaxed) {
+            h.next_due.store(d, Ordering::Relaxed);
+        }
     }
     t.reason.set(reason);
     stats::parked(reason);
@@ -276,11 +290,16 @@ fn run_until_main_ready() {
         let t = next_ready(h);
         if t.is_main {
             load_tp(h, t.tcb.get());
-            h.current.set(t);
+            set_current(h, t);
             return;
         }
         run(h, t);
     }
+}
+
+#[inline(always)]
+fn set_current(h: &Hub, t: &'static Task) {
+    h.current.store(t as *const Task as *mut Task, Ordering::Relaxed);
 }
 
 #[inline(always)]
@@ -295,12 +314,12 @@ fn load_tp(h: &Hub, tp: usize) {
 /// Resumes one green thread until it parks or finishes.
 fn run(h: &Hub, t: &'static Task) {
     load_tp(h, t.tcb.get());
-    h.current.set(t);
+    set_current(h, t);
     stats::switched();
     // SAFETY: the coroutine is only touched by the carrier, and only here while not running.
     let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
     let result = co.resume(());
-    h.current.set(h.main);
+    set_current(h, h.main);
     match result {
         CoroutineResult::Yield(()) => check_stack(t),
         CoroutineResult::Return(()) => finish(h, t),
@@ -343,8 +362,8 @@ pub fn reclaim(t: &'static Task) {
 /// Picks the next task to run, polling timers/wake-ups and blocking in epoll when idle.
 fn next_ready(h: &Hub) -> &'static Task {
     loop {
-        let d = h.dispatches.get() + 1;
-        h.dispatches.set(d);
+        let d = h.dispatches.load(Ordering::Relaxed) + 1;
+        h.dispatches.store(d, Ordering::Relaxed);
         if d % POLL_EVERY == 0 || h.runq.is_empty() {
             poll(h, false);
         }
@@ -390,6 +409,7 @@ fn poll(h: &Hub, block: bool) {
             let t: &'static Task = unsafe { &*(e.task as *const Task) };
             park::expire(t, e.gen);
         }
+        h.next_due.store(timers.next_deadline().unwrap_or(u64::MAX), Ordering::Relaxed);
     }
     if h.inject_pending.load(Ordering::Acquire) {
         let drained = core::mem::take(&mut *h.inject.lock());
@@ -445,7 +465,7 @@ fn check_deadlock() {
     // The cheap tests first: a server idling in epoll between requests must not pay for /proc.
     if crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
         || crate::offload::IN_FLIGHT.load(Ordering::Acquire) > 0
-        || os_threads() != 1 + crate::offload::os_threads()
+        || os_threads() != 1 + crate::offload::os_threads() + crate::watchdog::os_threads()
     {
         return;
     }
@@ -508,6 +528,38 @@ pub fn main_exit_wait() {
         run_until_main_ready();
     }
     t.park_state.store(RUNNING, Ordering::Release);
+}
+
+/// What the watchdog thread sees of the hub: a snapshot taken from another OS thread.
+pub struct HubView {
+    /// Scheduling decisions so far (changes whenever the hub moves).
+    pub progress: u64,
+    /// A green thread is ready (run queue, a due timer, a foreign wake-up) but the hub has not
+    /// picked it. Readiness of fds is not seen (edge-triggered epoll events cannot be peeked).
+    pub work_waiting: bool,
+    /// The green thread the carrier runs now.
+    pub running: &'static Task,
+}
+
+/// The watchdog's snapshot (relaxed loads; callable from any thread once started).
+pub fn view(now_ns: u64) -> HubView {
+    let h = hub();
+    let running = h.current.load(Ordering::Relaxed);
+    HubView {
+        progress: h.dispatches.load(Ordering::Relaxed),
+        work_waiting: !h.runq.is_empty() || h.inject_pending.load(Ordering::Relaxed) || h.next_due.load(Ordering::Relaxed) <= now_ns,
+        // SAFETY: current always holds a pooled (never freed) task.
+        running: unsafe { &*running },
+    }
+}
+
+/// Whether the calling green thread is the only one in the process (main with no others, or
+/// the one thread of a child forked by a non-main thread): blocking the carrier in the kernel
+/// then keeps no other green thread waiting.
+pub fn lone_thread() -> bool {
+    let h = hub();
+    let alive = h.alive.get();
+    alive == 0 || (alive == 1 && h.main_gone.get())
 }
 
 /// Number of green threads (besides main) not yet finished.

@@ -5,7 +5,7 @@
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
 //! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `fifo` (blocking FIFO opens), `mmsg` (recvmmsg/sendmmsg), `sync/*` (mutex,
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
-//! syscalls), `lock` (runtime spin lock), `config`, `stats`, `log`.
+//! syscalls), `lock` (runtime spin lock), `config`, `stats`, `watchdog` (blocked-hub reports), `log`.
 
 pub mod config;
 pub mod dns;
@@ -30,16 +30,9 @@ pub mod task;
 pub mod thread;
 pub mod timer;
 pub mod tls;
+pub mod watchdog;
 
-use core::sync::atomic::{AtomicBool, Ordering};
-
-static STATS_AT_EXIT: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn print_stats_at_exit() {
-    if STATS_AT_EXIT.load(Ordering::Relaxed) {
-        stats::print();
-    }
-}
+use core::sync::atomic::Ordering;
 
 /// Starts the runtime on the calling (main) thread. Called once by the preload's constructor
 /// with the parsed configuration. On failure the runtime stays off and every hook uses libc.
@@ -61,10 +54,7 @@ pub fn start(cfg: config::Config) {
     }
     // SAFETY: registering a plain extern "C" child handler with glibc's atfork list.
     unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
-    if cfg.stats {
-        STATS_AT_EXIT.store(true, Ordering::Relaxed);
-        // SAFETY: registering a plain extern "C" function with atexit.
-        unsafe { libc::atexit(print_stats_at_exit) };
-    }
+    stats::configure(cfg.stats);
+    watchdog::configure(cfg.block_warn_ms);
     green_debug!("started: stack_size={}", cfg.stack_size);
 }

@@ -1,12 +1,25 @@
-//! Runtime counters (`GREEN_STATS=1` prints them at exit). Tests read them to prove that the
-//! cooperative path was taken, not just that the output matched.
+//! Runtime counters (`GREEN_STATS`). Tests read them to prove that the cooperative path was
+//! taken, not just that the output matched.
+//!
+//! One line per process, `libgreen: stats key=value …`, printed at exit (`exit` and also
+//! `_exit`/`_Exit`, which forked workers such as stress-ng's use), and on SIGUSR2. With
+//! `GREEN_STATS=/abs/path` the line is appended to that file instead of stderr (O_APPEND, one
+//! write per line, so the lines of several processes never interleave). Counters are per
+//! process: a fork child starts from zero.
+//!
+//! SIGUSR2: installed only when GREEN_STATS is set and only when SIGUSR2 is at its default
+//! action at start-up (an inherited SIG_IGN is kept). A program that installs its own SIGUSR2
+//! handler replaces ours (no chaining: the program's handler wins, as it would natively); the
+//! counters still print at exit.
 //!
 //! The hot counters (switches, parks) are only written by the carrier thread, so they are
 //! bumped with a relaxed load + store, not a locked read-modify-write: ≈10 ns less per switch.
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
+use crate::config::StatsTo;
+use crate::sys;
 use crate::task::ParkReason;
 
 pub static THREADS_CREATED: AtomicU64 = AtomicU64::new(0);
@@ -19,6 +32,21 @@ pub static RECV_SKIPS: AtomicU64 = AtomicU64::new(0);
 pub static PARKS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
 /// Calls handed to the offload pool (src/offload.rs).
 pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
+/// The longest time the watchdog saw ready green threads wait for a hub that did not switch
+/// (its resolution is the watchdog's tick; 0 when the watchdog is off).
+pub static LONGEST_STALL_NS: AtomicU64 = AtomicU64::new(0);
+/// OS threads the runtime itself started in this process (the watchdog): tests subtract them
+/// from the strace count of threads, which must otherwise be zero.
+pub static WATCHDOG_THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// 0 off, 1 stderr, 2 file (`PATH`).
+static DEST: AtomicU8 = AtomicU8::new(0);
+/// NUL-terminated path of the file destination (a leaked CString).
+static PATH: AtomicUsize = AtomicUsize::new(0);
+/// The process whose counters these are; a vfork child (same memory, other pid) must not
+/// print the parent's counters or take its one exit report.
+static PID: AtomicI32 = AtomicI32::new(0);
+static EXIT_PRINTED: AtomicBool = AtomicBool::new(false);
 
 pub fn thread_started(alive: usize) {
     THREADS_CREATED.fetch_add(1, Relaxed);
@@ -54,7 +82,72 @@ pub fn recv_skipped() {
     bump(&RECV_SKIPS);
 }
 
-/// One line: `libgreen: stats threads_created=… peak_alive=… switches=… parks_sleep=… …`.
+fn getpid() -> i32 {
+    // SAFETY: getpid has no arguments and cannot fail.
+    unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as i32 }
+}
+
+/// Applies GREEN_STATS at start-up: where to print, the exit report and the SIGUSR2 handler.
+pub fn configure(to: StatsTo) {
+    match to {
+        StatsTo::Off => return,
+        StatsTo::Stderr => DEST.store(1, Relaxed),
+        StatsTo::File(p) => {
+            let Ok(c) = std::ffi::CString::new(p) else { return };
+            PATH.store(c.into_raw() as usize, Relaxed);
+            DEST.store(2, Relaxed);
+        }
+    }
+    PID.store(getpid(), Relaxed);
+    extern "C" fn at_exit_handler() {
+        at_exit();
+    }
+    extern "C" fn on_sigusr2(_: libc::c_int) {
+        print();
+    }
+    // SAFETY: registering a plain extern "C" function with atexit.
+    unsafe { libc::atexit(at_exit_handler) };
+    // SAFETY: querying then setting SIGUSR2's disposition with zeroed, then filled, sigactions.
+    unsafe {
+        let mut old: libc::sigaction = core::mem::zeroed();
+        if libc::sigaction(libc::SIGUSR2, core::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL {
+            let mut sa: libc::sigaction = core::mem::zeroed();
+            sa.sa_sigaction = on_sigusr2 as extern "C" fn(libc::c_int) as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigaction(libc::SIGUSR2, &sa, core::ptr::null_mut());
+        }
+    }
+}
+
+/// The process is ending (atexit, or the `_exit`/`_Exit` hooks): print once, in the process the
+/// counters belong to.
+pub fn at_exit() {
+    if DEST.load(Relaxed) == 0 || PID.load(Relaxed) != getpid() {
+        return;
+    }
+    if !EXIT_PRINTED.swap(true, Relaxed) {
+        print();
+    }
+}
+
+/// In a fork child: counters are per process, so start from zero (the forking thread, if not
+/// main, is the one alive thread).
+pub fn after_fork_child(alive: usize) {
+    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS] {
+        c.store(0, Relaxed);
+    }
+    for c in &PARKS {
+        c.store(0, Relaxed);
+    }
+    PEAK_ALIVE.store(alive as u64, Relaxed);
+    EXIT_PRINTED.store(false, Relaxed);
+    if DEST.load(Relaxed) != 0 {
+        PID.store(getpid(), Relaxed);
+    }
+}
+
+/// Writes the stats line to the GREEN_STATS destination. Async-signal-safe (stack buffer, raw
+/// syscalls), so it serves the SIGUSR2 handler too.
 pub fn print() {
     let mut line = crate::log::LineBuf::new();
     let _ = write!(
@@ -70,6 +163,29 @@ pub fn print() {
     for r in ParkReason::ALL.iter().skip(1) {
         let _ = write!(line, " parks_{}={}", r.name(), PARKS[*r as usize].load(Relaxed));
     }
-    let _ = line.write_str("\n");
-    crate::sys::write_stderr(line.as_bytes());
+    let _ = write!(
+        line,
+        " longest_stall_ms={} watchdog={} pid={}\n",
+        LONGEST_STALL_NS.load(Relaxed) / 1_000_000,
+        WATCHDOG_THREADS.load(Relaxed),
+        getpid()
+    );
+    let path = PATH.load(Relaxed);
+    if DEST.load(Relaxed) != 2 || path == 0 {
+        sys::write_stderr(line.as_bytes());
+        return;
+    }
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_CLOEXEC;
+    // SAFETY: path is a leaked NUL-terminated CString; raw syscalls, no hooks.
+    let fd = unsafe { sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path, flags as usize, 0o644, 0, 0) };
+    if fd < 0 {
+        crate::green_warn!("GREEN_STATS: cannot open the stats file (errno {})", -fd);
+        return;
+    }
+    let b = line.as_bytes();
+    // SAFETY: b is a live slice; one write keeps the line whole under O_APPEND; fd is ours.
+    unsafe {
+        sys::syscall3(libc::SYS_write, fd as usize, b.as_ptr() as usize, b.len());
+        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
+    }
 }

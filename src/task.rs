@@ -8,7 +8,7 @@
 
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use corosensei::{Coroutine, Yielder};
 
@@ -83,6 +83,9 @@ pub struct Task {
     pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
     pub name: UnsafeCell<[u8; 16]>,
+    /// What the thread is doing in the kernel right now, for the watchdog (see
+    /// `watchdog::Call`): set by hooks around calls that may block the carrier.
+    pub call: AtomicU64,
 }
 
 // SAFETY: see the module invariants; cross-thread access is through atomics or bucket locks.
@@ -114,6 +117,7 @@ impl Task {
             pending_signals: AtomicU64::new(0),
             robust_head: Cell::new(0),
             name: UnsafeCell::new([0; 16]),
+            call: AtomicU64::new(0),
         }
     }
 
@@ -205,6 +209,7 @@ pub fn alloc() -> &'static Task {
     t.pending_signals.store(0, Ordering::Relaxed);
     t.park_state.store(RUNNING, Ordering::Relaxed);
     t.reason.set(ParkReason::None);
+    t.call.store(0, Ordering::Relaxed);
     t.next_ready.set(core::ptr::null_mut());
     // SAFETY: the task is not running; no one else references its name.
     unsafe { *t.name.get() = [0; 16] };
@@ -219,13 +224,15 @@ pub fn release(t: &'static Task) {
 
 /// A FIFO of ready tasks linked through `Task::next_ready` (no allocation per push).
 pub struct RunQueue {
-    head: Cell<*mut Task>,
+    /// Atomic only so the watchdog thread may peek at emptiness: relaxed loads and stores are
+    /// plain moves, the same code as a Cell.
+    head: AtomicPtr<Task>,
     tail: Cell<*mut Task>,
 }
 
 impl RunQueue {
     pub const fn new() -> Self {
-        RunQueue { head: Cell::new(core::ptr::null_mut()), tail: Cell::new(core::ptr::null_mut()) }
+        RunQueue { head: AtomicPtr::new(core::ptr::null_mut()), tail: Cell::new(core::ptr::null_mut()) }
     }
 
     pub fn push(&self, t: &Task) {
@@ -233,7 +240,7 @@ impl RunQueue {
         t.next_ready.set(core::ptr::null_mut());
         let tail = self.tail.get();
         if tail.is_null() {
-            self.head.set(p);
+            self.head.store(p, Ordering::Relaxed);
         } else {
             // SAFETY: queued tasks are live (pooled, never freed).
             unsafe { (*tail).next_ready.set(p) };
@@ -242,22 +249,24 @@ impl RunQueue {
     }
 
     pub fn pop(&self) -> Option<&'static Task> {
-        let h = self.head.get();
+        let h = self.head.load(Ordering::Relaxed);
         if h.is_null() {
             return None;
         }
         // SAFETY: as in push.
         let t: &'static Task = unsafe { &*h };
-        self.head.set(t.next_ready.get());
-        if self.head.get().is_null() {
+        let next = t.next_ready.get();
+        self.head.store(next, Ordering::Relaxed);
+        if next.is_null() {
             self.tail.set(core::ptr::null_mut());
         }
         t.next_ready.set(core::ptr::null_mut());
         Some(t)
     }
 
+    /// Also called by the watchdog thread, where it is a racy snapshot.
     pub fn is_empty(&self) -> bool {
-        self.head.get().is_null()
+        self.head.load(Ordering::Relaxed).is_null()
     }
 }
 

@@ -65,10 +65,11 @@ compare() {
         -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$bin" $args >"$g_out" 2>"$g_err"
     local g_rc=$?
     # Threads only (CLONE_THREAD): fork()ed processes are not threads.
-    local n_threads g_threads g_offload
+    local n_threads g_threads g_offload g_watchdog
     n_threads=$(grep -c 'CLONE_THREAD' "$B/$tag.native.strace")
     g_offload=$(offload_threads "$B/$tag.green.strace")
-    g_threads=$(( $(grep -c 'CLONE_THREAD' "$B/$tag.green.strace") - g_offload ))
+    g_watchdog=$(watchdog_clones "$B/$tag.green.strace")
+    g_threads=$(( $(grep -c 'CLONE_THREAD' "$B/$tag.green.strace") - g_offload - g_watchdog ))
     if [ "$n_rc" != "$g_rc" ]; then ko "$label" "exit code native $n_rc, green $g_rc"; return; fi
     if [ "$n_rc" != 0 ]; then ko "$label" "exit code $n_rc (native too)"; return; fi
     if [ $sort_lines = 1 ]; then
@@ -81,13 +82,29 @@ compare() {
     if [ "$n_threads" -le "$os_threads" ]; then ko "$label" "natively it created only $n_threads threads: the comparison proves nothing"; return; fi
     if [ "$g_threads" != "$os_threads" ]; then ko "$label" "under the preload it created $g_threads OS threads (want $os_threads)"; return; fi
     if [ -n "$offload" ] && [ "$g_offload" != "$offload" ]; then ko "$label" "$g_offload offload workers started (want $offload)"; return; fi
+    # Every process that started the watchdog says so in its stats line: exactly those clones.
+    local reported
+    reported=$(watchdog_threads "$g_err")
+    if [ "$g_watchdog" != "$reported" ]; then ko "$label" "$g_watchdog watchdog clones, stats lines report $reported"; return; fi
     check_stats "$label" "$g_err" "$@" || return
-    ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload})"
+    ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload}, watchdog: $g_watchdog)"
 }
 
 # Offload pool workers started in a run traced with prctl (each names itself once).
 offload_threads() {
     grep -c 'prctl(PR_SET_NAME, "green-offload")' "$1"
+}
+
+# The watchdog's thread in a clone trace: glibc's pthread_create (the program's threads, the
+# offload workers) always passes CLONE_CHILD_CLEARTID, which join needs; the watchdog is made
+# with glibc's plain clone() without it (src/watchdog.rs).
+watchdog_clones() {
+    grep CLONE_THREAD "$1" | grep -vc CLONE_CHILD_CLEARTID
+}
+
+# Sum of watchdog=N over every process's stats line in a stderr or stats file.
+watchdog_threads() {
+    sed -n 's/^libgreen: stats .* watchdog=\([0-9]*\).*/\1/p' "$1" | awk '{s += $1} END {print s + 0}'
 }
 
 # Checks "key=N" (exactly) / "key=N+" (at least) against the libgreen stats line in a stderr file.
@@ -145,6 +162,7 @@ compare waitpid threads_created=2 parks_io=2+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
 compare futex threads_created=17 parks_futex=15+
+compare futex_shared_wake threads_created=1
 compare eagain threads_created=1+
 compare yield parks_yield=1000+
 compare main_exit threads_created=3 parks_sleep=3
@@ -167,6 +185,33 @@ compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
 compare eat_play --sort-lines threads_created=2 parks_sleep=2
 compare ping_pong threads_created=2 parks_cond=3+
+# The program's own SIGUSR2 handler wins over GREEN_STATS's: no stats line from its signals.
+compare own_sigusr2 threads_created=1
+if want own_sigusr2 && [ "$(grep -c '^libgreen: stats ' "$B/own_sigusr2.green.err")" != 1 ]; then
+    ko "own_sigusr2 stats lines" "want only the exit line: $(cat "$B/own_sigusr2.green.err")"
+fi
+# A raw syscall(SYS_read) and an fgets on empty pipes block the hub ~300 ms each while a ticker
+# wants to run: the watchdog names each thread and call once, the stall is counted.
+compare blocked_hub threads_created=4 parks_join=4 longest_stall_ms=150+ watchdog=1
+if want blocked_hub; then
+    err=$B/blocked_hub.green.err
+    if [ "$(grep -c '^libgreen: watchdog: ' "$err")" = 2 ] \
+        && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "raw-reader" has blocked the hub for [0-9]* ms while other green threads are ready: in syscall(SYS_read) \[kernel: SYS_read on fd [0-9]*\]$' "$err" \
+        && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "fgets-reader" has blocked the hub for [0-9]* ms while other green threads are ready: in SYS_read on fd [0-9]*, a call libgreen does not see' "$err"; then
+        ok "blocked_hub: the watchdog names both threads and calls, once each"
+    else
+        ko "blocked_hub watchdog lines" "$(grep -v '^libgreen: stats' "$err")"
+    fi
+    # GREEN_BLOCK_WARN_MS=0: no watchdog thread at all, no report, no stall measured.
+    GREEN_BLOCK_WARN_MS=0 GREEN_STATS=1 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/blocked_hub.off.strace" \
+        -E LD_PRELOAD="$LIB" "$B/blocked_hub" >/dev/null 2>"$B/blocked_hub.off.err"
+    if [ $? = 0 ] && [ "$(grep -c CLONE_THREAD "$B/blocked_hub.off.strace")" = 0 ] && ! grep -q 'watchdog:' "$B/blocked_hub.off.err"; then
+        check_stats "blocked_hub GREEN_BLOCK_WARN_MS=0" "$B/blocked_hub.off.err" watchdog=0 longest_stall_ms=0 \
+            && ok "blocked_hub GREEN_BLOCK_WARN_MS=0: no watchdog thread, no report"
+    else
+        ko "blocked_hub GREEN_BLOCK_WARN_MS=0" "$(cat "$B/blocked_hub.off.err")"
+    fi
+fi
 
 # ---- preload only ----------------------------------------------------------------------------
 # Runs a preload-only program (it checks its own time/memory bounds and exits non-zero when
@@ -201,6 +246,47 @@ if want deadlock; then
     if [ $rc = 124 ]; then ok "deadlock GREEN_DEADLOCK=0 waits"; else ko "deadlock GREEN_DEADLOCK=0" "rc=$rc"; fi
 fi
 
+# GREEN_STATS on SIGUSR2: a line while the program runs, another at exit; an inherited SIG_IGN
+# is kept (only the exit line).
+if want stats_sigusr2; then
+    for mode in default ignored; do
+        if [ $mode = ignored ]; then trap '' USR2; fi
+        GREEN_STATS=1 LD_PRELOAD="$LIB" "$B/eat_play" >"$B/stats_sigusr2.out" 2>"$B/stats_sigusr2.$mode.err" &
+        pid=$!
+        trap - USR2
+        sleep 0.5
+        kill -USR2 $pid
+        wait $pid
+        rc=$?
+        lines=$(grep -c '^libgreen: stats ' "$B/stats_sigusr2.$mode.err")
+        want_lines=2; [ $mode = ignored ] && want_lines=1
+        if [ $rc = 0 ] && [ "$lines" = $want_lines ] && [ "$(tail -1 "$B/stats_sigusr2.out")" = done ] \
+            && head -1 "$B/stats_sigusr2.$mode.err" | grep -q '^libgreen: stats threads_created=2 '; then
+            ok "stats_sigusr2 ($mode): $lines stats line(s), program unaffected"
+        else
+            ko "stats_sigusr2 ($mode)" "rc=$rc, $lines lines: $(cat "$B/stats_sigusr2.$mode.err")"
+        fi
+    done
+fi
+
+# GREEN_STATS=/path: one line per process appended to the file (children that end with _exit
+# included, each counting its own work), nothing on stderr.
+if want stats_file; then
+    rm -f "$B/stats_file.stats"
+    GREEN_STATS="$B/stats_file.stats" strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/stats_file.strace" \
+        -E LD_PRELOAD="$LIB" "$B/waitpid" >/dev/null 2>"$B/stats_file.err"
+    rc=$?
+    forks=$(grep -E '^[0-9]+ +clone' "$B/stats_file.strace" | grep -vc CLONE_THREAD)
+    lines=$(grep -c '^libgreen: stats ' "$B/stats_file.stats")
+    pids=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$B/stats_file.stats" | sort -u | wc -l)
+    if [ $rc = 0 ] && [ "$forks" -ge 2 ] && [ "$lines" = $((forks + 1)) ] && [ "$pids" = "$lines" ] && [ ! -s "$B/stats_file.err" ] \
+        && [ "$(grep -c ' threads_created=0 ' "$B/stats_file.stats")" = "$forks" ]; then
+        check_stats stats_file "$B/stats_file.stats" threads_created=2 parks_io=2+ && ok "stats_file: $lines lines ($forks children), none on stderr"
+    else
+        ko stats_file "rc=$rc forks=$forks lines=$lines pids=$pids: $(cat "$B/stats_file.stats" "$B/stats_file.err")"
+    fi
+fi
+
 # 1,000,000 threads (make test-scale, also run by .ci/run): only when asked for by name.
 if [ "$FILTER" = million ]; then
     preload_only million 300 1000000 threads_created=1000000 peak_alive=1000000 parks_cond=1000000
@@ -209,11 +295,15 @@ fi
 if want seed_timing; then
     # The seed example takes ~2 s on one OS thread (< 2.6 s), through the launcher.
     start=$(date +%s%N)
-    out=$(strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/seed.strace" "$GREEN" "$B/eat_play")
+    # The stats go to a file (the launcher's --stats=PATH): only the watchdog may clone.
+    rm -f "$B/seed.stats"
+    out=$(strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/seed.strace" "$GREEN" --stats="$B/seed.stats" "$B/eat_play")
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     clones=$(grep -cE '^[0-9]+ +clone' "$B/seed.strace")
-    if [ "$ms" -lt 2600 ] && [ "$ms" -ge 2000 ] && [ "$clones" = 0 ] && [ "$(echo "$out" | tail -1)" = done ]; then
-        ok "seed_timing: ${ms} ms, 1 OS thread"
+    watchdogs=$(watchdog_threads "$B/seed.stats")
+    if [ "$ms" -lt 2600 ] && [ "$ms" -ge 2000 ] && [ "$clones" = "$watchdogs" ] && [ "$(echo "$out" | tail -1)" = done ] \
+        && grep -q '^libgreen: stats threads_created=2 ' "$B/seed.stats"; then
+        ok "seed_timing: ${ms} ms, 1 OS thread + $watchdogs watchdog"
     else
         ko seed_timing "${ms} ms, $clones clones, output: $out"
     fi
@@ -278,21 +368,27 @@ if want cpython; then
         ko cpython "$PY has no test package (make deps installs one)"
     else
         for t in test_queue test_threading_local test_threading test_thread; do
-            # No GREEN_STATS here: the tests compare their subprocesses' stderr with expectations.
+            # GREEN_STATS to a file: the tests compare their subprocesses' stderr with
+            # expectations. Each process's line says whether it started a watchdog thread.
+            rm -f "$B/py_$t.stats"
             timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.native.strace" \
                 "$PY" -m test -v "$t" >"$B/py_$t.native" 2>&1
             timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/py_$t.strace" \
-                -E LD_PRELOAD="$LIB" "$PY" -m test -v "$t" >"$B/py_$t.green" 2>&1
+                -E LD_PRELOAD="$LIB" -E GREEN_STATS="$B/py_$t.stats" "$PY" -m test -v "$t" >"$B/py_$t.green" 2>&1
             n_count=$(grep -E '^Total tests: run=' "$B/py_$t.native" | sed 's/ failures=.*//; s/ skipped=.*//')
             g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
             n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
             g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
-            # Offload workers (files that miss the page cache are read on the pool) are not
-            # program threads.
-            threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") ))
+            # Offload workers (files that miss the page cache are read on the pool) and watchdogs
+            # are not program threads. Some subprocesses die by a signal on purpose and print no
+            # stats line, so watchdogs are counted by their clone; every one a stats line
+            # reports must be among them.
+            wd=$(watchdog_clones "$B/py_$t.strace")
+            threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") - wd ))
+            [ "$(watchdog_threads "$B/py_$t.stats")" -le "$wd" ] || threads="stats report more watchdogs than $wd"
             n_threads=$(grep -c CLONE_THREAD "$B/py_$t.native.strace")
             if [ -n "$n_count" ] && [ "$n_count" = "$g_count" ] && [ "$n_fail" = "$g_fail" ] && [ "$threads" = 0 ] && [ "$n_threads" -gt 0 ]; then
-                ok "cpython $t: $g_count, failures as native: [${n_fail}], native $n_threads OS threads, green 0"
+                ok "cpython $t: $g_count, failures as native: [${n_fail}], native $n_threads OS threads, green 0 (+ $wd watchdogs)"
             else
                 ko "cpython $t" "native '$n_count' fails [$n_fail] ($n_threads threads); green '$g_count' fails [$g_fail]; $threads OS threads"
             fi
@@ -328,6 +424,9 @@ launcher_case "no program" 2 "^green: no program given" "$GREEN"
 launcher_case "missing program" 127 "^green: cannot run /nonexistent" "$GREEN" /nonexistent
 launcher_case "stats flag" 0 "libgreen: stats threads_created=2 " "$GREEN" --stats --stack-size=64K "$B/eat_play"
 launcher_case "preload bad env" 2 "^libgreen: GREEN_STACK_SIZE: 'abc' is not a size" env GREEN_STACK_SIZE=abc LD_PRELOAD="$LIB" "$B/eat_play"
+launcher_case "bad warn ms" 2 "^green: --block-warn-ms: 'soon' is not a number of milliseconds" "$GREEN" --block-warn-ms soon "$B/eat_play"
+launcher_case "bad stats path" 2 "^green: GREEN_STATS: 'stats.txt' is not 0 or 1 \\(or an absolute file path\\)" env GREEN_STATS=stats.txt "$GREEN" "$B/eat_play"
+launcher_case "stats flag, watchdog off" 0 "libgreen: stats threads_created=2 .* watchdog=0 " "$GREEN" --stats --block-warn-ms=0 "$B/eat_play"
 
 echo
 echo "passed $pass, failed $fail"

@@ -5,7 +5,8 @@
 //! FUTEX_CMP_REQUEUE, with or without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME. Other
 //! operations (PI, WAKE_OP, WAITV…) go to the kernel unchanged.
 //!
-//! Mixed waiters: a thread that is not green waits in the kernel; it counts itself in
+//! Mixed waiters: a thread that is not green (or the only green thread, on a shared futex)
+//! waits in the kernel; it counts itself in
 //! `KERNEL_WAITERS` first, and every wake also wakes kernel waiters while that count is non-zero
 //! or the futex is shared (another process may wait on it). Wakes from non-green threads always
 //! reach both the park table and the kernel.
@@ -51,7 +52,10 @@ pub unsafe fn futex(uaddr: usize, op: i32, val: u32, a4: usize, uaddr2: usize, v
             if uaddr % 4 != 0 {
                 return Some(Err(libc::EINVAL));
             }
-            if !green {
+            // A shared futex may be woken by another process's FUTEX_WAKE without the word
+            // changing (stress-ng --futex does exactly that), which only a kernel waiter sees;
+            // a green waiter that is alone in its process blocks nobody by waiting there.
+            if !green || (shared && hub::lone_thread()) {
                 KERNEL_WAITERS.fetch_add(1, Ordering::SeqCst);
                 let r = raw(uaddr, op, val, a4, uaddr2, val3);
                 KERNEL_WAITERS.fetch_sub(1, Ordering::SeqCst);

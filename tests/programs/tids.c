@@ -1,14 +1,16 @@
 /* gettid() and syscall(SYS_gettid) give each thread a distinct id, stable for its life, equal
- * to the pid for the main thread. */
+ * to the pid for the main thread; set_tid_address (given back the thread's own address, as
+ * stress-ng --pthread does) returns that same id. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define N 20
 static pid_t tids[N];
-static int unstable;
+static int unstable, settid_wrong;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int arrived;
@@ -19,6 +21,8 @@ static void *worker(void *arg)
     tids[i] = gettid();
     usleep(1000 * (i % 3));
     if (syscall(SYS_gettid) != tids[i] || gettid() != tids[i]) unstable++;
+    unsigned long addr = 0;
+    if (prctl(PR_GET_TID_ADDRESS, &addr) == 0 && addr && syscall(SYS_set_tid_address, addr) != tids[i]) settid_wrong++;
     pthread_mutex_lock(&mu); /* all alive together: kernel tids cannot be reused */
     if (++arrived == N) pthread_cond_broadcast(&cv);
     while (arrived < N) pthread_cond_wait(&cv, &mu);
@@ -40,5 +44,6 @@ int main(void)
     printf("main tid == pid: %s, thread tids distinct: %s, none equals the pid: %s, stable: %s\n",
            gettid() == getpid() && syscall(SYS_gettid) == getpid() ? "yes" : "no", distinct ? "yes" : "no",
            not_main ? "yes" : "no", unstable ? "no" : "yes");
+    printf("set_tid_address returned the thread's tid: %s\n", settid_wrong ? "no" : "yes");
     return 0;
 }

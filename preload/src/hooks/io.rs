@@ -1,7 +1,8 @@
 //! Cooperative I/O for green threads, first step: read/write (and recv/send) on pipes, FIFOs
 //! and sockets park the caller until the fd is ready instead of blocking the hub (green_rt::fd
 //! has the policy); everything else, and every caller that is not green, takes the real call.
-//! close/dup2/dup3/fcntl(F_SETFL)/ioctl(FIONBIO) keep the fd table true.
+//! close/dup2/dup3/fcntl(F_SETFL)/ioctl(FIONBIO) keep the fd table true. A green thread's
+//! pass-through read/write/readv/writev (files, ttys) is marked for the watchdog while it runs.
 
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::ptr::{null, null_mut};
@@ -9,6 +10,7 @@ use core::ptr::{null, null_mut};
 use green_rt::fd::{self, Kind};
 use green_rt::file;
 use green_rt::hub;
+use green_rt::watchdog::{Call, InCall};
 
 use crate::{real, set_errno};
 
@@ -24,12 +26,16 @@ pub(crate) fn ret(r: isize) -> isize {
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
-    if hub::current().is_some() {
+    if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
             Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0, null_mut(), null_mut())),
             Kind::File => return ret(file::read(fd, &libc::iovec { iov_base: buf, iov_len: n }, 1, -1, 0)),
-            Kind::Pass => {}
+            Kind::Pass => {
+                let _in_call = InCall::enter(t, Call::Read, fd as i64);
+                // SAFETY: forwarded unchanged.
+                return unsafe { real::read()(fd, buf, n) };
+            }
         }
     }
     // SAFETY: forwarded unchanged.
@@ -49,12 +55,16 @@ pub unsafe extern "C-unwind" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
-    if hub::current().is_some() {
+    if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
             Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0, null(), 0)),
             Kind::File => return ret(file::write(fd, &libc::iovec { iov_base: buf as *mut c_void, iov_len: n }, 1, -1, 0)),
-            Kind::Pass => {}
+            Kind::Pass => {
+                let _in_call = InCall::enter(t, Call::Write, fd as i64);
+                // SAFETY: forwarded unchanged.
+                return unsafe { real::write()(fd, buf, n) };
+            }
         }
     }
     // SAFETY: forwarded unchanged.
@@ -288,7 +298,7 @@ pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, fla
 /// readv on a socket is recvmsg with the same vector; on a pipe, a readiness wait first.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
-    if hub::current().is_some() {
+    if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Socket => {
                 // SAFETY: zeroed msghdr with the caller's vector; recvmsg only reads the iovecs.
@@ -301,6 +311,9 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
             Kind::File if n >= 0 => return ret(file::read(fd, iov, n as usize, -1, 0)),
             Kind::Pass | Kind::File => {}
         }
+        let _in_call = InCall::enter(t, Call::Readv, fd as i64);
+        // SAFETY: forwarded unchanged.
+        return unsafe { real::readv()(fd, iov, n) };
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::readv()(fd, iov, n) }
@@ -310,13 +323,16 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
 /// in pieces of at most PIPE_BUF, each when the pipe polls writable (green_rt::fd::writev_pipe).
 #[no_mangle]
 pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
-    if hub::current().is_some() {
+    if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
             Kind::Pipe if n >= 0 => return ret(fd::writev_pipe(fd, iov, n as usize)),
             Kind::File if n >= 0 => return ret(file::write(fd, iov, n as usize, -1, 0)),
             Kind::Pass | Kind::File | Kind::Pipe => {}
         }
+        let _in_call = InCall::enter(t, Call::Writev, fd as i64);
+        // SAFETY: forwarded unchanged.
+        return unsafe { real::writev()(fd, iov, n) };
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::writev()(fd, iov, n) }

@@ -3,6 +3,7 @@
 
 mod dns;
 mod file;
+mod exit;
 mod io;
 mod process;
 mod sleep;

@@ -1,6 +1,6 @@
 //! `syscall()`: Rust std (and some C) call futex through it, CPython asks SYS_gettid for native
 //! thread ids. Only SYS_futex and SYS_gettid are looked at; every other number passes through
-//! untouched.
+//! untouched (marked for the watchdog while they run).
 //!
 //! `syscall` is variadic in C and Rust stable cannot define C-variadic functions. On x86-64
 //! SysV a variadic call passes its integer arguments exactly as a fixed 7-argument call (number
@@ -11,7 +11,9 @@
 
 use core::ffi::c_long;
 
+use green_rt::hub;
 use green_rt::sync::futex::futex;
+use green_rt::watchdog::{Call, InCall};
 
 use crate::{real, set_errno};
 
@@ -20,6 +22,15 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
     if n == libc::SYS_gettid {
         // SAFETY: same function as the gettid() hook.
         return unsafe { crate::hooks::thread::gettid() } as c_long;
+    }
+    if n == libc::SYS_set_tid_address {
+        if let Some(t) = green_rt::hub::current().filter(|t| !t.is_main) {
+            // The kernel's clear_child_tid belongs to the carrier OS thread (glibc set it to the
+            // main thread's tid field): a green thread must not move it. The call "always
+            // succeeds and returns the caller's thread id", which for a green thread is its
+            // green tid (stress-ng --pthread checks exactly that).
+            return green_rt::thread::green_tid(t) as c_long;
+        }
     }
     if n == libc::SYS_futex {
         // SAFETY: the caller's futex arguments, as the real syscall would receive them.
@@ -33,6 +44,9 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
             };
         }
     }
+    // A number we pass through may block the carrier (a library's raw SYS_read on a pipe): the
+    // watchdog names it if it does.
+    let _in_call = hub::current().map(|t| InCall::enter(t, Call::Syscall, n));
     // SAFETY: forwarded unchanged.
     unsafe { real::syscall()(n, a1, a2, a3, a4, a5, a6) }
 }

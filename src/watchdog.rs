@@ -1,0 +1,351 @@
+//! Blocked-hub watchdog: a real OS thread that notices when the hub has not switched for
+//! `GREEN_BLOCK_WARN_MS` (default 100 ms; 0: no watchdog) while green threads are ready, and
+//! prints one line per episode naming the green thread that holds the carrier and the call it is
+//! in. A call we cannot make cooperative (glibc-internal reads in `fgets` on a pipe, a library's
+//! raw `syscall(SYS_read)`, a regular-file read on a slow disk) is thus visible, never silent.
+//!
+//! How it knows:
+//! - "Has the hub moved": the hub's dispatch counter, bumped with a relaxed load + store (plain
+//!   moves) at every scheduling decision; the switch path pays nothing else.
+//! - "Is someone ready": the run queue's head, the foreign wake-up flag, and the earliest timer
+//!   deadline the hub publishes when it pushes or fires timers (`hub::view`). fd readiness is
+//!   not seen (edge-triggered events cannot be peeked), so a stall whose only victims wait on
+//!   fds is reported once one of them also has a timer, or not at all.
+//! - "Which call": the running task's `call` word, set by hooks around pass-through calls that
+//!   may block in the kernel (read/write/readv/writev on files and ttys, `syscall()` numbers we
+//!   pass through), and the kernel's own view, `/proc/self/task/<carrier>/syscall`, which also
+//!   names calls no hook sees (glibc-internal ones) or says the thread is computing.
+//!
+//! The thread: started lazily when the second green thread is created (a process that never
+//! has two green threads never pays for it), restarted lazily in a fork child. It is created
+//! with glibc's plain `clone()` wrapper, not `pthread_create`, so glibc keeps believing it is
+//! single-threaded (no stdio or malloc locking appears because of us); in exchange it uses no
+//! glibc state: only raw syscalls, the vDSO clock and a stack buffer, on its own TCB (so a
+//! stray errno write is its own) with every signal blocked (process-directed signals keep
+//! going to the carrier, whose green threads run the program's handlers). It is one
+//! CLONE_THREAD in strace; the stats line reports it (`watchdog=1`) so tests can tell it from
+//! a thread of the program.
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
+
+use crate::hub;
+use crate::stats;
+use crate::sys;
+use crate::task::Task;
+
+/// GREEN_BLOCK_WARN_MS, set at start-up (0 disables the watchdog).
+pub static WARN_MS: AtomicU64 = AtomicU64::new(0);
+/// Set once the thread is being or has been created in this process.
+static STARTED: AtomicBool = AtomicBool::new(false);
+/// The thread exists in this process (it never exits; a fork child has none).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+/// The carrier's kernel tid, for /proc/self/task/<tid>/syscall.
+static CARRIER_TID: AtomicI32 = AtomicI32::new(0);
+
+const STACK_SIZE: usize = 64 * 1024;
+
+/// A call a green thread may be blocked in, as recorded in `Task::call` (low 16 bits; the
+/// argument, an fd or a syscall number, in the upper bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Call {
+    None = 0,
+    Read,
+    Write,
+    Readv,
+    Writev,
+    /// `syscall(nr, …)` passed through to the kernel.
+    Syscall,
+}
+
+impl Call {
+    const ALL: [Call; 6] = [Call::None, Call::Read, Call::Write, Call::Readv, Call::Writev, Call::Syscall];
+
+    fn name(self) -> &'static str {
+        match self {
+            Call::None => "",
+            Call::Read => "read",
+            Call::Write => "write",
+            Call::Readv => "readv",
+            Call::Writev => "writev",
+            Call::Syscall => "syscall",
+        }
+    }
+}
+
+/// Marks a green thread as inside a call that may block the carrier, until dropped (also on
+/// unwinding, e.g. a cancelled read). Two relaxed stores: nothing measurable next to the call.
+pub struct InCall<'a>(&'a Task);
+
+impl<'a> InCall<'a> {
+    #[inline]
+    pub fn enter(t: &'a Task, call: Call, arg: i64) -> Self {
+        t.call.store(call as u64 | ((arg as u32 as u64) << 16), Relaxed);
+        InCall(t)
+    }
+}
+
+impl Drop for InCall<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.call.store(0, Relaxed);
+    }
+}
+
+/// Reads GREEN_BLOCK_WARN_MS at start-up.
+pub fn configure(warn_ms: u64) {
+    WARN_MS.store(warn_ms, Relaxed);
+}
+
+/// Called by the hub whenever a green thread is created: starts the watchdog the first time.
+#[inline]
+pub fn maybe_start() {
+    if !STARTED.load(Relaxed) && WARN_MS.load(Relaxed) != 0 {
+        start();
+    }
+}
+
+/// OS threads the watchdog adds to this process (0 or 1).
+pub fn os_threads() -> usize {
+    RUNNING.load(Relaxed) as usize
+}
+
+/// In a fork child: the thread was not copied; the next green thread created starts another.
+pub fn after_fork_child() {
+    STARTED.store(false, Relaxed);
+    RUNNING.store(false, Relaxed);
+}
+
+fn gettid() -> i32 {
+    // SAFETY: gettid has no arguments and cannot fail.
+    unsafe { sys::syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
+}
+
+#[cold]
+fn start() {
+    STARTED.store(true, Relaxed);
+    CARRIER_TID.store(gettid(), Relaxed);
+    let Some(tp) = crate::tls::alloc(crate::tls::thread_pointer()) else {
+        crate::green_warn!("watchdog: no TCB for its thread; GREEN_BLOCK_WARN_MS stays inactive");
+        return;
+    };
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE;
+    // SAFETY: a fresh anonymous mapping; the kernel picks the address.
+    let stack = unsafe { sys::syscall6(libc::SYS_mmap, 0, STACK_SIZE, prot as usize, flags as usize, usize::MAX, 0) };
+    if stack < 0 {
+        crate::green_warn!("watchdog: no stack for its thread; GREEN_BLOCK_WARN_MS stays inactive");
+        crate::tls::release(tp);
+        return;
+    }
+    let clone_flags = libc::CLONE_VM
+        | libc::CLONE_FS
+        | libc::CLONE_FILES
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_SYSVSEM
+        | libc::CLONE_SETTLS;
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: blocking every signal around clone so the new thread starts with all of them
+    // blocked (it inherits the mask); the old mask is restored right after. Raw syscalls: the
+    // program's view of its mask is never changed.
+    let r = unsafe {
+        sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &all as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0);
+        let r = libc::clone(
+            watchdog_main,
+            (stack as usize + STACK_SIZE) as *mut libc::c_void,
+            clone_flags,
+            core::ptr::null_mut(),
+            core::ptr::null_mut::<libc::pid_t>(),
+            tp as *mut libc::c_void,
+            core::ptr::null_mut::<libc::pid_t>(),
+        );
+        sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0);
+        r
+    };
+    if r < 0 {
+        crate::green_warn!("watchdog: clone failed; GREEN_BLOCK_WARN_MS stays inactive");
+        return;
+    }
+    RUNNING.store(true, Relaxed);
+    stats::WATCHDOG_THREADS.store(1, Relaxed);
+}
+
+/// The watchdog thread: sample the hub every tick; an episode is a stretch in which work is
+/// waiting and the hub has not moved; report once when it reaches the threshold.
+extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
+    let warn_ns = WARN_MS.load(Relaxed) * 1_000_000;
+    let tick_ns = (warn_ns / 4).clamp(1_000_000, 50_000_000);
+    let mut last = hub::view(sys::now_ns()).progress;
+    let mut since: Option<u64> = None;
+    let mut reported = false;
+    loop {
+        let ts = sys::ns_to_timespec(tick_ns);
+        // SAFETY: a relative CLOCK_MONOTONIC sleep with a live timespec; raw, never our hook.
+        unsafe { sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, 0, &ts as *const _ as usize, 0, 0, 0) };
+        let now = sys::now_ns();
+        let v = hub::view(now);
+        if v.progress != last || !v.work_waiting {
+            last = v.progress;
+            since = None;
+            reported = false;
+            continue;
+        }
+        let stalled = now - *since.get_or_insert(now);
+        stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
+        if stalled >= warn_ns && !reported {
+            reported = true;
+            report(v.running, stalled);
+        }
+    }
+}
+
+/// What the kernel says the carrier is doing: Some((syscall number, first argument)), or None
+/// when it is running in user space (or /proc cannot tell).
+fn kernel_call() -> Option<(i64, u64)> {
+    let mut path = crate::log::LineBuf::new();
+    let _ = write!(path, "/proc/self/task/{}/syscall\0", CARRIER_TID.load(Relaxed));
+    let mut buf = [0u8; 256];
+    // SAFETY: NUL-terminated path and a live buffer; raw syscalls only.
+    let n = unsafe {
+        let fd = sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_bytes().as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0);
+        if fd < 0 {
+            return None;
+        }
+        let n = sys::syscall3(libc::SYS_read, fd as usize, buf.as_mut_ptr() as usize, buf.len());
+        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
+        n
+    };
+    let text = core::str::from_utf8(buf.get(..n.max(0) as usize)?).ok()?;
+    let mut fields = text.split_ascii_whitespace();
+    let nr: i64 = fields.next()?.parse().ok()?; // "running" fails to parse: computing.
+    let arg = u64::from_str_radix(fields.next()?.trim_start_matches("0x"), 16).ok()?;
+    (nr >= 0).then_some((nr, arg))
+}
+
+/// Names of the syscalls a thread may block in, and whether their first argument is an fd.
+const SYSCALL_NAMES: &[(i64, &str, bool)] = &[
+    (libc::SYS_read, "read", true),
+    (libc::SYS_write, "write", true),
+    (libc::SYS_readv, "readv", true),
+    (libc::SYS_writev, "writev", true),
+    (libc::SYS_pread64, "pread64", true),
+    (libc::SYS_pwrite64, "pwrite64", true),
+    (libc::SYS_preadv, "preadv", true),
+    (libc::SYS_pwritev, "pwritev", true),
+    (libc::SYS_recvfrom, "recvfrom", true),
+    (libc::SYS_sendto, "sendto", true),
+    (libc::SYS_recvmsg, "recvmsg", true),
+    (libc::SYS_sendmsg, "sendmsg", true),
+    (libc::SYS_recvmmsg, "recvmmsg", true),
+    (libc::SYS_sendmmsg, "sendmmsg", true),
+    (libc::SYS_accept, "accept", true),
+    (libc::SYS_accept4, "accept4", true),
+    (libc::SYS_connect, "connect", true),
+    (libc::SYS_poll, "poll", false),
+    (libc::SYS_ppoll, "ppoll", false),
+    (libc::SYS_select, "select", false),
+    (libc::SYS_pselect6, "pselect6", false),
+    (libc::SYS_epoll_wait, "epoll_wait", true),
+    (libc::SYS_epoll_pwait, "epoll_pwait", true),
+    (libc::SYS_epoll_pwait2, "epoll_pwait2", true),
+    (libc::SYS_nanosleep, "nanosleep", false),
+    (libc::SYS_clock_nanosleep, "clock_nanosleep", false),
+    (libc::SYS_futex, "futex", false),
+    (libc::SYS_wait4, "wait4", false),
+    (libc::SYS_waitid, "waitid", false),
+    (libc::SYS_fsync, "fsync", true),
+    (libc::SYS_fdatasync, "fdatasync", true),
+    (libc::SYS_sync_file_range, "sync_file_range", true),
+    (libc::SYS_flock, "flock", true),
+    (libc::SYS_fcntl, "fcntl", true),
+    (libc::SYS_sendfile, "sendfile", true),
+    (libc::SYS_splice, "splice", true),
+    (libc::SYS_tee, "tee", true),
+    (libc::SYS_pause, "pause", false),
+    (libc::SYS_rt_sigsuspend, "rt_sigsuspend", false),
+    (libc::SYS_rt_sigtimedwait, "rt_sigtimedwait", false),
+    (libc::SYS_msgrcv, "msgrcv", false),
+    (libc::SYS_msgsnd, "msgsnd", false),
+    (libc::SYS_semop, "semop", false),
+    (libc::SYS_semtimedop, "semtimedop", false),
+    (libc::SYS_openat, "openat", false),
+    (libc::SYS_open, "open", false),
+    (libc::SYS_ioctl, "ioctl", true),
+];
+
+/// Writes `SYS_read` (or the bare number), and ` on fd N` when the first argument is an fd.
+fn write_syscall(line: &mut crate::log::LineBuf, nr: i64, first_arg: Option<u64>) {
+    let _ = match SYSCALL_NAMES.iter().find(|(n, _, _)| *n == nr) {
+        Some((_, name, takes_fd)) => {
+            let _ = write!(line, "SYS_{name}");
+            match first_arg {
+                Some(fd) if *takes_fd => write!(line, " on fd {fd}"),
+                _ => Ok(()),
+            }
+        }
+        None => write!(line, "syscall {nr}"),
+    };
+}
+
+/// Prints the one line of an episode.
+#[cold]
+fn report(t: &Task, stalled_ns: u64) {
+    // The task runs on the carrier while we read: its id and name are stable while it runs
+    // (set before it first ran); read them as plain racy snapshots (diagnostics only).
+    // SAFETY: the Cell and UnsafeCell point into a pooled, never-freed Task.
+    let (id, name) = unsafe { (core::ptr::read_volatile(t.id.as_ptr()), core::ptr::read_volatile(t.name.get())) };
+    let n = name.iter().position(|&b| b == 0).unwrap_or(16);
+    let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+    let mut line = crate::log::LineBuf::new();
+    let _ = write!(line, "libgreen: watchdog: green thread {id}");
+    if t.is_main {
+        let _ = line.write_str(" (main)");
+    } else {
+        let _ = write!(line, " (tid {})", crate::thread::green_tid(t));
+    }
+    if n > 0 {
+        let _ = write!(line, " \"{name}\"");
+    }
+    let _ = write!(line, " has blocked the hub for {} ms while other green threads are ready: ", stalled_ns / 1_000_000);
+    let word = t.call.load(Relaxed);
+    let call = Call::ALL.iter().copied().find(|c| *c as u64 == word & 0xffff).unwrap_or(Call::None);
+    let arg = (word >> 16) as u32;
+    let kernel = kernel_call();
+    match call {
+        Call::None => match kernel {
+            Some((nr, a)) => {
+                let _ = line.write_str("in ");
+                write_syscall(&mut line, nr, Some(a));
+                let _ = line.write_str(", a call libgreen does not see (glibc-internal or not interposed)");
+            }
+            None => {
+                let _ = line.write_str("it is computing without a call that yields (no preemption: it must block or sched_yield)");
+            }
+        },
+        Call::Syscall => {
+            let _ = line.write_str("in syscall(");
+            write_syscall(&mut line, arg as i64, None);
+            let _ = line.write_str(")");
+        }
+        c => {
+            let _ = write!(line, "in {}(fd {arg})", c.name());
+        }
+    }
+    if call != Call::None {
+        match kernel {
+            Some((nr, a)) => {
+                let _ = line.write_str(" [kernel: ");
+                write_syscall(&mut line, nr, Some(a));
+                let _ = line.write_str("]");
+            }
+            None => {
+                let _ = line.write_str(" [kernel: running]");
+            }
+        }
+    }
+    let _ = line.write_str("\n");
+    sys::write_stderr(line.as_bytes());
+}

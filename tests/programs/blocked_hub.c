@@ -1,0 +1,79 @@
+/* Calls no hook can make cooperative, while a ticker thread wants to run: a raw
+ * syscall(SYS_read) on an empty pipe, then fgets on a pipe (glibc reads internally). A native
+ * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
+ * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
+ * as native. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ticker.h"
+
+/* A child that writes `msg` into the pipe after `ms` milliseconds. */
+static pid_t fill_later(int fd, const char *msg, int ms)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        usleep((useconds_t)ms * 1000);
+        if (write(fd, msg, strlen(msg)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    return p;
+}
+
+static void *raw_reader(void *arg)
+{
+    int fd = *(int *)arg;
+    char c = 0;
+    long n = syscall(SYS_read, fd, &c, 1);
+    printf("raw read: %ld byte(s): %c\n", n, c);
+    return NULL;
+}
+
+static void *fgets_reader(void *arg)
+{
+    FILE *f = fdopen(*(int *)arg, "r");
+    char line[64] = "";
+    if (!f || !fgets(line, sizeof line, f))
+        return (void *)1;
+    printf("fgets: %s", line);
+    fclose(f);
+    return NULL;
+}
+
+static void run(void *(*reader)(void *), const char *name, const char *msg)
+{
+    int p[2];
+    pthread_t tk, rd;
+    int st;
+    if (pipe(p) != 0)
+        return;
+    pid_t child = fill_later(p[1], msg, 300);
+    ticking = 1;
+    pthread_create(&tk, NULL, ticker, NULL);
+    pthread_setname_np(tk, "ticker");
+    pthread_create(&rd, NULL, reader, &p[0]);
+    pthread_setname_np(rd, name);
+    void *r;
+    pthread_join(rd, &r);
+    ticking = 0;
+    pthread_join(tk, NULL);
+    waitpid(child, &st, 0);
+    printf("%s: reader %s, child exit %d\n", name, r ? "failed" : "ok", WEXITSTATUS(st));
+    close(p[1]);
+    if (reader == raw_reader)
+        close(p[0]);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    run(raw_reader, "raw-reader", "x");
+    run(fgets_reader, "fgets-reader", "a line\n");
+    return 0;
+}
