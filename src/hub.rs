@@ -49,8 +49,8 @@ pub struct Hub {
     /// The earliest timer deadline (u64::MAX: none), kept for the watchdog: lowered when a
     /// timed park pushes an earlier one, refreshed whenever the hub fires timers.
     next_due: AtomicU64,
-    /// Green threads other than main that have not finished.
-    alive: Cell<usize>,
+    /// Green threads other than main that have not finished (the watchdog reads it too).
+    alive: SharedCell,
     /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
     main_exiting: Cell<bool>,
     /// In a child forked by another green thread, main does not exist: the process ends with
@@ -58,6 +58,21 @@ pub struct Hub {
     main_gone: Cell<bool>,
     epfd_cell: Cell<i32>,
     wake_fd_cell: Cell<i32>,
+}
+
+/// A value written only by the carrier that the watchdog thread also reads: relaxed loads and
+/// stores, the same plain moves as a Cell.
+struct SharedCell(AtomicUsize);
+
+impl SharedCell {
+    #[inline(always)]
+    fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    fn set(&self, v: usize) {
+        self.0.store(v, Ordering::Relaxed)
+    }
 }
 
 // SAFETY: Cell fields are touched only by the carrier thread (module invariant); the inject
@@ -180,7 +195,7 @@ pub fn start() -> Result<(), &'static str> {
         inject_pending: AtomicBool::new(false),
         dispatches: AtomicU64::new(0),
         next_due: AtomicU64::new(u64::MAX),
-        alive: Cell::new(0),
+        alive: SharedCell(AtomicUsize::new(0)),
         main_exiting: Cell::new(false),
         main_gone: Cell::new(false),
         epfd_cell: Cell::new(epfd as i32),
@@ -539,6 +554,8 @@ pub struct HubView {
     pub work_waiting: bool,
     /// The green thread the carrier runs now.
     pub running: &'static Task,
+    /// Green threads other than main not yet finished.
+    pub alive: usize,
 }
 
 /// The watchdog's snapshot (relaxed loads; callable from any thread once started).
@@ -550,6 +567,7 @@ pub fn view(now_ns: u64) -> HubView {
         work_waiting: !h.runq.is_empty() || h.inject_pending.load(Ordering::Relaxed) || h.next_due.load(Ordering::Relaxed) <= now_ns,
         // SAFETY: current always holds a pooled (never freed) task.
         running: unsafe { &*running },
+        alive: h.alive.get(),
     }
 }
 

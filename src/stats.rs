@@ -49,7 +49,10 @@ static PID: AtomicI32 = AtomicI32::new(0);
 static EXIT_PRINTED: AtomicBool = AtomicBool::new(false);
 
 pub fn thread_started(alive: usize) {
-    THREADS_CREATED.fetch_add(1, Relaxed);
+    // SeqCst: the watchdog's exit handshake relies on this RMW ordering the hub's `alive`
+    // update before its own check of the watchdog state (watchdog::maybe_start). A locked add
+    // either way on x86.
+    THREADS_CREATED.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
     PEAK_ALIVE.fetch_max(alive as u64, Relaxed);
 }
 

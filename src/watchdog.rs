@@ -17,17 +17,20 @@
 //!   names calls no hook sees (glibc-internal ones) or says the thread is computing.
 //!
 //! The thread: started lazily when the second green thread is created (a process that never
-//! has two green threads never pays for it), restarted lazily in a fork child. It is created
+//! has two green threads never pays for it), gone again after a second with only main left
+//! (so /proc/self/task counts what it counts natively once the threads are done), restarted
+//! by the next thread created, and in a fork child. It is created
 //! with glibc's plain `clone()` wrapper, not `pthread_create`, so glibc keeps believing it is
 //! single-threaded (no stdio or malloc locking appears because of us); in exchange it uses no
 //! glibc state: only raw syscalls, the vDSO clock and a stack buffer, on its own TCB (so a
 //! stray errno write is its own) with every signal blocked (process-directed signals keep
 //! going to the carrier, whose green threads run the program's handlers). It is one
-//! CLONE_THREAD in strace; the stats line reports it (`watchdog=1`) so tests can tell it from
-//! a thread of the program.
+//! CLONE_THREAD in strace without CLONE_PARENT_SETTID (glibc's pthread_create always passes
+//! it), and the stats line counts the starts (`watchdog=N`), so tests can tell it from a
+//! thread of the program.
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::{Relaxed, SeqCst}};
 
 use crate::hub;
 use crate::stats;
@@ -36,12 +39,24 @@ use crate::task::Task;
 
 /// GREEN_BLOCK_WARN_MS, set at start-up (0 disables the watchdog).
 pub static WARN_MS: AtomicU64 = AtomicU64::new(0);
-/// Set once the thread is being or has been created in this process.
-static STARTED: AtomicBool = AtomicBool::new(false);
-/// The thread exists in this process (it never exits; a fork child has none).
-static RUNNING: AtomicBool = AtomicBool::new(false);
+/// NONE or RUNNING: whether a watchdog thread is (or is about to be) watching. One CAS from
+/// NONE to RUNNING decides who starts it; see `watchdog_main` for the exit handshake.
+static STATE: AtomicU8 = AtomicU8::new(NONE);
+const NONE: u8 = 0;
+const RUNNING: u8 = 1;
+/// Non-zero while the thread exists: set before clone, then the kernel writes the tid into it
+/// (CLONE_CHILD_SETTID) and clears it with a futex wake when the thread has exited
+/// (CLONE_CHILD_CLEARTID), after which its stack and TCB may be reused.
+static TID_WORD: AtomicU32 = AtomicU32::new(0);
+/// The thread's stack and TCB, made once per process and reused by each restart.
+static STACK: AtomicUsize = AtomicUsize::new(0);
+static TCB: AtomicUsize = AtomicUsize::new(0);
 /// The carrier's kernel tid, for /proc/self/task/<tid>/syscall.
 static CARRIER_TID: AtomicI32 = AtomicI32::new(0);
+/// The thread exits after seeing no green thread but main for this long (so a process whose
+/// threads are all gone shows one OS thread again, as natively); the next one created starts
+/// it again.
+const IDLE_EXIT_NS: u64 = 1_000_000_000;
 
 const STACK_SIZE: usize = 64 * 1024;
 
@@ -98,23 +113,25 @@ pub fn configure(warn_ms: u64) {
     WARN_MS.store(warn_ms, Relaxed);
 }
 
-/// Called by the hub whenever a green thread is created: starts the watchdog the first time.
+/// Called by the hub whenever a green thread is created (after `stats::thread_started`, whose
+/// SeqCst add orders the new `alive` count before this load): starts the watchdog unless one
+/// is watching.
 #[inline]
 pub fn maybe_start() {
-    if !STARTED.load(Relaxed) && WARN_MS.load(Relaxed) != 0 {
+    if STATE.load(SeqCst) == NONE && WARN_MS.load(Relaxed) != 0 && STATE.compare_exchange(NONE, RUNNING, SeqCst, SeqCst).is_ok() {
         start();
     }
 }
 
-/// OS threads the watchdog adds to this process (0 or 1).
+/// OS threads the watchdog adds to this process now (0 or 1), for the deadlock check.
 pub fn os_threads() -> usize {
-    RUNNING.load(Relaxed) as usize
+    (TID_WORD.load(Relaxed) != 0) as usize
 }
 
 /// In a fork child: the thread was not copied; the next green thread created starts another.
 pub fn after_fork_child() {
-    STARTED.store(false, Relaxed);
-    RUNNING.store(false, Relaxed);
+    STATE.store(NONE, Relaxed);
+    TID_WORD.store(0, Relaxed);
 }
 
 fn gettid() -> i32 {
@@ -122,55 +139,97 @@ fn gettid() -> i32 {
     unsafe { sys::syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
 }
 
+/// The stack and TCB, made on first use.
+fn resources() -> Option<(usize, usize)> {
+    if STACK.load(Relaxed) == 0 {
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE;
+        // SAFETY: a fresh anonymous mapping; the kernel picks the address.
+        let stack = unsafe { sys::syscall6(libc::SYS_mmap, 0, STACK_SIZE, prot as usize, flags as usize, usize::MAX, 0) };
+        if stack < 0 {
+            return None;
+        }
+        STACK.store(stack as usize, Relaxed);
+    }
+    if TCB.load(Relaxed) == 0 {
+        TCB.store(crate::tls::alloc(crate::tls::thread_pointer())?, Relaxed);
+    }
+    Some((STACK.load(Relaxed), TCB.load(Relaxed)))
+}
+
+/// Starts the thread (we won the NONE → RUNNING transition).
 #[cold]
 fn start() {
-    STARTED.store(true, Relaxed);
     CARRIER_TID.store(gettid(), Relaxed);
-    let Some(tp) = crate::tls::alloc(crate::tls::thread_pointer()) else {
-        crate::green_warn!("watchdog: no TCB for its thread; GREEN_BLOCK_WARN_MS stays inactive");
+    // A previous watchdog that decided to exit may still be on its way out: wait until the
+    // kernel has cleared its tid word before reusing its stack (microseconds at most).
+    loop {
+        let w = TID_WORD.load(SeqCst);
+        if w == 0 {
+            break;
+        }
+        // The kernel's wake at thread exit is a shared futex wake: wait the same way (and
+        // never longer than 1 ms per round).
+        let ts = sys::ns_to_timespec(1_000_000);
+        // SAFETY: TID_WORD is a live u32; ts is a live relative timeout.
+        unsafe { sys::syscall6(libc::SYS_futex, TID_WORD.as_ptr() as usize, libc::FUTEX_WAIT as usize, w as usize, &ts as *const _ as usize, 0, 0) };
+    }
+    let Some((stack, tp)) = resources() else {
+        crate::green_warn!("watchdog: no stack or TCB for its thread; GREEN_BLOCK_WARN_MS stays inactive");
         return;
     };
-    let prot = libc::PROT_READ | libc::PROT_WRITE;
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE;
-    // SAFETY: a fresh anonymous mapping; the kernel picks the address.
-    let stack = unsafe { sys::syscall6(libc::SYS_mmap, 0, STACK_SIZE, prot as usize, flags as usize, usize::MAX, 0) };
-    if stack < 0 {
-        crate::green_warn!("watchdog: no stack for its thread; GREEN_BLOCK_WARN_MS stays inactive");
-        crate::tls::release(tp);
-        return;
-    }
     let clone_flags = libc::CLONE_VM
         | libc::CLONE_FS
         | libc::CLONE_FILES
         | libc::CLONE_SIGHAND
         | libc::CLONE_THREAD
         | libc::CLONE_SYSVSEM
-        | libc::CLONE_SETTLS;
+        | libc::CLONE_SETTLS
+        | libc::CLONE_CHILD_SETTID
+        | libc::CLONE_CHILD_CLEARTID;
+    TID_WORD.store(u32::MAX, SeqCst);
     let all: u64 = !0;
     let mut old: u64 = 0;
     // SAFETY: blocking every signal around clone so the new thread starts with all of them
     // blocked (it inherits the mask); the old mask is restored right after. Raw syscalls: the
-    // program's view of its mask is never changed.
+    // program's view of its mask is never changed. The stack and TCB are unused (TID_WORD 0).
     let r = unsafe {
         sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &all as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0);
         let r = libc::clone(
             watchdog_main,
-            (stack as usize + STACK_SIZE) as *mut libc::c_void,
+            (stack + STACK_SIZE) as *mut libc::c_void,
             clone_flags,
             core::ptr::null_mut(),
             core::ptr::null_mut::<libc::pid_t>(),
             tp as *mut libc::c_void,
-            core::ptr::null_mut::<libc::pid_t>(),
+            TID_WORD.as_ptr() as *mut libc::pid_t,
         );
         sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0);
         r
     };
     if r < 0 {
+        TID_WORD.store(0, SeqCst);
         crate::green_warn!("watchdog: clone failed; GREEN_BLOCK_WARN_MS stays inactive");
         return;
     }
-    RUNNING.store(true, Relaxed);
-    stats::WATCHDOG_THREADS.store(1, Relaxed);
+    stats::WATCHDOG_THREADS.fetch_add(1, Relaxed);
+}
+
+/// The idle watchdog gives up its slot. Returns whether it may exit (false: a green thread
+/// appeared meanwhile and it keeps watching).
+///
+/// Handshake with `maybe_start` (all SeqCst): we publish NONE, then look at `alive`. A spawn
+/// whose state check saw RUNNING came before our store, so its `alive` increment (ordered by
+/// the SeqCst add in `stats::thread_started`, which our load of THREADS_CREATED synchronises
+/// with) is visible to us and we stay. A spawn after our store sees NONE and starts a new
+/// thread; if we also try to stay, one CAS decides who watches.
+fn try_retire() -> bool {
+    STATE.store(NONE, SeqCst);
+    let _ = stats::THREADS_CREATED.load(SeqCst);
+    if hub::view(sys::now_ns()).alive == 0 {
+        return true;
+    }
+    STATE.compare_exchange(NONE, RUNNING, SeqCst, SeqCst).is_err()
 }
 
 /// The watchdog thread: sample the hub every tick; an episode is a stretch in which work is
@@ -180,6 +239,7 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
     let tick_ns = (warn_ns / 4).clamp(1_000_000, 50_000_000);
     let mut last = hub::view(sys::now_ns()).progress;
     let mut since: Option<u64> = None;
+    let mut idle_since: Option<u64> = None;
     let mut reported = false;
     loop {
         let ts = sys::ns_to_timespec(tick_ns);
@@ -187,6 +247,14 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
         unsafe { sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, 0, &ts as *const _ as usize, 0, 0, 0) };
         let now = sys::now_ns();
         let v = hub::view(now);
+        if v.alive != 0 {
+            idle_since = None;
+        } else if now - *idle_since.get_or_insert(now) >= IDLE_EXIT_NS {
+            if try_retire() {
+                return 0; // the kernel clears TID_WORD once we are gone
+            }
+            idle_since = None;
+        }
         if v.progress != last || !v.work_waiting {
             last = v.progress;
             since = None;

@@ -2,10 +2,12 @@
  * syscall(SYS_read) on an empty pipe, then fgets on a pipe (glibc reads internally). A native
  * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
  * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
- * as native. */
+ * as native. Between the two, with every thread joined, the process is back to one OS thread
+ * (the idle watchdog leaves; the second round starts another). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,10 +72,23 @@ static void run(void *(*reader)(void *), const char *name, const char *msg)
         close(p[0]);
 }
 
+static int os_threads(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while ((e = readdir(d))) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     run(raw_reader, "raw-reader", "x");
+    long long deadline = now_ms() + 10000;
+    while (os_threads() > 1 && now_ms() < deadline) usleep(20000);
+    printf("OS threads between the rounds: %d\n", os_threads());
     run(fgets_reader, "fgets-reader", "a line\n");
     return 0;
 }
