@@ -90,9 +90,10 @@ compare() {
     ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload}, watchdog: $g_watchdog)"
 }
 
-# Offload pool workers started in a run traced with prctl (each names itself once).
+# Offload pool workers started in a run traced with prctl (each names itself once; strace may
+# split the call into "<unfinished ...>" and "resumed" lines, so the closing paren is not matched).
 offload_threads() {
-    grep -c 'prctl(PR_SET_NAME, "green-offload")' "$1"
+    grep -c 'prctl(PR_SET_NAME, "green-offload"' "$1"
 }
 
 # The watchdog's threads in a clone trace: glibc's pthread_create (the program's threads, the
