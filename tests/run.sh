@@ -365,39 +365,62 @@ fi
 # busy-waits in bytecode while the GIL's 5 ms drop request can only come from a green thread's
 # timed wait that never gets to run.
 PREEMPTION_ONLY="test_can_interrupt_tight_loops"
-if want cpython; then
-    PY=$(python3 -c 'import sys; print(sys.executable)')
+PY=$(python3 -c 'import sys; print(sys.executable)')
+# Runs one CPython regression test natively and under the preload: same test count, same
+# failures, no OS thread created under the preload (test process and subprocesses; offload
+# workers and watchdogs are not program threads). GREEN_STATS goes to a file: the tests compare
+# their subprocesses' stderr with expectations. Options:
+#   --label NAME     what PASS/FAIL lines call it (default "cpython TEST")
+#   --args "A B"     extra regrtest arguments (e.g. "-u network")
+# then stat conditions, checked against the last process's stats line (the test runner's).
+cpython_case() { # TEST [options] [stat conditions...]
+    local t=$1 label="cpython $1" args=""; shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --label) label=$2; shift 2 ;;
+            --args) args=$2; shift 2 ;;
+            *) break ;;
+        esac
+    done
     if ! "$PY" -c 'import test.support' 2>/dev/null; then
-        ko cpython "$PY has no test package (make deps installs one)"
-    else
-        for t in test_queue test_threading_local test_threading test_thread; do
-            # GREEN_STATS to a file: the tests compare their subprocesses' stderr with
-            # expectations. Each process's line says whether it started a watchdog thread.
-            rm -f "$B/py_$t.stats"
-            timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.native.strace" \
-                "$PY" -m test -v "$t" >"$B/py_$t.native" 2>&1
-            timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/py_$t.strace" \
-                -E LD_PRELOAD="$LIB" -E GREEN_STATS="$B/py_$t.stats" "$PY" -m test -v "$t" >"$B/py_$t.green" 2>&1
-            n_count=$(grep -E '^Total tests: run=' "$B/py_$t.native" | sed 's/ failures=.*//; s/ skipped=.*//')
-            g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
-            n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
-            g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
-            # Offload workers (files that miss the page cache are read on the pool) and watchdogs
-            # are not program threads. Some subprocesses die by a signal on purpose and print no
-            # stats line, so watchdogs are counted by their clone; every one a stats line
-            # reports must be among them.
-            wd=$(watchdog_clones "$B/py_$t.strace")
-            threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") - wd ))
-            [ "$(watchdog_threads "$B/py_$t.stats")" -le "$wd" ] || threads="stats report more watchdogs than $wd"
-            n_threads=$(grep -c CLONE_THREAD "$B/py_$t.native.strace")
-            if [ -n "$n_count" ] && [ "$n_count" = "$g_count" ] && [ "$n_fail" = "$g_fail" ] && [ "$threads" = 0 ] && [ "$n_threads" -gt 0 ]; then
-                ok "cpython $t: $g_count, failures as native: [${n_fail}], native $n_threads OS threads, green 0 (+ $wd watchdogs)"
-            else
-                ko "cpython $t" "native '$n_count' fails [$n_fail] ($n_threads threads); green '$g_count' fails [$g_fail]; $threads OS threads"
-            fi
-        done
+        ko "$label" "$PY has no test package (make deps installs one)"; return
     fi
+    rm -f "$B/py_$t.stats"
+    # shellcheck disable=SC2086
+    timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/py_$t.native.strace" \
+        "$PY" -m test $args -v "$t" >"$B/py_$t.native" 2>&1
+    # shellcheck disable=SC2086
+    timeout 600 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/py_$t.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS="$B/py_$t.stats" "$PY" -m test $args -v "$t" >"$B/py_$t.green" 2>&1
+    local n_count g_count n_fail g_fail wd threads n_threads
+    n_count=$(grep -E '^Total tests: run=' "$B/py_$t.native" | sed 's/ failures=.*//; s/ skipped=.*//')
+    g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
+    n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
+    g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
+    # Offload workers (files that miss the page cache are read on the pool) and watchdogs
+    # are not program threads. Some subprocesses die by a signal on purpose and print no
+    # stats line, so watchdogs are counted by their clone; every one a stats line
+    # reports must be among them.
+    wd=$(watchdog_clones "$B/py_$t.strace")
+    threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") - wd ))
+    [ "$(watchdog_threads "$B/py_$t.stats")" -le "$wd" ] || threads="stats report more watchdogs than $wd"
+    n_threads=$(grep -c CLONE_THREAD "$B/py_$t.native.strace")
+    if [ -n "$n_count" ] && [ "$n_count" = "$g_count" ] && [ "$n_fail" = "$g_fail" ] && [ "$threads" = 0 ] && [ "$n_threads" -gt 0 ]; then
+        if [ $# -gt 0 ]; then check_stats "$label" "$B/py_$t.stats" "$@" || return; fi
+        ok "$label: $g_count, failures as native: [${n_fail}], native $n_threads OS threads, green 0 (+ $wd watchdogs)"
+    else
+        ko "$label" "native '$n_count' fails [$n_fail] ($n_threads threads); green '$g_count' fails [$g_fail]; $threads OS threads"
+    fi
+}
+if want cpython; then
+    for t in test_queue test_threading_local test_threading test_thread; do
+        cpython_case "$t"
+    done
 fi
+
+# ---- real programs from Debian's packages -----------------------------------------------------
+# shellcheck source=tests/real_programs.sh
+source "$ROOT/tests/real_programs.sh"
 
 # ---- the green launcher ----------------------------------------------------------------------
 launcher_case() { # name, expected rc, stderr regex, args...

@@ -1,0 +1,247 @@
+# Real programs from Debian's packages (issue 5), sourced by tests/run.sh (uses its ok/ko/want/
+# check_stats/cpython_case, $B, $LIB, $PY). Each case runs the program once natively and once with
+# the side under test preloaded, the other side always native, and requires:
+#   - the same normalized result both times (byte counts, hit counts, bodies compared byte for
+#     byte by the driver), and that result correct on its own;
+#   - OS threads created by the side under test (strace, CLONE_THREAD): some natively, none
+#     under the preload;
+#   - the runtime's counters (GREEN_STATS) showing green threads and cooperative I/O waits.
+# Case names (the run.sh filter): real_iperf_server, real_iperf_client, real_memcached,
+# real_http_ab, real_http_urllib_server, real_http_urllib_client.
+#
+# Servers are started by the case on a port the kernel picks (bind to port 0, or for programs
+# that cannot report their port, a port found free that way and retried if taken), and are always
+# stopped: at the end of their case and, on any way out, by an EXIT trap.
+
+RP=$ROOT/tests/real
+REAL_SERVERS=() # strace pids of running servers
+
+# A TCP port free right now on 127.0.0.1 (the kernel's choice).
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Whether something listens on TCP port $1 (IPv4 or IPv6), from /proc (no connection made: an
+# iperf server would take a probe connection for a test).
+listening() {
+    local hex
+    hex=$(printf ':%04X' "$1")
+    awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' /proc/net/tcp /proc/net/tcp6
+}
+
+# The command prefix for side MODE of case TAG, in SIDE: "plain" runs the program as is (the
+# native peer); "native" and "green" trace its thread creation into $B/TAG.MODE.strace, and
+# "green" preloads libgreen with its counters on. (A prefix, not a wrapper function, so a
+# background server's $! is strace's or the program's own pid.)
+side_prefix() { # MODE TAG
+    case "$1" in
+        plain) SIDE=() ;;
+        native) SIDE=(strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/$2.native.strace") ;;
+        green) SIDE=(strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$2.green.strace"
+            -E LD_PRELOAD="$LIB" -E GREEN_STATS=1) ;;
+    esac
+}
+as_side() { # MODE TAG command...
+    side_prefix "$1" "$2"; shift 2
+    "${SIDE[@]}" "$@"
+}
+
+# Starts a server in the background as side MODE of TAG, stdout to OUT, stderr to ERR; sets
+# SERVER_PID (strace's or the server's own pid). The caller waits for it to listen.
+start_server() { # MODE TAG OUT ERR command...
+    local out=$3 err=$4
+    side_prefix "$1" "$2"; shift 4
+    "${SIDE[@]}" "$@" >"$out" 2>"$err" &
+    SERVER_PID=$!
+    REAL_SERVERS+=("$SERVER_PID")
+}
+
+# Stops a server started by start_server: SIGTERM to the program (strace's child when traced), so
+# it exits normally and prints its counters; SIGKILL after 10 s.
+stop_server() { # PID
+    local pid=$1 target i
+    target=$pid
+    if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = strace ]; then
+        target=$(pgrep -P "$pid" | head -1)
+        [ -n "$target" ] || target=$pid
+    fi
+    kill -TERM "$target" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$target" "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    local keep=() p
+    for p in "${REAL_SERVERS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    REAL_SERVERS=("${keep[@]}")
+}
+stop_all_servers() {
+    local p
+    for p in "${REAL_SERVERS[@]}"; do stop_server "$p"; done
+}
+trap stop_all_servers EXIT
+
+# Waits up to 10 s for the server SERVER_PID to listen on PORT; false if it exited or never did.
+wait_listening() { # PORT
+    local i
+    for ((i = 0; i < 100; i++)); do
+        listening "$1" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# Starts a server that takes its port on the command line (the word PORT in the command), on a
+# free port, retrying with another one if the server cannot listen (a port taken in between).
+# Sets SERVER_PID and SERVER_PORT.
+start_on_free_port() { # MODE TAG OUT ERR command with PORT...
+    local mode=$1 tag=$2 out=$3 err=$4; shift 4
+    local try port a cmd
+    for try in 1 2 3; do
+        port=$(free_port)
+        cmd=()
+        for a in "$@"; do cmd+=("${a//PORT/$port}"); done
+        start_server "$mode" "$tag" "$out" "$err" "${cmd[@]}"
+        if wait_listening "$port"; then
+            SERVER_PORT=$port
+            return 0
+        fi
+        stop_server "$SERVER_PID"
+    done
+    return 1
+}
+
+# Runs case function FN (called as FN MODE TAG; it writes its normalized result to
+# $B/TAG.MODE.result, its side under test's stderr to $B/TAG.MODE.err, and returns non-zero when
+# the result is wrong on its own) natively and under the preload, and checks the verdict above.
+real_compare() { # LABEL FN stat-conditions...
+    local label=$1 fn=$2; shift 2
+    want "$label" || return 0
+    local tag=$label mode
+    for mode in native green; do
+        rm -f "$B/$tag.$mode.result" "$B/$tag.$mode.err" "$B/$tag.$mode.strace"
+        if ! "$fn" "$mode" "$tag"; then
+            ko "$label" "$mode run: $(head -c 2000 "$B/$tag.$mode.result" 2>/dev/null) $(tail -5 "$B/$tag.$mode.err" 2>/dev/null)"
+            return
+        fi
+    done
+    if ! cmp -s "$B/$tag.native.result" "$B/$tag.green.result"; then
+        ko "$label" "results differ:"; diff "$B/$tag.native.result" "$B/$tag.green.result" | head -20; return
+    fi
+    # Offload workers and the watchdog are the runtime's, not the program's (see compare).
+    local n_threads g_threads g_watchdog reported
+    n_threads=$(grep -c CLONE_THREAD "$B/$tag.native.strace")
+    g_watchdog=$(watchdog_clones "$B/$tag.green.strace")
+    g_threads=$(( $(grep -c CLONE_THREAD "$B/$tag.green.strace") - $(offload_threads "$B/$tag.green.strace") - g_watchdog ))
+    reported=$(watchdog_threads "$B/$tag.green.err")
+    if [ "$n_threads" = 0 ]; then ko "$label" "natively it created no threads: the comparison proves nothing"; return; fi
+    if [ "$g_threads" != 0 ]; then ko "$label" "under the preload it created $g_threads OS threads"; return; fi
+    if [ "$g_watchdog" != "$reported" ]; then ko "$label" "$g_watchdog watchdog clones, stats lines report $reported"; return; fi
+    check_stats "$label" "$B/$tag.green.err" "$@" || return
+    ok "$label: $(paste -sd ';' "$B/$tag.green.result") (native: $n_threads OS threads, green: 0, watchdog: $g_watchdog)"
+}
+
+# ---- iperf 2: 4 parallel streams, 200 MB in all -----------------------------------------------
+# Each side reports what it moved per stream and in sum (in bytes, -f B); both sides must report
+# 4 streams of 50 MiB and 200 MiB in all.
+IPERF_STREAM=52428800
+iperf_case() { # MODE TAG SIDE-UNDER-TEST
+    local mode=$1 tag=$2 side=$3 s_mode=plain c_mode=plain i
+    [ "$side" = server ] && s_mode=$mode || c_mode=$mode
+    local srv=$B/$tag.$mode.server cli=$B/$tag.$mode.client res=$B/$tag.$mode.result
+    local s_err=$srv.err c_err=$cli.err
+    [ "$side" = server ] && s_err=$B/$tag.$mode.err || c_err=$B/$tag.$mode.err
+    start_on_free_port "$s_mode" "$tag" "$srv.out" "$s_err" iperf -s -p PORT -f B \
+        || { echo "iperf server did not listen" >"$res"; return 1; }
+    as_side "$c_mode" "$tag" timeout 120 iperf -c 127.0.0.1 -p "$SERVER_PORT" -P 4 -n "$IPERF_STREAM" -f B \
+        >"$cli.out" 2>"$c_err"
+    local c_rc=$?
+    # The server reports its sum once the last stream ends, possibly after the client exits.
+    for ((i = 0; i < 100; i++)); do grep -q '^\[SUM\]' "$srv.out" && break; sleep 0.1; done
+    stop_server "$SERVER_PID"
+    local who f sizes
+    for who in client server; do
+        [ $who = client ] && f=$cli.out || f=$srv.out
+        # "[  3] 0.0000-0.0648 sec  52428800 Bytes  809..." per stream, "[SUM] ..." in all;
+        # streams finish in any order, so their sizes are sorted.
+        sizes=$(awk '/ sec +[0-9]+ Bytes / && $1 != "[SUM]" { for (i = 1; i < NF; i++) if ($(i + 1) == "Bytes") print $i }' "$f" | sort -n | tr '\n' ' ')
+        printf '%s: %d streams of %sbytes, sum %s\n' $who "$(wc -w <<<"$sizes")" "$sizes" \
+            "$(awk '$1 == "[SUM]" { for (i = 1; i < NF; i++) if ($(i + 1) == "Bytes") print $i }' "$f")"
+    done >"$res"
+    local want="4 streams of $IPERF_STREAM $IPERF_STREAM $IPERF_STREAM $IPERF_STREAM bytes, sum $((4 * IPERF_STREAM))"
+    [ "$c_rc" = 0 ] && [ "$(cat "$res")" = "client: $want
+server: $want" ]
+}
+iperf_server_case() { iperf_case "$1" "$2" server; }
+iperf_client_case() { iperf_case "$1" "$2" client; }
+
+# ---- memcached: 4 worker threads, set/get with hit counts ------------------------------------
+memcached_case() { # MODE TAG
+    local mode=$1 tag=$2 res=$B/$2.$1.result
+    start_on_free_port "$mode" "$tag" "$B/$tag.$mode.server.out" "$B/$tag.$mode.err" \
+        memcached -u "$(id -un)" -l 127.0.0.1 -p PORT -U 0 -t 4 -m 512 \
+        || { echo "memcached did not listen" >"$res"; return 1; }
+    timeout 120 "$PY" "$RP/memcache_client.py" "$SERVER_PORT" 2000 300 8 >"$res" 2>&1
+    local rc=$?
+    stop_server "$SERVER_PID"
+    return $rc
+}
+
+# ---- Python ThreadingHTTPServer: ab and urllib -----------------------------------------------
+HTTP_DIR=$B/http_root
+http_file() { # a 64 KiB file with fixed contents
+    mkdir -p "$HTTP_DIR"
+    "$PY" -c 'import hashlib, sys; sys.stdout.buffer.write(b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(2048)))' \
+        >"$HTTP_DIR/file64k.bin"
+}
+# Starts the server as side MODE of TAG; sets SERVER_PID and SERVER_PORT (the server binds port 0
+# and writes the port it got to a file).
+start_http_server() { # MODE TAG
+    local mode=$1 tag=$2 i pf=$B/$2.$1.port
+    http_file
+    rm -f "$pf"
+    local err=$B/$tag.$mode.server.err
+    [ "$mode" = plain ] || err=$B/$tag.$mode.err
+    start_server "$mode" "$tag" "$B/$tag.$mode.server.out" "$err" "$PY" "$RP/http_server.py" "$HTTP_DIR" "$pf"
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$pf" ] && { SERVER_PORT=$(cat "$pf"); return 0; }
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+http_ab_case() { # MODE TAG: the server under test, ab -n 2000 -c 16 natively
+    local mode=$1 tag=$2 res=$B/$2.$1.result
+    start_http_server "$mode" "$tag" || { echo "http server did not start" >"$res"; return 1; }
+    timeout 300 ab -n 2000 -c 16 "http://127.0.0.1:$SERVER_PORT/file64k.bin" >"$B/$tag.$mode.ab" 2>&1
+    local rc=$?
+    stop_server "$SERVER_PID"
+    grep -E '^(Complete requests|Failed requests|Non-2xx responses|Write errors|Document Length|Total transferred|HTML transferred):' \
+        "$B/$tag.$mode.ab" | tr -s ' ' >"$res"
+    [ $rc = 0 ] && grep -qx 'Complete requests: 2000' "$res" && grep -qx 'Failed requests: 0' "$res" \
+        && grep -qx 'Document Length: 65536 bytes' "$res" && grep -qx 'HTML transferred: 131072000 bytes' "$res" \
+        && ! grep -q '^Non-2xx' "$res"
+}
+http_urllib_case() { # MODE TAG SIDE-UNDER-TEST: 400 urllib requests from 8 threads
+    local mode=$1 tag=$2 side=$3 res=$B/$2.$1.result s_mode=plain c_mode=plain
+    [ "$side" = server ] && s_mode=$mode || c_mode=$mode
+    local c_err=$B/$tag.$mode.client.err
+    [ "$side" = client ] && c_err=$B/$tag.$mode.err
+    start_http_server "$s_mode" "$tag" || { echo "http server did not start" >"$res"; return 1; }
+    as_side "$c_mode" "$tag" timeout 300 "$PY" "$RP/http_client.py" "http://127.0.0.1:$SERVER_PORT/file64k.bin" \
+        "$HTTP_DIR/file64k.bin" 400 8 >"$res" 2>"$c_err"
+    local rc=$?
+    stop_server "$SERVER_PID"
+    return $rc
+}
+http_urllib_server_case() { http_urllib_case "$1" "$2" server; }
+http_urllib_client_case() { http_urllib_case "$1" "$2" client; }
+
+real_compare real_iperf_server iperf_server_case threads_created=5+ parks_io=4+
+real_compare real_iperf_client iperf_client_case threads_created=4+ parks_io=4+
+real_compare real_memcached memcached_case threads_created=4+ parks_io=100+
+real_compare real_http_ab http_ab_case threads_created=2000 parks_io=1+
+real_compare real_http_urllib_server http_urllib_server_case threads_created=400 parks_io=1+
+real_compare real_http_urllib_client http_urllib_client_case threads_created=8 parks_io=400+
