@@ -148,8 +148,10 @@ compare attrs threads_created=4
 compare libc_state threads_created=4
 compare tids threads_created=20
 compare fork_threads threads_created=51
-compare io_pipes threads_created=104 parks_io=100+
-compare tcp_echo threads_created=401 parks_io=1000+
+compare io_pipes threads_created=105 parks_io=100+
+compare tcp_echo --args tcp threads_created=401 parks_io=1000+
+compare tcp_echo --args unix threads_created=401 parks_io=1000+
+compare tcp_echo --args pipe threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
 # Jobs come one at a time: the offload pool starts one worker.
 compare files --offload-threads 1 threads_created=2 offload_jobs=10+ parks_offload=1+

@@ -1,6 +1,7 @@
 /* Cooperative pipe and socket I/O: a reader blocked on an empty pipe lets other threads run
  * (a ticker keeps ticking); 1 MiB through a pipe between threads arrives intact; 50 socketpair
- * echo pairs check every byte; a native child process writing into our pipe never sees EAGAIN;
+ * echo pairs check every byte; native child processes writing into our pipe (a shell loop, and
+ * `cat` of a 4 MiB file into a pipe we drain slowly, so it fills) never see EAGAIN;
  * a pipe the program made non-blocking still gives EAGAIN, and F_GETFL shows only its flags. */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,6 +152,45 @@ int main(void)
     pthread_join(tk, NULL);
     printf("child wrote %ld lines, exit %d, ticker ran meanwhile: %s\n", lines, WEXITSTATUS(st), ticks >= 5 ? "yes" : "no");
     close(p[0]);
+
+    /* 4b. `cat` of a 4 MiB file into our pipe, drained slowly so that cat blocks on a full pipe:
+     * it must not see EAGAIN (it would fail with "write error"), and every byte arrives. */
+    char path[] = "/tmp/green_cat_XXXXXX";
+    int f = mkstemp(path);
+    unsigned char *big = malloc(4 << 20);
+    for (int i = 0; i < (4 << 20); i++) big[i] = (unsigned char)(i * 5 + i / 3000);
+    write(f, big, 4 << 20);
+    close(f);
+    unsigned long long want_cat = 0;
+    for (int i = 0; i < (4 << 20); i++) want_cat = want_cat * 31 + big[i];
+    free(big);
+    pipe(p);
+    ticks = 0;
+    ticking = 1;
+    pthread_create(&tk, NULL, ticker, NULL);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], 1);
+        execlp("cat", "cat", path, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    unsigned long long got_cat = 0, sum_cat = 0;
+    int reads = 0;
+    while ((n = read(p[0], chunk, sizeof chunk)) > 0) {
+        for (ssize_t i = 0; i < n; i++) sum_cat = sum_cat * 31 + chunk[i];
+        got_cat += (unsigned long long)n;
+        if (++reads % 64 == 0) usleep(1000);
+    }
+    waitpid(pid, &st, 0);
+    ticking = 0;
+    pthread_join(tk, NULL);
+    printf("cat wrote %llu bytes, checksum %s, exit %d; ticker ran meanwhile: %s\n", got_cat, sum_cat == want_cat ? "ok" : "BAD",
+           WEXITSTATUS(st), ticks >= 5 ? "yes" : "no");
+    close(p[0]);
+    unlink(path);
 
     /* 5. The program's own non-blocking pipe: EAGAIN at once; flags are the program's. */
     pipe(p);
