@@ -3,7 +3,7 @@
 //! this crate knows nothing of symbol interposition.
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
-//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `fifo` (blocking FIFO opens), `mmsg` (recvmmsg/sendmmsg), `sync/*` (mutex,
+//! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `fifo` (blocking FIFO opens), `mmsg` (recvmmsg/sendmmsg), `splice` (sendfile/splice), `sync/*` (mutex,
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `watchdog` (blocked-hub reports), `log`.
 
@@ -22,6 +22,7 @@ pub mod park;
 pub mod process;
 pub mod signal;
 pub mod sleep;
+pub mod splice;
 pub mod stack;
 pub mod stats;
 pub mod sync;

@@ -158,6 +158,7 @@ compare files --offload-threads 1 threads_created=2 offload_jobs=10+ parks_offlo
 compare dns --offload-threads 1 threads_created=2 offload_jobs=15 parks_offload=3+
 # The two ends of a FIFO are opened on two workers (each open waits for the other).
 compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_jobs=2 parks_offload=2
+compare splice threads_created=9 parks_io=20+
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 compare stream_drain threads_created=4 recv_skips=300+

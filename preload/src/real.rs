@@ -100,6 +100,8 @@ real! {
     sync_file_range: unsafe extern "C" fn(c_int, libc::off64_t, libc::off64_t, c_uint) -> c_int;
     syncfs: unsafe extern "C" fn(c_int) -> c_int;
     sync: unsafe extern "C" fn();
+    sendfile: unsafe extern "C" fn(c_int, c_int, *mut libc::off_t, usize) -> isize;
+    splice: unsafe extern "C" fn(c_int, *mut libc::loff_t, c_int, *mut libc::loff_t, usize, c_uint) -> isize;
     open: unsafe extern "C" fn(*const c_char, c_int, c_uint) -> c_int;
     openat: unsafe extern "C" fn(c_int, *const c_char, c_int, c_uint) -> c_int;
     __open_2: unsafe extern "C" fn(*const c_char, c_int) -> c_int;

@@ -417,3 +417,42 @@ pub unsafe extern "C" fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *
     }
     r
 }
+
+/// Whether a sendfile/splice side makes the call wait (a pipe or a socket that is not
+/// user-non-blocking).
+fn waits(fd: c_int) -> bool {
+    matches!(fd::kind(fd), Kind::Pipe | Kind::Socket)
+}
+
+/// sendfile into a pipe or socket: green_rt::splice (the socket's room, or splice for a pipe).
+#[no_mangle]
+pub unsafe extern "C-unwind" fn sendfile(out: c_int, in_fd: c_int, offset: *mut libc::off_t, count: usize) -> isize {
+    if hub::current().is_some() && count > 0 && waits(out) {
+        return ret(green_rt::splice::sendfile(out, in_fd, offset, count));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendfile()(out, in_fd, offset, count) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn sendfile64(out: c_int, in_fd: c_int, offset: *mut libc::off_t, count: usize) -> isize {
+    // SAFETY: the same function on x86-64.
+    unsafe { sendfile(out, in_fd, offset, count) }
+}
+
+/// splice with a pipe or socket side that could wait (unless the caller asked SPLICE_F_NONBLOCK).
+#[no_mangle]
+pub unsafe extern "C-unwind" fn splice(
+    fd_in: c_int,
+    off_in: *mut libc::loff_t,
+    fd_out: c_int,
+    off_out: *mut libc::loff_t,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    if hub::current().is_some() && len > 0 && flags & libc::SPLICE_F_NONBLOCK == 0 && (waits(fd_in) || waits(fd_out)) {
+        return ret(green_rt::splice::splice(fd_in, off_in, fd_out, off_out, len, flags));
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::splice()(fd_in, off_in, fd_out, off_out, len, flags) }
+}
