@@ -63,6 +63,12 @@ const READ_DRAINED: u16 = 0x200;
 /// A timerfd, signalfd or inotify fd: reads wait for an event, writes fail at once (EINVAL), so
 /// writes take the real call.
 const WRITE_PASS: u16 = 0x400;
+/// The hub saw EPOLLRDHUP, EPOLLHUP or EPOLLERR on this socket: the peer's FIN or an error may
+/// be queued behind the data, which a later receive returns (0, ECONNRESET…) with no new edge,
+/// so a short read no longer means the next one would wait; READ_DRAINED is never set again.
+/// Sticky until the fd is forgotten (no data can follow a FIN; an error is reported once, then
+/// EOF or more errors, all without waiting).
+const READ_HUP: u16 = 0x800;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
@@ -321,7 +327,8 @@ pub fn ready(token: u64, events: u32) {
     if e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0 {
         if let Some(s) = existing_slot(fd) {
             // One RMW: a receiver deciding "drained" races with this only through the CAS below.
-            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some((v | READ_EDGE) & !READ_DRAINED));
+            let hup = if e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0 { READ_HUP } else { 0 };
+            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some((v | READ_EDGE | hup) & !READ_DRAINED));
         }
         park::unpark_all(key(fd, Dir::Read));
     }
@@ -465,7 +472,7 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32
             if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
                 if let Some(s) = drain.filter(|_| r > 0 && (r as usize) < want) {
                     let v = s.load(Ordering::Acquire);
-                    if v & READ_EDGE == 0 {
+                    if v & (READ_EDGE | READ_HUP) == 0 {
                         // Fails only if an edge came in meanwhile: then the queue may not be empty.
                         let _ = s.compare_exchange(v, v | READ_DRAINED, Ordering::AcqRel, Ordering::Relaxed);
                     }

@@ -162,6 +162,7 @@ compare splice threads_created=9 parks_io=20+
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 compare stream_drain threads_created=4 recv_skips=300+
+compare stream_eof threads_created=3 parks_io=6+
 compare waitpid threads_created=2 parks_io=2+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
