@@ -2,7 +2,8 @@
 //! `GREEN_BLOCK_WARN_MS` (default 100 ms; 0: no watchdog) while green threads are ready, and
 //! prints one line per episode naming the green thread that holds the carrier and the call it is
 //! in. A call we cannot make cooperative (glibc-internal reads in `fgets` on a pipe, a library's
-//! raw `syscall(SYS_read)`, a regular-file read on a slow disk) is thus visible, never silent.
+//! raw `syscall(SYS_read)`, a `flock` or `fcntl(F_SETLKW)` lock wait, a tty read) is thus
+//! visible, never silent.
 //!
 //! How it knows:
 //! - "Has the hub moved": the hub's dispatch counter, bumped with a relaxed load + store (plain
@@ -12,16 +13,16 @@
 //!   not seen (edge-triggered events cannot be peeked), so a stall whose only victims wait on
 //!   fds is reported once one of them also has a timer, or not at all.
 //! - "Which call": the running task's `call` word, set by hooks around pass-through calls that
-//!   may block in the kernel (read/write/readv/writev on files and ttys, `syscall()` numbers we
-//!   pass through), and the kernel's own view, `/proc/self/task/<carrier>/syscall`, which also
+//!   may block in the kernel (read/write/readv/writev that pass through: ttys, character
+//!   devices…; `syscall()` numbers we pass through), and the kernel's own view, `/proc/self/task/<carrier>/syscall`, which also
 //!   names calls no hook sees (glibc-internal ones) or says the thread is computing.
 //!
 //! The thread: started lazily when the second green thread is created (a process that never
 //! has two green threads never pays for it), gone again after a second with only main left
 //! (so /proc/self/task counts what it counts natively once the threads are done), restarted
-//! by the next thread created, and in a fork child. It is created
-//! with glibc's plain `clone()` wrapper, not `pthread_create`, so glibc keeps believing it is
-//! single-threaded (no stdio or malloc locking appears because of us); in exchange it uses no
+//! by the next thread created, and in a fork child. It is created with glibc's plain `clone()`
+//! wrapper, not `pthread_create`, so glibc keeps believing it is single-threaded (no stdio or
+//! malloc locking appears because of us); in exchange it uses no
 //! glibc state: only raw syscalls, the vDSO clock and a stack buffer, on its own TCB (so a
 //! stray errno write is its own) with every signal blocked (process-directed signals keep
 //! going to the carrier, whose green threads run the program's handlers). It is one
@@ -40,7 +41,7 @@ use crate::task::Task;
 /// GREEN_BLOCK_WARN_MS, set at start-up (0 disables the watchdog).
 pub static WARN_MS: AtomicU64 = AtomicU64::new(0);
 /// NONE or RUNNING: whether a watchdog thread is (or is about to be) watching. One CAS from
-/// NONE to RUNNING decides who starts it; see `watchdog_main` for the exit handshake.
+/// NONE to RUNNING decides who starts it; see `try_retire` for the exit handshake.
 static STATE: AtomicU8 = AtomicU8::new(NONE);
 const NONE: u8 = 0;
 const RUNNING: u8 = 1;
@@ -416,4 +417,35 @@ fn report(t: &Task, stalled_ns: u64) {
     }
     let _ = line.write_str("\n");
     sys::write_stderr(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn syscall_text(nr: i64, arg: Option<u64>) -> String {
+        let mut line = crate::log::LineBuf::new();
+        write_syscall(&mut line, nr, arg);
+        String::from_utf8(line.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn syscalls_are_named_with_their_fd() {
+        assert_eq!(syscall_text(libc::SYS_read, Some(5)), "SYS_read on fd 5");
+        assert_eq!(syscall_text(libc::SYS_read, None), "SYS_read");
+        assert_eq!(syscall_text(libc::SYS_pause, Some(77)), "SYS_pause");
+        assert_eq!(syscall_text(999, Some(1)), "syscall 999");
+    }
+
+    #[test]
+    fn call_word_is_set_for_the_call_only() {
+        let t = crate::task::Task::new(false);
+        {
+            let _c = InCall::enter(&t, Call::Syscall, libc::SYS_read);
+            let w = t.call.load(Relaxed);
+            assert_eq!(w & 0xffff, Call::Syscall as u64);
+            assert_eq!(w >> 16, libc::SYS_read as u64);
+        }
+        assert_eq!(t.call.load(Relaxed), 0);
+    }
 }

@@ -111,20 +111,26 @@ watchdog_threads() {
 # Checks "key=N" (exactly) / "key=N+" (at least) against the libgreen stats line in a stderr file.
 check_stats() {
     local name=$1 err=$2; shift 2
-    local line
+    local line why
     line=$(grep '^libgreen: stats ' "$err" | tail -1)
     if [ -z "$line" ]; then ko "$name" "no stats line on stderr"; return 1; fi
+    why=$(stats_meet "$line" "$@") || { ko "$name" "$why"; return 1; }
+}
+
+# Whether one stats line meets every condition; prints the first unmet one.
+stats_meet() {
+    local line=$1; shift
     local cond key op val have
     for cond in "$@"; do
         if [[ "$cond" =~ ^([a-z_]+)=([0-9]+)(\+?)$ ]]; then
             key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]} op=${BASH_REMATCH[3]}
         else
-            ko "$name" "bad condition $cond"; return 1
+            echo "bad condition $cond"; return 1
         fi
         have=$(sed -n "s/.* $key=\([0-9]*\).*/\1/p" <<<"$line")
-        if [ -z "$have" ]; then ko "$name" "stat $key missing"; return 1; fi
-        if [ "$op" = "+" ] && [ "$have" -lt "$val" ]; then ko "$name" "$key=$have, want >= $val"; return 1; fi
-        if [ "$op" = "" ] && [ "$have" -ne "$val" ]; then ko "$name" "$key=$have, want $val"; return 1; fi
+        if [ -z "$have" ]; then echo "stat $key missing"; return 1; fi
+        if [ "$op" = "+" ] && [ "$have" -lt "$val" ]; then echo "$key=$have, want >= $val"; return 1; fi
+        if [ "$op" = "" ] && [ "$have" -ne "$val" ]; then echo "$key=$have, want $val"; return 1; fi
     done
 }
 
@@ -255,6 +261,7 @@ fi
 # GREEN_STATS on SIGUSR2: a line while the program runs, another at exit; an inherited SIG_IGN
 # is kept (only the exit line).
 if want stats_sigusr2; then
+    [ -x "$B/eat_play" ] || build eat_play "$ROOT/examples/eat_play.c"
     for mode in default ignored; do
         if [ $mode = ignored ]; then trap '' USR2; fi
         GREEN_STATS=1 LD_PRELOAD="$LIB" "$B/eat_play" >"$B/stats_sigusr2.out" 2>"$B/stats_sigusr2.$mode.err" &
@@ -278,6 +285,7 @@ fi
 # GREEN_STATS=/path: one line per process appended to the file (children that end with _exit
 # included, each counting its own work), nothing on stderr.
 if want stats_file; then
+    [ -x "$B/waitpid" ] || build waitpid "$P/waitpid.c"
     rm -f "$B/stats_file.stats"
     GREEN_STATS="$B/stats_file.stats" strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/stats_file.strace" \
         -E LD_PRELOAD="$LIB" "$B/waitpid" >/dev/null 2>"$B/stats_file.err"
