@@ -7,6 +7,7 @@
 //! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `watchdog` (blocked-hub reports), `log`.
 
+pub mod arena;
 pub mod config;
 pub mod dns;
 pub mod fd;

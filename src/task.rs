@@ -198,7 +198,13 @@ pub fn alloc() -> &'static Task {
         // SAFETY: pooled words are leaked `Box<Task>` pointers of exited, reclaimed tasks.
         Some(p) => unsafe { &*(p as *const Task) },
         None => {
-            let t = Box::leak(Box::new(Task::new(false)));
+            let p = crate::arena::TASKS.lock().alloc(core::mem::size_of::<Task>(), core::mem::align_of::<Task>());
+            let p = p.unwrap_or_else(|| crate::log::fatal(format_args!("out of memory for a task struct"))) as *mut Task;
+            // SAFETY: fresh, aligned, never-freed arena memory of Task's size.
+            let t: &'static Task = unsafe {
+                p.write(Task::new(false));
+                &*p
+            };
             register(t);
             t
         }
@@ -285,6 +291,8 @@ pub unsafe fn after_fork_child() {
     unsafe { TASK_POOL.force_unlock_after_fork() };
     // SAFETY: forwarded contract.
     unsafe { ALL_TASKS.force_unlock_after_fork() };
+    // SAFETY: forwarded contract.
+    unsafe { crate::arena::TASKS.force_unlock_after_fork() };
 }
 
 #[cfg(test)]
