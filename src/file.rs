@@ -48,7 +48,8 @@ pub fn read(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32)
         let iov = iov as usize;
         return offload::run(move || preadv2(fd, iov as *const libc::iovec, n, offset, flags));
     }
-    if no_nowait || flags & libc::RWF_NOWAIT != 0 || n > IOV_MAX {
+    // With no other green thread nothing could run while the disk is read: the plain call.
+    if no_nowait || flags & libc::RWF_NOWAIT != 0 || n > IOV_MAX || crate::hub::alive() == 0 {
         return preadv2(fd, iov, n, offset, flags);
     }
     // The common case: all of it from the page cache, on the caller's own vector.

@@ -159,12 +159,26 @@ compare tcp_echo --args tcp threads_created=401 parks_io=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
-# Jobs come one at a time: the offload pool starts one worker.
-compare files --offload-threads 1 threads_created=2 offload_jobs=10+ parks_offload=1+
+# Jobs come one at a time: the offload pool starts one worker (files: one more in its forked child).
+compare files --offload-threads 2 threads_created=2 offload_jobs=10+ parks_offload=1+
 compare dns --offload-threads 1 threads_created=2 offload_jobs=15 parks_offload=3+
 # The two ends of a FIFO are opened on two workers (each open waits for the other).
 compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_jobs=2 parks_offload=2
 compare splice threads_created=9 parks_io=20+
+# Overlapping fsyncs: as many workers as the bound allows (4 by default, at most), jobs queue.
+compare offload_pool threads_created=8 offload_jobs=24+ parks_offload=1+
+if want offload_pool; then
+    # GREEN_OFFLOAD_THREADS=2: eight overlapping fsyncs reach the bound and never pass it.
+    out=$(GREEN_OFFLOAD_THREADS=2 timeout 120 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/offload_pool.bound.strace" \
+        -E LD_PRELOAD="$LIB" "$B/offload_pool")
+    workers=$(offload_threads "$B/offload_pool.bound.strace")
+    default=$(offload_threads "$B/offload_pool.green.strace")
+    if [ "$out" = "$(cat "$B/offload_pool.native.out")" ] && [ "$workers" = 2 ] && [ "$default" -le 4 ]; then
+        ok "offload_pool bound: 2 workers with GREEN_OFFLOAD_THREADS=2, $default with the default 4"
+    else
+        ko "offload_pool bound" "output '$out', $workers workers with the bound 2, $default with the default 4"
+    fi
+fi
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 compare stream_drain threads_created=4 recv_skips=300+

@@ -2,7 +2,8 @@
  * miss the page cache (evicted with POSIX_FADV_DONTNEED) are tried with RWF_NOWAIT and finished
  * on the pool, every byte checked, through read, pread, preadv and preadv2; writes to an
  * O_DSYNC file run on the pool; bad input gets glibc's errors; /proc files (no RWF_NOWAIT) read
- * as before. A ticker keeps ticking meanwhile, and the pool's idle worker exits by itself. */
+ * as before; a child forked by a thread gets a pool of its own. A ticker keeps ticking meanwhile,
+ * and the pool's idle worker exits by itself. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ticker.h"
@@ -112,6 +114,29 @@ static void *work(void *arg)
     n = pread(fd, buf, 65836, 0);
     printf("read back %zd, %s\n", n, memcmp(buf, data, 65836) ? "BAD" : "ok");
     close(fd);
+
+    /* A child forked by this thread gets its own pool: fsync and an evicted read there too. */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t ctk;
+        ticks = 0;
+        ticking = 1;
+        pthread_create(&ctk, NULL, ticker, NULL);
+        int cfd = open(path, O_RDWR);
+        int ok = fsync(cfd) == 0;
+        evict(cfd);
+        unsigned char cb[4096];
+        ok = ok && pread(cfd, cb, sizeof cb, 65536) == (ssize_t)sizeof cb && !memcmp(cb, data + 65536, sizeof cb);
+        ticking = 0;
+        pthread_join(ctk, NULL);
+        printf("child: fsync and evicted pread %s\n", ok ? "ok" : "BAD");
+        fflush(stdout);
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("child exit %d\n", WEXITSTATUS(st));
     unlink(path);
 
     /* procfs refuses RWF_NOWAIT: read directly. */
