@@ -580,6 +580,16 @@ pub fn lone_thread() -> bool {
     alive == 0 || (alive == 1 && h.main_gone.get())
 }
 
+/// Whether the hub's epoll instance has events waiting (an fd a green thread waits on became
+/// ready). For the watchdog: polling an epoll fd only looks at its ready list, it harvests
+/// nothing, so the hub's edge-triggered events stay queued for it.
+pub fn fds_ready() -> bool {
+    // The epoll fd changes only in a fork child, before any watchdog of that child exists.
+    let mut p = libc::pollfd { fd: hub().epfd_cell.get(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one live pollfd, zero timeout; a raw syscall, never our poll hook.
+    unsafe { sys::syscall3(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0) > 0 }
+}
+
 /// Number of green threads (besides main) not yet finished.
 pub fn alive() -> usize {
     if !started() {

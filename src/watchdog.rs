@@ -8,10 +8,10 @@
 //! How it knows:
 //! - "Has the hub moved": the hub's dispatch counter, bumped with a relaxed load + store (plain
 //!   moves) at every scheduling decision; the switch path pays nothing else.
-//! - "Is someone ready": the run queue's head, the foreign wake-up flag, and the earliest timer
-//!   deadline the hub publishes when it pushes or fires timers (`hub::view`). fd readiness is
-//!   not seen (edge-triggered events cannot be peeked), so a stall whose only victims wait on
-//!   fds is reported once one of them also has a timer, or not at all.
+//! - "Is someone ready": the run queue's head, the foreign wake-up flag, the earliest timer
+//!   deadline the hub publishes when it pushes or fires timers (`hub::view`), and, only while
+//!   the hub has not moved, whether its epoll instance has events queued (`hub::fds_ready`: a
+//!   zero-timeout poll of the epoll fd, which harvests nothing).
 //! - "Which call": the running task's `call` word, set by hooks around pass-through calls that
 //!   may block in the kernel (read/write/readv/writev that pass through: ttys, character
 //!   devices…; `syscall()` numbers we pass through), and the kernel's own view, `/proc/self/task/<carrier>/syscall`, which also
@@ -256,7 +256,7 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             }
             idle_since = None;
         }
-        if v.progress != last || !v.work_waiting {
+        if v.progress != last || !(v.work_waiting || hub::fds_ready()) {
             last = v.progress;
             since = None;
             reported = false;
@@ -378,7 +378,7 @@ fn report(t: &Task, stalled_ns: u64) {
     if n > 0 {
         let _ = write!(line, " \"{name}\"");
     }
-    let _ = write!(line, " has blocked the hub for {} ms while other green threads are ready: ", stalled_ns / 1_000_000);
+    let _ = write!(line, " has blocked the hub for {} ms while other work waits: ", stalled_ns / 1_000_000);
     let word = t.call.load(Relaxed);
     let call = Call::ALL.iter().copied().find(|c| *c as u64 == word & 0xffff).unwrap_or(Call::None);
     let arg = (word >> 16) as u32;

@@ -3,7 +3,9 @@
  * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
  * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
  * as native. Between the two, with every thread joined, the process is back to one OS thread
- * (the idle watchdog leaves; the second round starts another). */
+ * (the idle watchdog leaves; the second round starts another). Last, the waiting thread is a
+ * pipe reader parked on its fd (no timer anywhere) whose data comes while another thread
+ * blocks the hub in a raw read: the watchdog sees the ready fd. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -72,6 +74,50 @@ static void run(void *(*reader)(void *), const char *name, const char *msg)
         close(p[0]);
 }
 
+static int fd_pipe[2], raw_pipe[2];
+static char fd_got, raw_got;
+
+static void *pipe_reader(void *arg)
+{
+    (void)arg;
+    if (read(fd_pipe[0], &fd_got, 1) != 1)
+        fd_got = '?';
+    return NULL;
+}
+
+static void *blocker(void *arg)
+{
+    (void)arg;
+    if (syscall(SYS_read, raw_pipe[0], &raw_got, 1) != 1)
+        raw_got = '?';
+    return NULL;
+}
+
+/* The pipe reader's data comes after 50 ms, the blocker's after 350 ms. */
+static void fd_round(void)
+{
+    pthread_t a, b;
+    int st;
+    if (pipe(fd_pipe) != 0 || pipe(raw_pipe) != 0)
+        return;
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(50000);
+        if (write(fd_pipe[1], "y", 1) != 1)
+            _exit(1);
+        usleep(300000);
+        _exit(write(raw_pipe[1], "z", 1) == 1 ? 0 : 1);
+    }
+    pthread_create(&a, NULL, pipe_reader, NULL);
+    pthread_setname_np(a, "pipe-reader");
+    pthread_create(&b, NULL, blocker, NULL);
+    pthread_setname_np(b, "blocker");
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    waitpid(child, &st, 0);
+    printf("pipe reader got %c, blocker got %c, child exit %d\n", fd_got, raw_got, WEXITSTATUS(st));
+}
+
 static int os_threads(void)
 {
     int n = 0;
@@ -90,5 +136,6 @@ int main(void)
     while (os_threads() > 1 && now_ms() < deadline) usleep(20000);
     printf("OS threads between the rounds: %d\n", os_threads());
     run(fgets_reader, "fgets-reader", "a line\n");
+    fd_round();
     return 0;
 }
