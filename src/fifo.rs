@@ -1,8 +1,8 @@
 //! Opening a FIFO: without O_NONBLOCK, open() of a FIFO waits until the other end is opened
 //! (by another thread or process), and the kernel offers no readiness to wait for ("a writer
 //! has opened" is not a poll event). So a green thread's blocking open of a path that is a FIFO
-//! runs on the offload pool. Telling a FIFO apart costs one fstatat before each such open;
-//! anything else (and O_NONBLOCK or O_PATH opens, which never wait) takes the real call.
+//! runs on the offload pool. Telling a FIFO apart costs one fstatat before each open that could
+//! wait (read-only or write-only, blocking); anything else takes the real call.
 
 use crate::offload;
 use crate::sys;
@@ -10,7 +10,12 @@ use crate::sys;
 /// openat for a green thread: Some(raw result) when the path is a FIFO that the open may wait
 /// for (the open ran on the offload pool), None when the caller should make the real call.
 pub fn openat(dirfd: i32, path: *const libc::c_char, flags: i32, mode: u32) -> Option<isize> {
-    if flags & (libc::O_NONBLOCK | libc::O_PATH) != 0 || path.is_null() {
+    // Opens that cannot wait for a FIFO's other end: non-blocking or path-only ones, O_RDWR
+    // (Linux opens a FIFO read-write at once), directories, and exclusive creation.
+    let never_waits = flags & (libc::O_NONBLOCK | libc::O_PATH | libc::O_DIRECTORY) != 0
+        || flags & libc::O_ACCMODE == libc::O_RDWR
+        || flags & (libc::O_CREAT | libc::O_EXCL) == libc::O_CREAT | libc::O_EXCL;
+    if never_waits || path.is_null() {
         return None;
     }
     // SAFETY: st is a live out-buffer; the kernel validates the path.
