@@ -160,8 +160,8 @@ compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
 compare poll_wait threads_created=4 parks_io=8+
 # Jobs come one at a time: the offload pool starts one worker (files: one more in its forked child).
-compare files --offload-threads 2 threads_created=2 offload_jobs=10+ parks_offload=1+
-compare dns --offload-threads 1 threads_created=2 offload_jobs=15 parks_offload=3+
+compare files --offload-threads 2 threads_created=2 offload_jobs=11+ parks_offload=1+
+compare dns --offload-threads 1 threads_created=2 offload_jobs=23 parks_offload=3+
 # The two ends of a FIFO are opened on two workers (each open waits for the other).
 compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_jobs=2 parks_offload=2
 compare splice threads_created=9 parks_io=20+

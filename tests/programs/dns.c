@@ -1,6 +1,6 @@
 /* The resolver without blocking the hub: getaddrinfo, getnameinfo, the gethostby* family and
- * res_query for `localhost` and for a name that does not exist give native's answers and errors
- * (h_errno included). Then this thread points its own resolver state (_res) at a name server
+ * the res_* family for `localhost` and for names that do not exist give native's answers and
+ * errors (h_errno included). Then this thread points its own resolver state (_res) at a name server
  * run by another thread of this program, which answers after 300 ms: the query must use this
  * thread's _res, and a ticker keeps ticking while the resolver waits (natively: other OS threads
  * run; under libgreen: the call runs on the offload pool and the hub keeps scheduling). */
@@ -150,6 +150,35 @@ int main(void)
     printf("res_query(nx.test): %d, h_errno %s\n", n, hstrerror(h_errno));
     show_ai("our server", "slow2.test", AF_INET);
     show_ai("our server", "nx2.test", AF_INET);
+    h_errno = 0;
+    n = res_search("nx3.test", ns_c_in, ns_t_a, ans, sizeof ans);
+    printf("res_search(nx3.test): %d, h_errno %s\n", n, hstrerror(h_errno));
+    n = res_querydomain("a", "test", ns_c_in, ns_t_a, ans, sizeof ans);
+    printf("res_querydomain(a, test): %d bytes, %d answer(s)\n", n, n > 12 ? ans[7] : -1);
+    unsigned char q[512];
+    int ql = res_mkquery(ns_o_query, "b.test", ns_c_in, ns_t_a, NULL, 0, NULL, q, sizeof q);
+    n = res_send(q, ql, ans, sizeof ans);
+    printf("res_send(b.test): %d bytes, %d answer(s)\n", n, n > 12 ? ans[7] : -1);
+    /* An explicit resolver state (the res_n* calls), pointed at our server too. */
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    res_ninit(&st);
+    st.nscount = 1;
+    st.nsaddr_list[0] = sa;
+    st.retry = 1;
+    n = res_nquery(&st, "c.test", ns_c_in, ns_t_a, ans, sizeof ans);
+    printf("res_nquery(c.test): %d bytes, %d answer(s)\n", n, n > 12 ? ans[7] : -1);
+    n = res_nsearch(&st, "nx4.test", ns_c_in, ns_t_a, ans, sizeof ans);
+    printf("res_nsearch(nx4.test): %d, res_h_errno %s\n", n, hstrerror(st.res_h_errno));
+    n = res_nquerydomain(&st, "d", "test", ns_c_in, ns_t_a, ans, sizeof ans);
+    printf("res_nquerydomain(d, test): %d bytes\n", n);
+    n = res_nsend(&st, q, ql, ans, sizeof ans);
+    printf("res_nsend(b.test): %d bytes\n", n);
+    res_nclose(&st);
+    h = NULL;
+    rc = gethostbyname2_r("localhost", AF_INET, &he, buf, sizeof buf, &res, &herr);
+    printf("gethostbyname2_r: rc %d\n", rc);
+    show_he("gethostbyname2_r(localhost)", res, herr);
     ticking = 0;
     pthread_join(tk, NULL);
 

@@ -58,6 +58,8 @@ static void *work(void *arg)
     printf("fdatasync %s\n", err(fdatasync(fd)));
     printf("sync_file_range %s\n", err(sync_file_range(fd, 0, SIZE, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)));
     printf("syncfs %s\n", err(syncfs(fd)));
+    sync();
+    printf("sync done\n");
 
     unsigned char *buf = malloc(SIZE);
     /* read() from the start, uncached. */
