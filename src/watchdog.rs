@@ -236,6 +236,9 @@ fn try_retire() -> bool {
 /// The watchdog thread: sample the hub every tick; an episode is a stretch in which work is
 /// waiting and the hub has not moved; report once when it reaches the threshold.
 extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
+    // Named for top -H, ps -L and /proc/<pid>/task/*/comm.
+    // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
+    unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-watchdog".as_ptr() as usize, 0) };
     let warn_ns = WARN_MS.load(Relaxed) * 1_000_000;
     let tick_ns = (warn_ns / 4).clamp(1_000_000, 50_000_000);
     let mut last = hub::view(sys::now_ns()).progress;

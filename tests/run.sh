@@ -386,6 +386,47 @@ if want pigz || want zstd || want xz || want ripgrep; then
     real_compute ripgrep --sorted rg -j4 --no-heading -n 'fn |unsafe' "$ROOT/src" "$ROOT/preload" "$ROOT/tests/programs"
 fi
 
+# ---- stress-ng ------------------------------------------------------------------------------
+# stress-ng's thread and synchronisation stressors with --verify under the preload, 2 s each:
+# each must end with "successful run completed" and do work (bogo ops > 0). stress-ng runs each
+# stressor in a forked worker process that ends with _exit: strace -f counts the OS threads of
+# every process (none but watchdogs), GREEN_STATS in file mode collects one line per process,
+# and one of them (the worker's) must show the green path.
+stress() { # stressor, conditions the worker's stats line must meet...
+    local s=$1; shift
+    want "stress_$s" || return 0
+    if ! command -v stress-ng >/dev/null; then ko "stress-ng --$s" "stress-ng is not installed (make deps installs it)"; return; fi
+    local out=$B/stress_$s.out stats=$B/stress_$s.stats
+    rm -f "$stats"
+    timeout 60 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/stress_$s.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS="$stats" stress-ng --"$s" 1 --verify -t 2s --metrics-brief >"$out" 2>&1
+    local rc=$? ops threads wd line worker=""
+    ops=$(awk -v s="$s" '$2 == "metrc:" && $4 == s {print $5; exit}' "$out")
+    wd=$(watchdog_clones "$B/stress_$s.strace")
+    threads=$(( $(grep -c CLONE_THREAD "$B/stress_$s.strace") - $(offload_threads "$B/stress_$s.strace") - wd ))
+    if [ $rc != 0 ] || ! grep -q 'successful run completed' "$out"; then
+        ko "stress-ng --$s" "rc=$rc: $(grep -E 'fail|error|watchdog' "$out" | head -3)"; return
+    fi
+    if ! [[ "$ops" =~ ^[0-9]+$ ]] || [ "$ops" = 0 ]; then
+        ko "stress-ng --$s" "no work done (bogo ops '$ops'): $(grep watchdog "$out" | head -1)"; return
+    fi
+    # A report naming a call means a worker blocked the hub in it (one that says "computing"
+    # can come from the machine's load descheduling the carrier).
+    if grep -q '^libgreen: watchdog: .* in \(SYS_\|syscall(\)' "$out"; then ko "stress-ng --$s" "$(grep '^libgreen: watchdog' "$out" | head -1)"; return; fi
+    if [ "$threads" != 0 ]; then ko "stress-ng --$s" "$threads OS threads under the preload"; return; fi
+    if [ "$wd" != "$(watchdog_threads "$stats")" ]; then ko "stress-ng --$s" "$wd watchdog clones, stats lines report $(watchdog_threads "$stats")"; return; fi
+    while read -r line; do
+        if stats_meet "$line" "$@" >/dev/null; then worker=$line; break; fi
+    done < <(grep '^libgreen: stats ' "$stats")
+    if [ -z "$worker" ]; then ko "stress-ng --$s" "no process's stats meet [$*]: $(cat "$stats")"; return; fi
+    ok "stress-ng --$s --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog"
+}
+stress pthread threads_created=1000+ parks_join=1+
+# Two processes, no threads: a waiter in the kernel woken by the other's FUTEX_WAKE (see
+# futex_shared_wake); the counted wake-ups are the work.
+stress futex
+stress nanosleep threads_created=8 parks_sleep=1000+
+
 # ---- CPython's own regression tests ---------------------------------------------------------
 # Same test count as native and the same failures, on one OS thread (CPython locks are sem_t,
 # the GIL a mutex + CLOCK_MONOTONIC condvar; test_threading forks from threads). One test needs
