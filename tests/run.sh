@@ -154,7 +154,7 @@ compare attrs threads_created=4
 compare libc_state threads_created=4
 compare tids threads_created=20
 compare fork_threads threads_created=51
-compare io_pipes threads_created=105 parks_io=100+
+compare io_pipes threads_created=105 parks_io=100+ epoll_waits=1+
 compare tcp_echo --args tcp threads_created=401 parks_io=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
@@ -189,7 +189,7 @@ compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_c
 compare futex threads_created=17 parks_futex=15+
 compare futex_shared_wake threads_created=1
 compare eagain threads_created=1+
-compare yield parks_yield=1000+
+compare yield parks_yield=1000+ switches=1000+
 compare main_exit threads_created=3 parks_sleep=3
 compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
 compare cpp_threads threads_created=13+ parks_cond=1+
