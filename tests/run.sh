@@ -185,6 +185,7 @@ compare stream_drain threads_created=4 recv_skips=300+
 compare stream_eof threads_created=3 parks_io=6+
 compare waitpid threads_created=2 parks_io=2+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
+compare kill_main threads_created=2 parks_sleep=1+ parks_io=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
 compare futex threads_created=17 parks_futex=15+
 compare futex_shared_wake threads_created=1

@@ -237,11 +237,13 @@ pub unsafe extern "C" fn pthread_cancel(th: libc::pthread_t) -> c_int {
     }
 }
 
-/// pthread_kill of another green thread: pending until it next runs, then raised on it (see
-/// green_rt::signal); to itself, the main thread or threads that are not green: glibc.
+/// pthread_kill of another green thread, main included: pending until it next runs, then raised
+/// on it (see green_rt::signal), so the handler runs on the target and its wait is cut short
+/// (CPython runs handlers only on the main thread: a thread signalling main must wake it). To
+/// itself or to threads that are not green: glibc.
 #[no_mangle]
 pub unsafe extern "C" fn pthread_kill(th: libc::pthread_t, sig: c_int) -> c_int {
-    match green_target(th) {
+    match thread::task_of(th) {
         Some(t) if hub::current().is_none_or(|me| !core::ptr::eq(me, t)) => green_rt::signal::kill(t, sig),
         None if thread::is_stale(th) => libc::ESRCH,
         // SAFETY: forwarded unchanged.
