@@ -178,6 +178,9 @@ iperf_server_case() { iperf_case "$1" "$2" server; }
 iperf_client_case() { iperf_case "$1" "$2" client; }
 
 # ---- memcached: 4 worker threads, set/get with hit counts ------------------------------------
+# First our client (text protocol, values checked byte for byte, counts checked against the
+# server's), then memcslap's get test over the binary protocol (8 connections x 500 gets of the
+# 500 keys it loads: every get must hit), then the server's counters for both together.
 memcached_case() { # MODE TAG
     local mode=$1 tag=$2 res=$B/$2.$1.result
     start_on_free_port "$mode" "$tag" "$B/$tag.$mode.server.out" "$B/$tag.$mode.err" \
@@ -185,8 +188,13 @@ memcached_case() { # MODE TAG
         || { echo "memcached did not listen" >"$res"; return 1; }
     timeout 120 "$PY" "$RP/memcache_client.py" "$SERVER_PORT" 2000 300 8 >"$res" 2>&1
     local rc=$?
+    timeout 120 memcslap --servers="127.0.0.1:$SERVER_PORT" --binary --concurrency=8 --execute-number=500 \
+        --test=get >"$B/$tag.$mode.memcslap" 2>&1 || { echo "memcslap failed" >>"$res"; rc=1; }
+    local after
+    after=$(timeout 60 "$PY" "$RP/memcache_client.py" stats "$SERVER_PORT" 2>&1)
+    echo "after memcslap: $after" >>"$res"
     stop_server "$SERVER_PID"
-    return $rc
+    [ $rc = 0 ] && [ "$after" = "cmd_set=2500 cmd_get=6300 get_hits=6000 get_misses=300 curr_items=2500 total_items=2500 threads=4" ]
 }
 
 # ---- Python ThreadingHTTPServer: ab and urllib -----------------------------------------------

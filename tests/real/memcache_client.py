@@ -2,6 +2,7 @@
 """Deterministic memcached text-protocol client for tests/real_programs.sh.
 
 usage: memcache_client.py PORT KEYS MISSES CONNECTIONS
+       memcache_client.py stats PORT      (only print the server's counters)
 
 Stores KEYS items (values of 1 byte to 256 KiB, derived from the key, so every run sends the
 same bytes) over CONNECTIONS concurrent connections (one Python thread each, so the server's
@@ -81,7 +82,28 @@ def worker(port, mine, misses, errors, counts):
     c.s.close()
 
 
+STATS = ("cmd_set", "cmd_get", "get_hits", "get_misses", "curr_items", "total_items", "threads")
+
+
+def server_stats(port):
+    c = Conn(port)
+    c.cmd(b"stats")
+    stats = {}
+    while True:
+        line = c.line()
+        if line == b"END\r\n":
+            break
+        _, k, v = line.decode().split()
+        stats[k] = v
+    c.s.close()
+    return stats
+
+
 def main():
+    if sys.argv[1] == "stats":
+        stats = server_stats(int(sys.argv[2]))
+        print(" ".join("%s=%s" % (k, stats.get(k)) for k in STATS))
+        return
     port, keys, misses, conns = map(int, sys.argv[1:5])
     errors, counts, threads = [], [], []
     for t in range(conns):
@@ -97,17 +119,8 @@ def main():
     print("client: %d sets, %d hits, %d misses, %d errors" % (keys, hits, missed, len(errors)))
     for e in errors[:10]:
         print("error:", e)
-    c = Conn(port)
-    c.cmd(b"stats")
-    stats = {}
-    while True:
-        line = c.line()
-        if line == b"END\r\n":
-            break
-        _, k, v = line.decode().split()
-        stats[k] = v
-    for k in ("cmd_set", "get_hits", "get_misses", "curr_items", "total_items", "threads"):
-        print("server %s=%s" % (k, stats.get(k)))
+    stats = server_stats(port)
+    print("server " + " ".join("%s=%s" % (k, stats.get(k)) for k in STATS))
     ok = not errors and hits == keys and missed == misses
     ok = ok and stats.get("get_hits") == str(keys) and stats.get("get_misses") == str(misses)
     sys.exit(0 if ok else 1)
