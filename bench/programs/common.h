@@ -1,7 +1,10 @@
-/* Shared by the benchmark programs: a monotonic clock and the one-line result format
- * "<figure> <value> <unit>" that bench/run.sh collects. */
+/* Shared by the benchmark programs: a monotonic clock, the one-line result format
+ * "<figure> <value> <unit>" that bench/run.sh collects, and a second thread parked in a pipe
+ * read (so libgreen sees another green thread alive while a figure is measured). */
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double now_s(void)
 {
@@ -13,4 +16,28 @@ static inline double now_s(void)
 static inline void result(const char *figure, double value, const char *unit)
 {
     printf("%s %.3f %s\n", figure, value, unit);
+}
+
+static int parked_pipe[2];
+static pthread_t parked_thread;
+
+static void *parked_in_read(void *a)
+{
+    char c;
+    read(parked_pipe[0], &c, 1);
+    return a;
+}
+
+/* Starts the parked thread and lets it reach its read. */
+static inline void park_a_thread(void)
+{
+    pipe(parked_pipe);
+    pthread_create(&parked_thread, NULL, parked_in_read, NULL);
+    usleep(10000);
+}
+
+static inline void release_parked_thread(void)
+{
+    write(parked_pipe[1], "x", 1);
+    pthread_join(parked_thread, NULL);
 }

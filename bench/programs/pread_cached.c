@@ -1,26 +1,14 @@
 /* pread of 4 KiB from a file in the page cache, in ns per call, while another thread is parked
  * (so libgreen takes its regular-file path: preadv2 with RWF_NOWAIT, the pool only on a miss). */
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "common.h"
 
-static int p[2];
-static void *parked(void *a)
-{
-    char c;
-    read(p[0], &c, 1);
-    return a;
-}
-
 int main(void)
 {
-    pipe(p);
-    pthread_t t;
-    pthread_create(&t, NULL, parked, NULL);
-    usleep(10000); /* let it park */
+    park_a_thread();
     char path[] = "/tmp/bench_pread_XXXXXX";
     int fd = mkstemp(path);
     static char buf[1 << 20];
@@ -30,8 +18,7 @@ int main(void)
     double t0 = now_s();
     for (long i = 0; i < n; i++) pread(fd, buf, 4096, (i * 4096) % (1 << 20));
     result("pread_4k_cached", (now_s() - t0) / n * 1e9, "ns");
-    write(p[1], "x", 1);
-    pthread_join(t, NULL);
+    release_parked_thread();
     close(fd);
     unlink(path);
     return 0;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "os_threads.h"
 #include "ticker.h"
 
 /* A child that writes `msg` into the pipe after `ms` milliseconds. */
@@ -116,16 +117,6 @@ static void fd_round(void)
     pthread_join(b, NULL);
     waitpid(child, &st, 0);
     printf("pipe reader got %c, blocker got %c, child exit %d\n", fd_got, raw_got, WEXITSTATUS(st));
-}
-
-static int os_threads(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    while ((e = readdir(d))) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "os_threads.h"
 #include "ticker.h"
 
 #define SIZE (8 << 20)
@@ -34,16 +35,6 @@ static int evict(int fd)
 }
 
 static const char *err(long r) { return r < 0 ? strerror(errno) : "ok"; }
-
-static int os_threads(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    while ((e = readdir(d))) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 static void *work(void *arg)
 {

@@ -25,19 +25,6 @@
 
 #include "ticker.h"
 
-static pthread_t tk;
-static void tick_start(void)
-{
-    ticks = 0;
-    ticking = 1;
-    pthread_create(&tk, NULL, ticker, NULL);
-}
-static const char *tick_stop(void)
-{
-    ticking = 0;
-    pthread_join(tk, NULL);
-    return ticks >= 10 ? "yes" : "no";
-}
 
 static int udp_bound(struct sockaddr_in *a)
 {

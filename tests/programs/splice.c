@@ -20,19 +20,6 @@
 #define SIZE (8 << 20)
 static unsigned char *data;
 
-static pthread_t tk;
-static void tick_start(void)
-{
-    ticks = 0;
-    ticking = 1;
-    pthread_create(&tk, NULL, ticker, NULL);
-}
-static const char *tick_stop(void)
-{
-    ticking = 0;
-    pthread_join(tk, NULL);
-    return ticks >= 10 ? "yes" : "no";
-}
 
 struct job {
     int fd;

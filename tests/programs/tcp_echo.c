@@ -64,12 +64,11 @@ static void *acceptor(void *arg)
     return NULL;
 }
 
-static int dial_unix(const char *path)
+/* A blocking connect to `a`; -1 with connect's errno on failure. */
+static int dial_addr(const struct sockaddr *a, socklen_t len)
 {
-    int s = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+    int s = socket(a->sa_family, SOCK_STREAM, 0);
+    if (connect(s, a, len) != 0) {
         int e = errno;
         close(s);
         errno = e;
@@ -78,18 +77,18 @@ static int dial_unix(const char *path)
     return s;
 }
 
+static int dial_unix(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    return dial_addr((struct sockaddr *)&a, sizeof a);
+}
+
 static int dial(int p)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)p)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        int e = errno;
-        close(s);
-        errno = e;
-        return -1;
-    }
-    return s;
+    return dial_addr((struct sockaddr *)&a, sizeof a);
 }
 
 /* The client's end: read side and write side (the same socket, or two pipes). */

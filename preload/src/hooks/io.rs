@@ -173,21 +173,31 @@ pub unsafe extern "C-unwind" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, ti
     unsafe { real::poll()(fds, n, timeout_ms) }
 }
 
+/// A relative timespec timeout (null: none) as a CLOCK_MONOTONIC deadline; Err(-EINVAL) for a
+/// negative or malformed one, as the kernel answers.
+///
+/// # Safety
+/// `ts` is null or points to a timespec.
+unsafe fn timeout_deadline(ts: *const libc::timespec) -> Result<Option<u64>, isize> {
+    if ts.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-null ts points to a timespec (contract).
+    let t = unsafe { &*ts };
+    if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
+        return Err(-(libc::EINVAL as isize));
+    }
+    Ok(Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t)))
+}
+
 #[no_mangle]
 pub unsafe extern "C-unwind" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
     if hub::current().is_some() {
-        let deadline = if ts.is_null() {
-            None
-        } else {
-            // SAFETY: non-null ts points to a timespec.
-            let t = unsafe { &*ts };
-            if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
-                set_errno(libc::EINVAL);
-                return -1;
-            }
-            Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
+        // SAFETY: ts is null or points to a timespec (ppoll's contract).
+        return match unsafe { timeout_deadline(ts) } {
+            Ok(deadline) => ret(fd::poll_green(fds, n, deadline)) as c_int,
+            Err(e) => ret(e) as c_int,
         };
-        return ret(fd::poll_green(fds, n, deadline)) as c_int;
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::ppoll()(fds, n, ts, mask) }
@@ -217,18 +227,11 @@ pub unsafe extern "C-unwind" fn epoll_pwait2(epfd: c_int, events: *mut libc::epo
     // SAFETY: a non-null ts points to a timespec.
     let zero = !ts.is_null() && unsafe { (*ts).tv_sec == 0 && (*ts).tv_nsec == 0 };
     if hub::current().is_some() && !zero && max > 0 {
-        let deadline = if ts.is_null() {
-            None
-        } else {
-            // SAFETY: as above.
-            let t = unsafe { &*ts };
-            if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
-                set_errno(libc::EINVAL);
-                return -1;
-            }
-            Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
+        // SAFETY: as above.
+        return match unsafe { timeout_deadline(ts) } {
+            Ok(deadline) => ret(fd::epoll_wait_green(epfd, events, max, deadline)) as c_int,
+            Err(e) => ret(e) as c_int,
         };
-        return ret(fd::epoll_wait_green(epfd, events, max, deadline)) as c_int;
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::epoll_pwait2()(epfd, events, max, ts, mask) }
@@ -390,18 +393,11 @@ pub unsafe extern "C-unwind" fn pselect(
         // SAFETY: forwarded unchanged.
         return unsafe { real::pselect()(nfds, r, w, e, ts, mask) };
     }
-    let deadline = if ts.is_null() {
-        None
-    } else {
-        // SAFETY: non-null ts points to a timespec.
-        let t = unsafe { &*ts };
-        if !green_rt::sys::timespec_valid(t) || t.tv_sec < 0 {
-            set_errno(libc::EINVAL);
-            return -1;
-        }
-        Some(green_rt::sys::now_ns() + green_rt::sys::timespec_ns(t))
-    };
-    ret(fd::select_green(nfds, r, w, e, deadline)) as c_int
+    // SAFETY: ts is null or points to a timespec (pselect's contract).
+    match unsafe { timeout_deadline(ts) } {
+        Ok(deadline) => ret(fd::select_green(nfds, r, w, e, deadline)) as c_int,
+        Err(e) => ret(e) as c_int,
+    }
 }
 
 /// setsockopt: a new SO_RCVTIMEO/SO_SNDTIMEO re-classifies the socket so its waits honour it.
