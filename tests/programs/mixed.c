@@ -31,8 +31,10 @@ static void *green_waiter(void *arg)
     (void)arg;
     sem_wait(&to_green);
     usleep(10000);
-    sem_post(&to_foreign);
+    /* Post while holding mu: the foreign side can only take mu once this thread waits in the
+     * condvar, so the wait really parks (not a race the foreign side may win). */
     pthread_mutex_lock(&mu);
+    sem_post(&to_foreign);
     while (!flag) pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     return (void *)1;
