@@ -363,8 +363,14 @@ pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
             // SAFETY: the caller's buffer, as the real read would receive it.
             return unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, len) };
         }
+        if crate::signal::interrupted(true) {
+            return EINTR;
+        }
     }
 }
+
+/// -EINTR: a handler interrupted the wait (and SA_RESTART does not restart the call).
+const EINTR: isize = -(libc::EINTR as isize);
 
 /// Writes all of `len` bytes to a pipe/FIFO without blocking the hub, as a blocking write does:
 /// in pieces of at most PIPE_BUF, each written only when the pipe polls writable (Linux then has
@@ -379,6 +385,9 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
         let mut chunk = (len - done).min(PIPE_CHUNK);
         if len > 0 && !poll_now(fd, Dir::Write) {
             if wait(fd, Dir::Write) {
+                if crate::signal::interrupted(true) {
+                    return if done > 0 { done as isize } else { EINTR };
+                }
                 continue;
             }
             chunk = len - done; // epoll refused the fd: write the rest the blocking way
@@ -490,6 +499,10 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32
         if !wait_until(fd, dir, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
         }
+        // A socket with a timeout is never restarted (signal(7)).
+        if crate::signal::interrupted(deadline.is_none()) {
+            return EINTR;
+        }
     }
 }
 
@@ -550,6 +563,9 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
         if poll_now(fd, Dir::Read) || !wait_until(fd, Dir::Read, deadline) {
             // SAFETY: the caller's address buffers, as the real accept4 would receive them.
             return unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
+        }
+        if crate::signal::interrupted(deadline.is_none()) {
+            return EINTR;
         }
     }
 }
@@ -648,6 +664,10 @@ pub fn poll_green(fds: *mut libc::pollfd, n: u64, deadline: Option<u64>) -> isiz
         if r != 0 || !waited || deadline.is_some_and(|d| d <= sys::now_ns()) {
             break r;
         }
+        // poll is never restarted after a handler (signal(7)).
+        if crate::signal::interrupted(false) {
+            break EINTR;
+        }
     };
     forget(ep);
     // SAFETY: closing our own private epoll fd.
@@ -664,6 +684,9 @@ pub fn epoll_wait_green(epfd: i32, events: *mut libc::epoll_event, max: i32, dea
         let r = unsafe { sys::syscall6(libc::SYS_epoll_wait, epfd as usize, events as usize, max as usize, 0, 0, 0) };
         if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) || !wait_until(epfd, Dir::Read, deadline) {
             return r;
+        }
+        if crate::signal::interrupted(false) {
+            return EINTR;
         }
     }
 }

@@ -16,7 +16,7 @@
 //!   eventfd; the run queue itself is touched only by the carrier thread.
 
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use corosensei::CoroutineResult;
 
@@ -40,6 +40,8 @@ pub struct Hub {
     current: AtomicPtr<Task>,
     /// The thread pointer currently loaded on the carrier.
     loaded_tp: Cell<usize>,
+    /// The signal mask currently loaded on the carrier (sigmask.rs).
+    loaded_mask: Cell<u64>,
     timers: UnsafeCell<TimerHeap>,
     inject: SpinLock<Vec<usize>>,
     inject_pending: AtomicBool,
@@ -56,8 +58,41 @@ pub struct Hub {
     /// In a child forked by another green thread, main does not exist: the process ends with
     /// exit(0) when its last green thread finishes, as glibc's last thread does.
     main_gone: Cell<bool>,
-    epfd_cell: Cell<i32>,
-    wake_fd_cell: Cell<i32>,
+    /// The epoll instance and the wake-up eventfd, created on first use (-1 before): a process
+    /// that never waits has no runtime fd, so its descriptors number as natively (a program
+    /// listing its open fds, like CPython's fd_status, sees only its own).
+    epfd_cell: AtomicI32,
+    wake_fd_cell: AtomicI32,
+}
+
+/// Serialises the lazy creation of the epoll instance (the carrier or a foreign waker).
+static EPOLL_INIT: SpinLock<()> = SpinLock::new(());
+
+/// The hub's (epoll fd, wake-up eventfd), created on first use.
+#[inline]
+fn fds(h: &Hub) -> (i32, i32) {
+    let ep = h.epfd_cell.load(Ordering::Acquire);
+    if ep >= 0 {
+        return (ep, h.wake_fd_cell.load(Ordering::Acquire));
+    }
+    create_fds(h)
+}
+
+#[cold]
+fn create_fds(h: &Hub) -> (i32, i32) {
+    let _g = EPOLL_INIT.lock();
+    let ep = h.epfd_cell.load(Ordering::Acquire);
+    if ep >= 0 {
+        return (ep, h.wake_fd_cell.load(Ordering::Acquire));
+    }
+    match new_epoll() {
+        Ok((ep, wf)) => {
+            h.wake_fd_cell.store(wf, Ordering::Release);
+            h.epfd_cell.store(ep, Ordering::Release);
+            (ep, wf)
+        }
+        Err(why) => crate::log::fatal(format_args!("cannot wait for events: {why}")),
+    }
 }
 
 /// A value written only by the carrier that the watchdog thread also reads: relaxed loads and
@@ -105,18 +140,72 @@ pub fn current() -> Option<&'static Task> {
     (w != 0).then(|| unsafe { &*(w as *const Task) })
 }
 
-/// Makes the main thread green thread 0 and sets up epoll. Called once from the constructor.
-/// A new epoll instance with our wake-up eventfd registered (token 0).
+/// The green thread running on the carrier now, or None in the hub (the scheduling loop runs
+/// on main's stack while main is parked). For signal handlers (sigroute.rs): no store is added
+/// to the switch path for it.
+pub fn running() -> Option<&'static Task> {
+    if !started() {
+        return None;
+    }
+    // SAFETY: `current` always holds a pooled (never freed) task.
+    let c: &'static Task = unsafe { &*hub().current.load(Ordering::Relaxed) };
+    (!c.is_main || c.park_state.load(Ordering::Relaxed) == RUNNING).then_some(c)
+}
+
+/// The process the runtime state belongs to (updated in fork children).
+static OWNER_PID: AtomicI32 = AtomicI32::new(0);
+
+fn getpid() -> i32 {
+    // SAFETY: getpid takes no arguments.
+    unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as i32 }
+}
+
+/// Whether the caller is a vfork child (CPython's subprocess uses vfork): it shares the parent's
+/// memory but not its kernel signal state, so hooks that would change runtime state (masks,
+/// handlers) must take the real call there. fork children are not (their atfork handler
+/// updates the owner); costs a getpid syscall, only on signal-state calls.
+pub fn in_vfork_child() -> bool {
+    started() && getpid() != OWNER_PID.load(Ordering::Relaxed)
+}
+
+/// The main thread, unless this is a fork child of another thread (where it does not exist).
+pub fn main_task() -> Option<&'static Task> {
+    let h = hub();
+    (!h.main_gone.get()).then_some(h.main)
+}
+
+/// Moves a runtime fd to the top of the fd range (just below the soft RLIMIT_NOFILE), so the
+/// program's own open() calls get the numbers they get natively. Keeps `fd` if that fails.
+fn move_high(fd: isize) -> isize {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a live rlimit out-buffer.
+    if fd < 0 || unsafe { sys::syscall3(libc::SYS_getrlimit, libc::RLIMIT_NOFILE as usize, &mut lim as *mut _ as usize, 0) } < 0 {
+        return fd;
+    }
+    let low = lim.rlim_cur.min(1 << 20).saturating_sub(16).max(3) as usize;
+    // SAFETY: duplicating and closing our own fd.
+    unsafe {
+        let high = sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, low);
+        if high < 0 {
+            return fd;
+        }
+        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
+        high
+    }
+}
+
+/// A new epoll instance with our wake-up eventfd registered (token 0), both high in the fd
+/// range.
 fn new_epoll() -> Result<(i32, i32), &'static str> {
     // SAFETY: plain syscalls creating new fds; flags are valid.
-    let epfd = unsafe { sys::syscall3(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0) };
+    let epfd = move_high(unsafe { sys::syscall3(libc::SYS_epoll_create1, libc::EPOLL_CLOEXEC as usize, 0, 0) });
     if epfd < 0 {
         return Err("epoll_create1 failed");
     }
     // SAFETY: as above.
-    let wake_fd = unsafe {
+    let wake_fd = move_high(unsafe {
         sys::syscall3(libc::SYS_eventfd2, 0, (libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) as usize, 0)
-    };
+    });
     if wake_fd < 0 {
         return Err("eventfd2 failed");
     }
@@ -144,8 +233,12 @@ pub fn after_fork_child() {
         h.inject.force_unlock_after_fork();
         (*h.timers.get()) = TimerHeap::new();
         h.next_due.store(u64::MAX, Ordering::Relaxed);
-        sys::syscall3(libc::SYS_close, h.epfd_cell.get() as usize, 0, 0);
-        sys::syscall3(libc::SYS_close, h.wake_fd_cell.get() as usize, 0, 0);
+        EPOLL_INIT.force_unlock_after_fork();
+        for fd in [h.epfd_cell.swap(-1, Ordering::AcqRel), h.wake_fd_cell.swap(-1, Ordering::AcqRel)] {
+            if fd >= 0 {
+                sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
+            }
+        }
     }
     // SAFETY: as above: the child's only thread takes over the pools' locks.
     unsafe {
@@ -173,23 +266,24 @@ pub fn after_fork_child() {
     crate::fd::forget_all_after_fork();
     stats::after_fork_child(h.alive.get());
     crate::watchdog::after_fork_child();
-    if let Ok((ep, wf)) = new_epoll() {
-        h.epfd_cell.set(ep);
-        h.wake_fd_cell.set(wf);
-    }
+    crate::sigroute::after_fork_child();
+    OWNER_PID.store(getpid(), Ordering::Relaxed);
 }
 
+/// Makes the main thread green thread 0. Called once from the constructor.
 pub fn start() -> Result<(), &'static str> {
-    let (epfd, wake_fd) = new_epoll()?;
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
     task::register(main);
     let tp = tls::thread_pointer();
     main.tcb.set(tp);
+    let mask = crate::sigmask::carrier_mask();
+    main.sigmask.set(mask);
     let hub = Box::leak(Box::new(Hub {
         runq: RunQueue::new(),
         main,
         current: AtomicPtr::new(main as *const Task as *mut Task),
         loaded_tp: Cell::new(tp),
+        loaded_mask: Cell::new(mask),
         timers: UnsafeCell::new(TimerHeap::new()),
         inject: SpinLock::new(Vec::new()),
         inject_pending: AtomicBool::new(false),
@@ -198,10 +292,11 @@ pub fn start() -> Result<(), &'static str> {
         alive: SharedCell(AtomicUsize::new(0)),
         main_exiting: Cell::new(false),
         main_gone: Cell::new(false),
-        epfd_cell: Cell::new(epfd as i32),
-        wake_fd_cell: Cell::new(wake_fd as i32),
+        epfd_cell: AtomicI32::new(-1),
+        wake_fd_cell: AtomicI32::new(-1),
     }));
     HUB_PTR.store(hub as *const Hub as usize, Ordering::Release);
+    OWNER_PID.store(getpid(), Ordering::Relaxed);
     // SAFETY: tagging the calling (main) thread's own TCB.
     unsafe { tls::tag(tp, main as *const Task as usize) };
     READY.store(true, Ordering::Release);
@@ -232,7 +327,7 @@ pub fn make_ready(t: &'static Task) {
         if was_empty {
             let one: u64 = 1;
             // SAFETY: writing 8 bytes from a live u64 to our eventfd.
-            unsafe { sys::syscall3(libc::SYS_write, h.wake_fd_cell.get() as usize, &one as *const u64 as usize, 8) };
+            unsafe { sys::syscall3(libc::SYS_write, fds(h).1 as usize, &one as *const u64 as usize, 8) };
         }
     }
 }
@@ -257,7 +352,9 @@ pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason)
     switch_out(t);
     t.reason.set(ParkReason::None);
     t.park_state.store(RUNNING, Ordering::Release);
-    crate::signal::deliver_pending(t)
+    let intr = crate::signal::deliver_pending(t);
+    t.last_intr.set(intr);
+    intr != crate::signal::NONE
 }
 
 /// Sleeps the current green thread until `deadline` (CLOCK_MONOTONIC ns).
@@ -268,6 +365,7 @@ pub fn sleep_until(t: &'static Task, deadline: u64) -> bool {
     park::prepare_timer_park(t);
     let interrupted = park_current(t, Some(deadline), ParkReason::Sleep);
     crate::thread::testcancel();
+    // Sleeps are never restarted (signal(7)): any handler cuts them short.
     interrupted && sys::now_ns() < deadline
 }
 
@@ -306,6 +404,7 @@ fn run_until_main_ready() {
         if t.is_main {
             load_tp(h, t.tcb.get());
             set_current(h, t);
+            load_mask(h, t.sigmask.get());
             return;
         }
         run(h, t);
@@ -326,10 +425,32 @@ fn load_tp(h: &Hub, tp: usize) {
     }
 }
 
+/// Loads a green thread's signal mask into the carrier: one compare per switch, a syscall only
+/// when the next thread's mask differs from the loaded one.
+#[inline(always)]
+fn load_mask(h: &Hub, mask: u64) {
+    if h.loaded_mask.get() != mask {
+        set_carrier_mask(h, mask);
+    }
+}
+
+#[cold]
+fn set_carrier_mask(h: &Hub, mask: u64) {
+    crate::sigmask::set_carrier(mask);
+    h.loaded_mask.set(mask);
+}
+
+/// The calling green thread changed its own mask: load it now, as the native call does.
+pub fn mask_changed(t: &Task) {
+    load_mask(hub(), t.sigmask.get());
+}
+
 /// Resumes one green thread until it parks or finishes.
 fn run(h: &Hub, t: &'static Task) {
     load_tp(h, t.tcb.get());
+    // current first: a signal the new mask lets in is then taken by `t` (sigroute.rs).
     set_current(h, t);
+    load_mask(h, t.sigmask.get());
     stats::switched();
     // SAFETY: the coroutine is only touched by the carrier, and only here while not running.
     let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
@@ -426,6 +547,9 @@ fn poll(h: &Hub, block: bool) {
         }
         h.next_due.store(timers.next_deadline().unwrap_or(u64::MAX), Ordering::Relaxed);
     }
+    if crate::sigroute::ROUTE.load(Ordering::Acquire) {
+        crate::sigroute::route();
+    }
     if h.inject_pending.load(Ordering::Acquire) {
         let drained = core::mem::take(&mut *h.inject.lock());
         h.inject_pending.store(false, Ordering::Release);
@@ -447,9 +571,14 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
         None => 0,
     };
     stats::epoll_waited();
-    // SAFETY: events is a live array of 64; tsp is null or a live timespec; no sigmask.
+    // Signals the program handles are let in while idle, whatever the last thread blocked: the
+    // trampoline keeps them for routing (sigroute.rs). The same syscall sets the mask.
+    let idle_mask = h.loaded_mask.get() & !crate::sigroute::TRAMPOLINED.load(Ordering::Relaxed);
+    let maskp = if idle_mask != h.loaded_mask.get() { &idle_mask as *const u64 as usize } else { 0 };
+    // SAFETY: events is a live array of 64; tsp is null or a live timespec; maskp is null or a
+    // live 8-byte mask.
     let n = unsafe {
-        sys::syscall6(libc::SYS_epoll_pwait2, h.epfd_cell.get() as usize, events.as_mut_ptr() as usize, events.len(), tsp, 0, 8)
+        sys::syscall6(libc::SYS_epoll_pwait2, fds(h).0 as usize, events.as_mut_ptr() as usize, events.len(), tsp, maskp, 8)
     };
     for ev in events.iter().take(n.max(0) as usize) {
         let (token, evs) = (ev.u64, ev.events);
@@ -458,7 +587,7 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
         } else {
             let mut v: u64 = 0;
             // SAFETY: draining our own non-blocking eventfd into a live u64.
-            unsafe { sys::syscall3(libc::SYS_read, h.wake_fd_cell.get() as usize, &mut v as *mut u64 as usize, 8) };
+            unsafe { sys::syscall3(libc::SYS_read, fds(h).1 as usize, &mut v as *mut u64 as usize, 8) };
         }
     }
 }
@@ -467,7 +596,7 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
 pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
     let mut ev = libc::epoll_event { events, u64: crate::fd::TOKEN_FD | fd as u32 as u64 };
     // SAFETY: ev is live; the kernel validates fd and op.
-    unsafe { sys::syscall6(libc::SYS_epoll_ctl, hub().epfd_cell.get() as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) }
+    unsafe { sys::syscall6(libc::SYS_epoll_ctl, fds(hub()).0 as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) }
 }
 
 /// Nothing is ready, no timer is pending and no wake-up is queued. If no other OS thread exists
@@ -584,8 +713,13 @@ pub fn lone_thread() -> bool {
 /// ready). For the watchdog: polling an epoll fd only looks at its ready list, it harvests
 /// nothing, so the hub's edge-triggered events stay queued for it.
 pub fn fds_ready() -> bool {
-    // The epoll fd changes only in a fork child, before any watchdog of that child exists.
-    let mut p = libc::pollfd { fd: hub().epfd_cell.get(), events: libc::POLLIN, revents: 0 };
+    // The epoll fd changes only in a fork child, before any watchdog of that child exists; none
+    // yet: no fd was ever waited for.
+    let ep = hub().epfd_cell.load(Ordering::Acquire);
+    if ep < 0 {
+        return false;
+    }
+    let mut p = libc::pollfd { fd: ep, events: libc::POLLIN, revents: 0 };
     // SAFETY: one live pollfd, zero timeout; a raw syscall, never our poll hook.
     unsafe { sys::syscall3(libc::SYS_poll, &mut p as *mut libc::pollfd as usize, 1, 0) > 0 }
 }

@@ -4,7 +4,9 @@
 //!
 //! Module map: `hub` (run queue, switch, epoll/timers loop), `task` (a green thread), `tls`
 //! (TCBs), `stack` (stack pool), `park` (address-keyed wait queues), `timer`, `fd` (fd table, readiness waits), `offload` (OS threads for calls that cannot be cooperative), `file` (regular files: page cache or offload), `dns` (resolver calls on the pool), `fifo` (blocking FIFO opens), `mmsg` (recvmmsg/sendmmsg), `splice` (sendfile/splice), `sync/*` (mutex,
-//! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `glibc` (ABI facts), `sys` (raw
+//! cond, once, futex), `thread` (pthread lifecycle), `sleep`, `process` (waiting for children), `sigmask` (per-thread masks), `signal` (signals
+//! pending for one thread), `sigroute` (handlers, process-directed signals), `sigwait` (the
+//! sigwait family), `glibc` (ABI facts), `sys` (raw
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `watchdog` (blocked-hub reports), `log`.
 
 pub mod arena;
@@ -21,7 +23,10 @@ pub mod mmsg;
 pub mod offload;
 pub mod park;
 pub mod process;
+pub mod sigmask;
 pub mod signal;
+pub mod sigroute;
+pub mod sigwait;
 pub mod sleep;
 pub mod splice;
 pub mod stack;

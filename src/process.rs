@@ -32,6 +32,10 @@ pub fn wait_child(pid: i32, mut try_once: impl FnMut() -> isize) -> isize {
         if r != 0 {
             break r;
         }
+        // waitpid is restarted after an SA_RESTART handler, fails with EINTR otherwise.
+        if crate::signal::interrupted(true) {
+            break -(libc::EINTR as isize);
+        }
     };
     if pidfd >= 0 {
         fd::forget(pidfd as i32);

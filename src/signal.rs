@@ -1,19 +1,46 @@
-//! Signals aimed at one green thread (pthread_kill). The kernel only knows the carrier thread,
-//! so the runtime keeps the signal pending on the target and delivers it when that thread next
-//! runs, by raising it on itself: the handler then runs on the target's own stack and TCB, as
-//! the kernel would run it on the target thread. A target parked in a wait is woken for this:
-//! sleeps return EINTR with the time left (as natively); other waits resume waiting after the
-//! handler (condition waits may return, a spurious wake-up POSIX allows).
+//! Signals pending for one green thread: sent with pthread_kill or raise, or process-directed
+//! signals routed to it (sigroute.rs). The kernel only knows the carrier thread, so the runtime
+//! keeps the signal pending on the target and delivers it when that thread runs with the signal
+//! unblocked, by sending it to the carrier again: the handler then runs on the target's own
+//! stack and TCB, as the kernel would run it on the target thread. A target parked in a wait is
+//! woken for it; whether its call then fails with EINTR is decided by the call (sleeps, sem_wait,
+//! poll always; read/write/waitpid… unless the handler has SA_RESTART; mutex and condition
+//! waits never), from what its park recorded in `Task::last_intr`.
 
 use core::ffi::c_int;
 use core::sync::atomic::Ordering;
 
 use crate::park;
+use crate::sigmask::bit;
+use crate::sys;
 use crate::task::Task;
 
 const NSIG: c_int = 64;
 
-/// pthread_kill of another green thread. EINVAL for a bad signal number; 0 only checks.
+/// `Task::last_intr` values: no handler ran during the park; handlers ran, all with
+/// SA_RESTART; a handler without SA_RESTART ran.
+pub const NONE: u8 = 0;
+pub const RESTART: u8 = 1;
+pub const NO_RESTART: u8 = 2;
+
+/// Whether a call should fail with EINTR after a park: a handler ran meanwhile, and the call is
+/// not one SA_RESTART restarts (`restartable`) or the handler lacked SA_RESTART.
+pub fn eintr(t: &Task, restartable: bool) -> bool {
+    match t.last_intr.get() {
+        NONE => false,
+        RESTART => !restartable,
+        _ => true,
+    }
+}
+
+/// Whether the calling green thread's last park was cut short by a handler such that its call
+/// fails with EINTR (see [`eintr`]). Always false for threads that are not green.
+pub fn interrupted(restartable: bool) -> bool {
+    crate::hub::current().is_some_and(|t| eintr(t, restartable))
+}
+
+/// Marks `sig` pending for `target` and wakes it if it would take it now (unblocked, or waited
+/// for in sigwait). EINVAL for a bad signal number; 0 only checks.
 pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     if !(0..=NSIG).contains(&sig) {
         return libc::EINVAL;
@@ -21,29 +48,93 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     if sig == 0 {
         return 0;
     }
-    target.pending_signals.fetch_or(1u64 << (sig - 1), Ordering::AcqRel);
-    park::interrupt(target);
+    target.pending_signals.fetch_or(bit(sig), Ordering::AcqRel);
+    wake_for(target, sig);
     0
 }
 
-/// Delivers the signals pending for the calling green thread (raise runs each handler now, on
-/// this thread). Returns whether any was delivered.
+/// Wakes `target` from its wait if it takes `sig` now.
+pub fn wake_for(target: &'static Task, sig: c_int) {
+    if takes(target, sig) {
+        park::interrupt(target);
+    }
+}
+
+/// Whether `t` would take `sig` now: not blocked, or waited for in sigwait.
+pub fn takes(t: &Task, sig: c_int) -> bool {
+    t.sigmask.get() & bit(sig) == 0 || t.sigwait_set.get() & bit(sig) != 0
+}
+
+/// raise() from the calling green thread: delivered now when unblocked (the handler runs before
+/// raise returns, as natively), otherwise pending on this thread until it unblocks or waits
+/// for it. Returns 0 or an errno.
+pub fn raise(t: &'static Task, sig: c_int) -> c_int {
+    if !(1..=NSIG).contains(&sig) {
+        return libc::EINVAL;
+    }
+    t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel);
+    deliver_pending(t);
+    0
+}
+
+/// The carrier's ids, for sending a signal to it.
+fn carrier_ids() -> (usize, usize) {
+    // SAFETY: getpid/gettid take no arguments.
+    unsafe { (sys::syscall3(libc::SYS_getpid, 0, 0, 0) as usize, sys::syscall3(libc::SYS_gettid, 0, 0, 0) as usize) }
+}
+
+/// What delivering `sig` does to an interrupted call: NONE when no handler runs (ignored or
+/// default action), RESTART or NO_RESTART from the handler's SA_RESTART (the kernel's record:
+/// siginterrupt changes it behind sigaction).
+pub fn handler_kind(sig: c_int) -> u8 {
+    let mut k = [0usize; 4]; // kernel struct sigaction: handler, flags, restorer, mask
+    // SAFETY: reading the action into a live buffer of the kernel's struct size.
+    let r = unsafe { sys::syscall6(libc::SYS_rt_sigaction, sig as usize, 0, k.as_mut_ptr() as usize, 8, 0, 0) };
+    if r < 0 || k[0] == libc::SIG_DFL || k[0] == libc::SIG_IGN {
+        return NONE;
+    }
+    if k[1] as c_int & libc::SA_RESTART != 0 { RESTART } else { NO_RESTART }
+}
+
+/// Delivers the signals pending for the calling green thread that its mask lets through (each
+/// handler runs now, on this thread). Returns what that means for an interrupted call (NONE,
+/// RESTART, NO_RESTART).
 #[inline]
-pub fn deliver_pending(t: &Task) -> bool {
+pub fn deliver_pending(t: &Task) -> u8 {
     // A plain load first: this runs at every switch back into a thread, and a locked swap
     // would cost ≈5 ns there for the rare case.
-    if t.pending_signals.load(Ordering::Relaxed) == 0 {
-        return false;
+    let p = t.pending_signals.load(Ordering::Relaxed);
+    if p == 0 || p & !t.sigmask.get() == 0 {
+        return NONE;
     }
-    let bits = t.pending_signals.swap(0, Ordering::AcqRel);
-    if bits == 0 {
-        return false;
-    }
+    deliver_slow(t)
+}
+
+#[cold]
+fn deliver_slow(t: &Task) -> u8 {
+    let open = !t.sigmask.get();
+    let bits = t.pending_signals.fetch_and(!open, Ordering::AcqRel) & open;
+    let routed = t.routed_signals.fetch_and(!bits, Ordering::AcqRel) & bits;
+    let (pid, tid) = carrier_ids();
+    let mut kind = NONE;
     for sig in 1..=NSIG {
-        if bits & (1u64 << (sig - 1)) != 0 {
-            // SAFETY: raise targets the calling OS thread, whose TCB is this green thread's.
-            unsafe { libc::raise(sig) };
+        if bits & bit(sig) == 0 {
+            continue;
+        }
+        kind = kind.max(handler_kind(sig));
+        if routed & bit(sig) != 0 {
+            crate::sigroute::redeliver(pid, tid, sig);
+        } else {
+            // SAFETY: tgkill to the carrier, whose TCB is this green thread's.
+            unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid, sig as usize) };
         }
     }
-    true
+    kind
+}
+
+/// The calling thread's mask just changed: deliver what it now lets through (its own pending
+/// signals and process-directed ones no thread could take so far).
+pub fn mask_unblocked(t: &'static Task) {
+    crate::sigroute::claim_process_pending(t);
+    deliver_pending(t);
 }

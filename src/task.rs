@@ -77,8 +77,22 @@ pub struct Task {
     pub guard_size: Cell<usize>,
     /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
     pub canary: Cell<usize>,
-    /// Signals sent to this thread with pthread_kill, delivered when it next runs.
+    /// Signals pending for this thread (pthread_kill, raise, or a process-directed signal
+    /// routed to it), delivered when it next runs with them unblocked.
     pub pending_signals: AtomicU64,
+    /// Which of `pending_signals` are routed process-directed signals (their siginfo is kept
+    /// in signal.rs until delivery).
+    pub routed_signals: AtomicU64,
+    /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
+    pub sigmask: Cell<u64>,
+    /// Signals this thread waits for in sigwait/sigtimedwait (they count as unblocked for
+    /// routing, as the kernel treats a thread in sigtimedwait).
+    pub sigwait_set: Cell<u64>,
+    /// What its last park saw of signal handlers: signal::NONE, RESTART or NO_RESTART.
+    pub last_intr: Cell<u8>,
+    /// Set by the handler trampoline when a program handler runs on this thread (same values);
+    /// sigsuspend clears and reads it.
+    pub handler_ran: Cell<u8>,
     /// Robust mutexes held (an intrusive list through the mutexes), released at exit.
     pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
@@ -115,6 +129,11 @@ impl Task {
             guard_size: Cell::new(0),
             canary: Cell::new(0),
             pending_signals: AtomicU64::new(0),
+            routed_signals: AtomicU64::new(0),
+            sigmask: Cell::new(0),
+            sigwait_set: Cell::new(0),
+            last_intr: Cell::new(0),
+            handler_ran: Cell::new(0),
             robust_head: Cell::new(0),
             name: UnsafeCell::new([0; 16]),
             call: AtomicU64::new(0),
@@ -213,6 +232,9 @@ pub fn alloc() -> &'static Task {
     t.result.set(core::ptr::null_mut());
     t.join_flags.store(0, Ordering::Relaxed);
     t.pending_signals.store(0, Ordering::Relaxed);
+    t.routed_signals.store(0, Ordering::Relaxed);
+    t.sigwait_set.set(0);
+    t.last_intr.set(0);
     t.park_state.store(RUNNING, Ordering::Relaxed);
     t.reason.set(ParkReason::None);
     t.call.store(0, Ordering::Relaxed);

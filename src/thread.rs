@@ -78,6 +78,8 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
     };
     let t = task::alloc();
     t.tcb.set(tp);
+    // A new thread starts with its creator's signal mask, as natively.
+    t.sigmask.set(hub::current().map_or(0, |c| c.sigmask.get()));
     t.start.set(Some(start));
     t.arg.set(arg);
     t.stack_lo.set(stack.usable_lo());

@@ -125,4 +125,16 @@ real! {
     res_nsearch: unsafe extern "C" fn(*mut c_void, *const c_char, c_int, c_int, *mut u8, c_int) -> c_int;
     res_nquerydomain: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, c_int, c_int, *mut u8, c_int) -> c_int;
     res_nsend: unsafe extern "C" fn(*mut c_void, *const u8, c_int, *mut u8, c_int) -> c_int;
+    pthread_sigmask: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int;
+    sigprocmask: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int;
+    raise: unsafe extern "C" fn(c_int) -> c_int;
+    sigaction: unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int;
+    sigtimedwait: unsafe extern "C" fn(*const libc::sigset_t, *mut libc::siginfo_t, *const libc::timespec) -> c_int;
+    sigwait: unsafe extern "C" fn(*const libc::sigset_t, *mut c_int) -> c_int;
+    sigsuspend: unsafe extern "C" fn(*const libc::sigset_t) -> c_int;
+    pause: unsafe extern "C" fn() -> c_int;
+    sigpending: unsafe extern "C" fn(*mut libc::sigset_t) -> c_int;
+    system: unsafe extern "C" fn(*const c_char) -> c_int;
+    popen: unsafe extern "C" fn(*const c_char, *const c_char) -> *mut libc::FILE;
+    pclose: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
 }

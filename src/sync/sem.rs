@@ -63,7 +63,7 @@ impl Sem {
         libc::EAGAIN
     }
 
-    /// sem_wait / sem_timedwait: 0 or ETIMEDOUT (`deadline` is CLOCK_MONOTONIC ns).
+    /// sem_wait / sem_timedwait: 0, ETIMEDOUT or EINTR (`deadline` is CLOCK_MONOTONIC ns).
     pub fn wait(&self, deadline: Option<u64>) -> c_int {
         if self.trywait() == 0 {
             return 0;
@@ -86,6 +86,11 @@ impl Sem {
             let r = park::park(self.key(), !0, || v.load(Ordering::SeqCst) == 0, backoff.deadline(), ParkReason::Sem);
             if r == ParkResult::TimedOut && backoff.expired() && self.trywait() != 0 {
                 break libc::ETIMEDOUT;
+            }
+            // A signal handler ran on this thread: EINTR unless it has SA_RESTART (signal(7);
+            // glibc's futex wait is restarted by the kernel then).
+            if crate::signal::interrupted(true) {
+                break libc::EINTR;
             }
         }
     }

@@ -14,6 +14,21 @@ use green_rt::watchdog::{Call, InCall};
 
 use crate::{real, set_errno};
 
+/// Runs a green wait with `mask` (if given) as the thread's signal mask, restored after, as
+/// ppoll/pselect/epoll_pwait apply theirs atomically for the wait: a signal the mask lets in
+/// wakes the wait, its handler runs, and the call fails with EINTR.
+fn with_mask(t: &'static green_rt::task::Task, mask: *const libc::sigset_t, wait: impl FnOnce() -> isize) -> isize {
+    // SAFETY: mask is null or a sigset_t (contract).
+    let Some(m) = (unsafe { green_rt::sigmask::read_set(mask) }) else { return wait() };
+    let old = t.sigmask.get();
+    t.handler_ran.set(green_rt::signal::NONE);
+    green_rt::sigmask::set_mask(t, m);
+    // A signal the new mask let in was delivered by set_mask: the call is interrupted.
+    let r = if t.handler_ran.replace(green_rt::signal::NONE) != green_rt::signal::NONE { -(libc::EINTR as isize) } else { wait() };
+    green_rt::sigmask::set_mask(t, old);
+    r
+}
+
 /// Maps a raw syscall result (-errno) to the libc convention.
 pub(crate) fn ret(r: isize) -> isize {
     if r < 0 {
@@ -178,7 +193,7 @@ pub unsafe extern "C-unwind" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, ti
 ///
 /// # Safety
 /// `ts` is null or points to a timespec.
-unsafe fn timeout_deadline(ts: *const libc::timespec) -> Result<Option<u64>, isize> {
+pub(crate) unsafe fn timeout_deadline(ts: *const libc::timespec) -> Result<Option<u64>, isize> {
     if ts.is_null() {
         return Ok(None);
     }
@@ -192,10 +207,10 @@ unsafe fn timeout_deadline(ts: *const libc::timespec) -> Result<Option<u64>, isi
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
-    if hub::current().is_some() {
+    if let Some(t) = hub::current() {
         // SAFETY: ts is null or points to a timespec (ppoll's contract).
         return match unsafe { timeout_deadline(ts) } {
-            Ok(deadline) => ret(fd::poll_green(fds, n, deadline)) as c_int,
+            Ok(deadline) => ret(with_mask(t, mask, || fd::poll_green(fds, n, deadline))) as c_int,
             Err(e) => ret(e) as c_int,
         };
     }
@@ -214,22 +229,22 @@ pub unsafe extern "C-unwind" fn epoll_wait(epfd: c_int, events: *mut libc::epoll
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn epoll_pwait(epfd: c_int, events: *mut libc::epoll_event, max: c_int, timeout_ms: c_int, mask: *const libc::sigset_t) -> c_int {
-    if hub::current().is_some() && timeout_ms != 0 && max > 0 {
-        return ret(fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms))) as c_int;
+    if let Some(t) = hub::current().filter(|_| timeout_ms != 0 && max > 0) {
+        return ret(with_mask(t, mask, || fd::epoll_wait_green(epfd, events, max, fd::deadline_after_ms(timeout_ms)))) as c_int;
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::epoll_pwait()(epfd, events, max, timeout_ms, mask) }
 }
 
-/// epoll_pwait2: epoll_pwait with a timespec (null: forever); the mask is not applied yet.
+/// epoll_pwait2: epoll_pwait with a timespec (null: forever).
 #[no_mangle]
 pub unsafe extern "C-unwind" fn epoll_pwait2(epfd: c_int, events: *mut libc::epoll_event, max: c_int, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
     // SAFETY: a non-null ts points to a timespec.
     let zero = !ts.is_null() && unsafe { (*ts).tv_sec == 0 && (*ts).tv_nsec == 0 };
-    if hub::current().is_some() && !zero && max > 0 {
+    if let Some(t) = hub::current().filter(|_| !zero && max > 0) {
         // SAFETY: as above.
         return match unsafe { timeout_deadline(ts) } {
-            Ok(deadline) => ret(fd::epoll_wait_green(epfd, events, max, deadline)) as c_int,
+            Ok(deadline) => ret(with_mask(t, mask, || fd::epoll_wait_green(epfd, events, max, deadline))) as c_int,
             Err(e) => ret(e) as c_int,
         };
     }
@@ -374,7 +389,7 @@ pub unsafe extern "C-unwind" fn select(nfds: c_int, r: *mut libc::fd_set, w: *mu
     ret(res) as c_int
 }
 
-/// pselect: as select with a timespec (not updated); the signal mask is not applied yet.
+/// pselect: as select with a timespec (not updated), with its signal mask for the wait.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn pselect(
     nfds: c_int,
@@ -389,13 +404,13 @@ pub unsafe extern "C-unwind" fn pselect(
         let t = unsafe { &*ts };
         t.tv_sec == 0 && t.tv_nsec == 0
     };
-    if hub::current().is_none() || zero {
+    let Some(t) = hub::current().filter(|_| !zero) else {
         // SAFETY: forwarded unchanged.
         return unsafe { real::pselect()(nfds, r, w, e, ts, mask) };
-    }
+    };
     // SAFETY: ts is null or points to a timespec (pselect's contract).
     match unsafe { timeout_deadline(ts) } {
-        Ok(deadline) => ret(fd::select_green(nfds, r, w, e, deadline)) as c_int,
+        Ok(deadline) => ret(with_mask(t, mask, || fd::select_green(nfds, r, w, e, deadline))) as c_int,
         Err(e) => ret(e) as c_int,
     }
 }

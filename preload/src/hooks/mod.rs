@@ -6,6 +6,8 @@ mod file;
 mod exit;
 mod io;
 mod process;
+mod signal;
+mod system;
 mod sleep;
 mod sync;
 mod syscall;

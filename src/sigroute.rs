@@ -1,0 +1,226 @@
+//! Process-directed signals (kill, a terminal's SIGINT, alarm, a child's SIGCHLD) and the
+//! program's signal handlers.
+//!
+//! The kernel delivers a process-directed signal to a thread that does not block it; with one
+//! carrier that is the carrier, and what runs on it may be a green thread or the hub between
+//! threads (idle in epoll, or choosing the next one). So for every signal the program gives a
+//! handler, the kernel gets ours (`trampoline`, with the program's flags and mask, SA_SIGINFO
+//! added and SA_RESETHAND emulated), the program's handler is kept here, and:
+//! - while a green thread runs, the program's handler is called at once: the kernel chose the
+//!   carrier because that thread's mask (loaded on the carrier) lets the signal in, and a
+//!   running thread that does not block a process-directed signal takes it itself on its way
+//!   back from the kernel (a thread that kill()s its own process runs the handler natively
+//!   too); a call the thread is in gets EINTR from the kernel as natively.
+//! - in the hub, the signal and its siginfo are kept process-pending (`PENDING`, one slot per
+//!   signal: a second one arriving before the first is delivered merges with it, as standard
+//!   signals do in the kernel; real-time signals do not queue here) and the hub routes it at its
+//!   next poll. **Routing decision**, the kernel's own (complete_signal tries the thread-group
+//!   leader first, then any thread that wants the signal): the main thread if it does not block
+//!   it, otherwise the oldest live green thread that does not block it or waits for it in
+//!   sigwait. The target is woken from its wait (so its call fails with EINTR where the native
+//!   call would), and once it runs the signal is sent to the carrier again with its original
+//!   siginfo (rt_tgsigqueueinfo), so its handler runs on the target's stack and TCB. A signal
+//!   no thread takes stays process-pending until a thread unblocks it or sigwaits for it.
+//! - while idle, the hub waits in epoll with these signals unblocked (the epoll_pwait2 mask:
+//!   no extra syscall), so one blocked by the last thread to run but not by another still
+//!   wakes the hub.
+//! Synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS raised by the kernel for
+//! an instruction) always run their handler where they happen.
+//!
+//! Everything the trampoline touches is an atomic or a slot owned by the signal being captured:
+//! it is async-signal-safe and never allocates.
+
+use core::cell::UnsafeCell;
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use crate::hub;
+use crate::sigmask::bit;
+use crate::signal;
+use crate::sys;
+use crate::task::{self, Task};
+use crate::tls;
+
+const NSIG: usize = 64;
+
+/// The program's handler (sa_sigaction) and flags for each signal we hold a handler for.
+static HANDLER: [AtomicUsize; NSIG + 1] = [const { AtomicUsize::new(0) }; NSIG + 1];
+static FLAGS: [AtomicUsize; NSIG + 1] = [const { AtomicUsize::new(0) }; NSIG + 1];
+/// Signals whose kernel action is our trampoline.
+pub static TRAMPOLINED: AtomicU64 = AtomicU64::new(0);
+/// Captured in the hub, not yet given to a thread (process-pending).
+static PENDING: AtomicU64 = AtomicU64::new(0);
+/// Signals whose siginfo slot is in use (captured, until delivered or taken by sigwait).
+static BUSY: AtomicU64 = AtomicU64::new(0);
+/// Something was captured: the hub routes at its next poll.
+pub static ROUTE: AtomicBool = AtomicBool::new(false);
+
+struct Slots([UnsafeCell<libc::siginfo_t>; NSIG + 1]);
+// SAFETY: slot `sig` is written only by the capture that set BUSY's bit and read only by the
+// one delivery or sigwait that clears it.
+unsafe impl Sync for Slots {}
+// SAFETY: siginfo_t is plain data; all-zero is a valid value.
+static INFO: Slots = Slots([const { UnsafeCell::new(unsafe { core::mem::zeroed() }) }; NSIG + 1]);
+
+/// The program's action for `sig`, if our trampoline stands in for it: (handler, flags).
+pub fn program_action(sig: c_int) -> Option<(usize, c_int)> {
+    if !(1..=NSIG as c_int).contains(&sig) || TRAMPOLINED.load(Ordering::Acquire) & bit(sig) == 0 {
+        return None;
+    }
+    Some((HANDLER[sig as usize].load(Ordering::Acquire), FLAGS[sig as usize].load(Ordering::Acquire) as c_int))
+}
+
+/// Whether a handler for `sig` is routed through the trampoline: not for glibc's internal
+/// signals (32, 33) or those that cannot be caught.
+pub fn routable(sig: c_int) -> bool {
+    (1..=NSIG as c_int).contains(&sig) && !matches!(sig, 32 | 33 | libc::SIGKILL | libc::SIGSTOP)
+}
+
+/// The program installs `handler` with `flags` for `sig`: record it and return the handler and
+/// flags to give the kernel (the trampoline).
+pub fn record(sig: c_int, handler: usize, flags: c_int) -> (usize, c_int) {
+    HANDLER[sig as usize].store(handler, Ordering::Release);
+    FLAGS[sig as usize].store(flags as usize, Ordering::Release);
+    TRAMPOLINED.fetch_or(bit(sig), Ordering::AcqRel);
+    (trampoline as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize, (flags | libc::SA_SIGINFO) & !libc::SA_RESETHAND)
+}
+
+/// The program set SIG_DFL or SIG_IGN for `sig` (after the kernel has it).
+pub fn forget(sig: c_int) {
+    TRAMPOLINED.fetch_and(!bit(sig), Ordering::AcqRel);
+    HANDLER[sig as usize].store(0, Ordering::Release);
+}
+
+fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let code = unsafe { (*info).si_code };
+    code > 0 && matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP | libc::SIGSYS)
+}
+
+extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    // On the carrier (a green TCB is loaded) but no green thread running: the hub.
+    if tls::current_task_word() != 0 && hub::running().is_none() && !synchronous(sig, info) {
+        capture(sig, info);
+        return;
+    }
+    call_program_handler(sig, info, uctx);
+}
+
+fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    let h = HANDLER[sig as usize].load(Ordering::Acquire);
+    let flags = FLAGS[sig as usize].load(Ordering::Acquire) as c_int;
+    if h == 0 || h == libc::SIG_IGN || h == libc::SIG_DFL {
+        return; // changed to SIG_DFL/SIG_IGN while this one was on its way
+    }
+    if flags & libc::SA_RESETHAND != 0 {
+        // SA_RESETHAND: the action goes back to SIG_DFL as the handler is entered.
+        let dfl = [libc::SIG_DFL, 0usize, 0, 0];
+        // SAFETY: a kernel struct sigaction with SIG_DFL; no old action.
+        unsafe { sys::syscall6(libc::SYS_rt_sigaction, sig as usize, dfl.as_ptr() as usize, 0, 8, 0, 0) };
+        forget(sig);
+    }
+    if let Some(t) = hub::running() {
+        let k = if flags & libc::SA_RESTART != 0 { signal::RESTART } else { signal::NO_RESTART };
+        t.handler_ran.set(t.handler_ran.get().max(k));
+    }
+    if flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the program registered a three-argument handler for this signal.
+        let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) = unsafe { core::mem::transmute(h) };
+        f(sig, info, uctx);
+    } else {
+        // SAFETY: the program registered a one-argument handler for this signal.
+        let f: extern "C" fn(c_int) = unsafe { core::mem::transmute(h) };
+        f(sig);
+    }
+}
+
+fn capture(sig: c_int, info: *const libc::siginfo_t) {
+    let b = bit(sig);
+    if BUSY.fetch_or(b, Ordering::AcqRel) & b != 0 {
+        return; // one is already pending: merged, as the kernel merges a standard signal
+    }
+    // SAFETY: we own slot `sig` (we set its BUSY bit); info is the kernel's siginfo.
+    unsafe { *INFO.0[sig as usize].get() = *info };
+    PENDING.fetch_or(b, Ordering::AcqRel);
+    ROUTE.store(true, Ordering::Release);
+}
+
+fn live(t: &Task) -> bool {
+    // SAFETY: read on the carrier, between switches (the hub routes).
+    t.is_main || unsafe { (*t.coroutine.get()).is_some() }
+}
+
+/// The hub routes what was captured (see the module doc for the decision).
+pub fn route() {
+    ROUTE.store(false, Ordering::Release);
+    let p = PENDING.load(Ordering::Acquire);
+    for sig in 1..=NSIG as c_int {
+        if p & bit(sig) == 0 {
+            continue;
+        }
+        let mut target = hub::main_task().filter(|m| signal::takes(m, sig));
+        if target.is_none() {
+            task::for_each(|t| {
+                if target.is_none() && !t.is_main && live(t) && signal::takes(t, sig) {
+                    target = Some(t);
+                }
+            });
+        }
+        if let Some(t) = target {
+            give(t, sig);
+            signal::wake_for(t, sig);
+        }
+    }
+}
+
+fn give(t: &Task, sig: c_int) -> bool {
+    let b = bit(sig);
+    if PENDING.fetch_and(!b, Ordering::AcqRel) & b == 0 {
+        return false;
+    }
+    t.routed_signals.fetch_or(b, Ordering::AcqRel);
+    t.pending_signals.fetch_or(b, Ordering::AcqRel);
+    true
+}
+
+/// The running thread `t` now takes signals it did not (mask change, sigwait): process-pending
+/// ones become its own.
+pub fn claim_process_pending(t: &Task) {
+    let p = PENDING.load(Ordering::Acquire);
+    if p == 0 {
+        return;
+    }
+    let takes = !t.sigmask.get() | t.sigwait_set.get();
+    for sig in 1..=NSIG as c_int {
+        if p & takes & bit(sig) != 0 {
+            give(t, sig);
+        }
+    }
+}
+
+/// Takes the siginfo of a routed `sig` (frees its slot).
+pub fn take_info(sig: c_int) -> libc::siginfo_t {
+    // SAFETY: the slot's BUSY bit is set until we clear it; nobody writes it meanwhile.
+    let info = unsafe { *INFO.0[sig as usize].get() };
+    BUSY.fetch_and(!bit(sig), Ordering::AcqRel);
+    info
+}
+
+/// Sends a routed signal to the carrier again, with its original siginfo, while its target runs.
+pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
+    let info = take_info(sig);
+    // SAFETY: a live siginfo; to our own process, any si_code is allowed.
+    unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, &info as *const _ as usize, 0, 0) };
+}
+
+/// Signals process-pending here (for sigpending).
+pub fn process_pending() -> u64 {
+    PENDING.load(Ordering::Acquire)
+}
+
+/// Fork child: pending signals are not inherited.
+pub fn after_fork_child() {
+    PENDING.store(0, Ordering::Relaxed);
+    BUSY.store(0, Ordering::Relaxed);
+    ROUTE.store(false, Ordering::Relaxed);
+}

@@ -1,0 +1,133 @@
+//! sigwait, sigwaitinfo, sigtimedwait, sigsuspend and pause for green threads: the caller parks
+//! while the others run.
+//!
+//! A waiter looks, in order, at signals pending for itself (pthread_kill, raise, routed ones),
+//! at process-pending ones the hub holds (sigroute.rs), and at what the kernel holds for the
+//! carrier or the process (rt_sigtimedwait with a zero timeout); then it parks on a signalfd of
+//! the signals it waits for, registered in the hub's epoll: a signal that every thread blocks
+//! stays pending in the kernel and makes that fd readable. pthread_kill and the hub's routing
+//! wake it directly. Natively, sigtimedwait fails with EAGAIN at the timeout and EINTR when a
+//! handler for another signal ran on the thread; sigsuspend and pause return -1 EINTR once a
+//! handler has run; the same results come out here.
+
+use core::ffi::c_int;
+use core::sync::atomic::Ordering;
+
+use crate::fd::{self, Dir};
+use crate::sigmask::{self, bit, UNBLOCKABLE};
+use crate::signal;
+use crate::sigroute;
+use crate::sys;
+use crate::task::Task;
+
+/// A signalfd for `set` (non-blocking), or -errno.
+fn signalfd(set: u64) -> isize {
+    // SAFETY: a live 8-byte mask; creates a new fd.
+    unsafe { sys::syscall6(libc::SYS_signalfd4, usize::MAX, &set as *const u64 as usize, 8, (libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) as usize, 0, 0) }
+}
+
+fn close(fd: isize) {
+    if fd >= 0 {
+        fd::forget(fd as i32);
+        // SAFETY: closing a signalfd we created.
+        unsafe { sys::syscall3(libc::SYS_close, fd as usize, 0, 0) };
+    }
+}
+
+/// A signal of `set` pending for `t` (its own or process-pending here): taken, with its info.
+fn take_own(t: &Task, set: u64) -> Option<(c_int, libc::siginfo_t)> {
+    sigroute::claim_process_pending(t);
+    let p = t.pending_signals.load(Ordering::Acquire) & set;
+    if p == 0 {
+        return None;
+    }
+    let sig = p.trailing_zeros() as c_int + 1;
+    t.pending_signals.fetch_and(!bit(sig), Ordering::AcqRel);
+    let routed = t.routed_signals.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0;
+    if routed {
+        return Some((sig, sigroute::take_info(sig)));
+    }
+    // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds it
+    // (SI_TKILL becomes SI_USER), from this process.
+    // SAFETY: all-zero is a valid siginfo; the union's pid/uid sit right after the header.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    info.si_signo = sig;
+    info.si_code = libc::SI_USER;
+    // SAFETY: getpid/getuid take no arguments; the header is 3 ints + padding, then pid, uid.
+    unsafe {
+        let words = &mut info as *mut libc::siginfo_t as *mut i32;
+        *words.add(4) = sys::syscall3(libc::SYS_getpid, 0, 0, 0) as i32;
+        *words.add(5) = sys::syscall3(libc::SYS_getuid, 0, 0, 0) as i32;
+    }
+    Some((sig, info))
+}
+
+/// sigtimedwait for green thread `t`: the signal number, or -errno (EAGAIN at `deadline`,
+/// EINTR when a handler ran meanwhile). `info` receives the siginfo when given.
+pub fn timedwait(t: &'static Task, set: u64, info: Option<&mut libc::siginfo_t>, deadline: Option<u64>) -> isize {
+    let set = set & !UNBLOCKABLE;
+    t.sigwait_set.set(set);
+    let mut sfd: isize = -1;
+    // SAFETY: all-zero is a valid siginfo.
+    let mut got: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let r = loop {
+        if let Some((sig, i)) = take_own(t, set) {
+            got = i;
+            break sig as isize;
+        }
+        // SAFETY: live mask, siginfo and zero timespec.
+        let r = unsafe {
+            sys::syscall6(libc::SYS_rt_sigtimedwait, &set as *const u64 as usize, &mut got as *mut _ as usize, &zero as *const _ as usize, 8, 0, 0)
+        };
+        if r != -(libc::EAGAIN as isize) {
+            if r > 0 && got.si_code == libc::SI_TKILL {
+                got.si_code = libc::SI_USER; // glibc folds tgkill's code
+            }
+            break r;
+        }
+        if deadline.is_some_and(|d| sys::now_ns() >= d) {
+            break -(libc::EAGAIN as isize);
+        }
+        if sfd < 0 {
+            sfd = signalfd(set);
+            if sfd < 0 {
+                break sfd;
+            }
+        }
+        fd::wait_until(sfd as i32, Dir::Read, deadline);
+        if t.last_intr.get() != signal::NONE {
+            break -(libc::EINTR as isize);
+        }
+    };
+    t.sigwait_set.set(0);
+    close(sfd);
+    if r > 0 {
+        if let Some(out) = info {
+            *out = got;
+        }
+    }
+    r
+}
+
+/// sigsuspend for green thread `t`: waits with `mask` until a handler has run; always -EINTR.
+pub fn suspend(t: &'static Task, mask: u64) -> isize {
+    let old = t.sigmask.get();
+    t.handler_ran.set(signal::NONE);
+    sigmask::set_mask(t, mask);
+    // Everything the mask lets in wakes the wait (handled or, by default action, fatal).
+    let sfd = signalfd(!mask & !UNBLOCKABLE);
+    while t.handler_ran.get() == signal::NONE {
+        if sfd < 0 || !fd::wait(sfd as i32, Dir::Read) {
+            break;
+        }
+        if t.last_intr.get() != signal::NONE {
+            break;
+        }
+        // The signalfd fired: a signal the kernel holds; loading our mask again lets it in.
+        crate::hub::mask_changed(t);
+    }
+    close(sfd);
+    sigmask::set_mask(t, old);
+    -(libc::EINTR as isize)
+}
