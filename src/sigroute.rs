@@ -62,10 +62,23 @@ unsafe impl Sync for Slots {}
 // SAFETY: siginfo_t is plain data; all-zero is a valid value.
 static INFO: Slots = Slots([const { UnsafeCell::new(unsafe { core::mem::zeroed() }) }; NSIG + 1]);
 
-/// The program's action for `sig`, if our trampoline stands in for it: (handler, flags).
+/// Signals whose handler is the runtime's own (GREEN_STATS's SIGUSR2 report): the program sees
+/// SIG_DFL there, as natively, until it installs its own.
+static RUNTIME_OWNED: AtomicU64 = AtomicU64::new(0);
+
+/// Marks the handler just installed for `sig` as the runtime's (see RUNTIME_OWNED).
+pub fn runtime_owned(sig: c_int) {
+    RUNTIME_OWNED.fetch_or(bit(sig), Ordering::AcqRel);
+}
+
+/// The program's action for `sig`, if our trampoline stands in for it: (handler, flags);
+/// SIG_DFL with no flags for the runtime's own handlers.
 pub fn program_action(sig: c_int) -> Option<(usize, c_int)> {
     if !(1..=NSIG as c_int).contains(&sig) || TRAMPOLINED.load(Ordering::Acquire) & bit(sig) == 0 {
         return None;
+    }
+    if RUNTIME_OWNED.load(Ordering::Acquire) & bit(sig) != 0 {
+        return Some((libc::SIG_DFL, 0));
     }
     Some((HANDLER[sig as usize].load(Ordering::Acquire), FLAGS[sig as usize].load(Ordering::Acquire) as c_int))
 }
@@ -79,6 +92,7 @@ pub fn routable(sig: c_int) -> bool {
 /// The program installs `handler` with `flags` for `sig`: record it and return the handler and
 /// flags to give the kernel (the trampoline).
 pub fn record(sig: c_int, handler: usize, flags: c_int) -> (usize, c_int) {
+    RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
     HANDLER[sig as usize].store(handler, Ordering::Release);
     FLAGS[sig as usize].store(flags as usize, Ordering::Release);
     TRAMPOLINED.fetch_or(bit(sig), Ordering::AcqRel);
@@ -87,6 +101,7 @@ pub fn record(sig: c_int, handler: usize, flags: c_int) -> (usize, c_int) {
 
 /// The program set SIG_DFL or SIG_IGN for `sig` (after the kernel has it).
 pub fn forget(sig: c_int) {
+    RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
     TRAMPOLINED.fetch_and(!bit(sig), Ordering::AcqRel);
     HANDLER[sig as usize].store(0, Ordering::Release);
 }

@@ -118,6 +118,8 @@ pub fn configure(to: StatsTo) {
             sa.sa_sigaction = on_sigusr2 as extern "C" fn(libc::c_int) as usize;
             sa.sa_flags = libc::SA_RESTART;
             libc::sigaction(libc::SIGUSR2, &sa, core::ptr::null_mut());
+            // The program still sees SIG_DFL there (CPython restores what it saw at start).
+            crate::sigroute::runtime_owned(libc::SIGUSR2);
         }
     }
 }

@@ -2,7 +2,8 @@
  * signal leaves the others' masks alone; a signal sent to a thread that blocks it stays pending
  * (sigpending shows it) and its handler runs on that thread as soon as it unblocks it, before
  * pthread_sigmask returns; raise() of a blocked signal likewise; a process-directed signal
- * goes to the thread that does not block it; a vfork child changing its handlers and mask
+ * goes to the thread that does not block it; the runtime's own SIGUSR2 handler (GREEN_STATS)
+ * shows as SIG_DFL; a vfork child changing its handlers and mask
  * leaves the parent's alone; bad arguments get glibc's errors. */
 #include <errno.h>
 #include <pthread.h>
@@ -85,6 +86,10 @@ static void *blocker(void *arg)
 
 int main(void)
 {
+    /* GREEN_STATS's own SIGUSR2 report handler is not the program's: it sees SIG_DFL. */
+    struct sigaction start;
+    sigaction(SIGUSR2, NULL, &start);
+    printf("SIGUSR2 at start: default %d, flags %#x\n", start.sa_handler == SIG_DFL, start.sa_flags);
     handle(SIGUSR1, on_sig, 0);
     handle(SIGUSR2, on_sig, 0);
 

@@ -109,7 +109,8 @@ pub unsafe extern "C" fn sigaction(sig: c_int, act: *const libc::sigaction, old:
         // SAFETY: old is null or writable (contract).
         if let (Some((h, f)), Some(o)) = (prev, unsafe { old.as_mut() }) {
             o.sa_sigaction = h;
-            o.sa_flags = f | (o.sa_flags & SA_RESTORER);
+            // The runtime's own handlers show as SIG_DFL, whose flags the kernel reports as 0.
+            o.sa_flags = if h == libc::SIG_DFL { 0 } else { f | (o.sa_flags & SA_RESTORER) };
         }
     }
     r
