@@ -429,10 +429,13 @@ stress() { # stressor, conditions the worker's stats line must meet...
     ok "stress-ng --$s --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog"
 }
 stress pthread threads_created=1000+ parks_join=1+
+# The semaphore threads take turns on the hub (uncontended sem_wait/sem_post need no park).
+stress sem threads_created=2+ switches=1000+
 # Two processes, no threads: a waiter in the kernel woken by the other's FUTEX_WAKE (see
 # futex_shared_wake); the counted wake-ups are the work.
 stress futex
 stress nanosleep threads_created=8 parks_sleep=1000+
+stress mutex threads_created=2+ parks_mutex=1000+
 
 # ---- CPython's own regression tests ---------------------------------------------------------
 # Same test count as native and the same failures, on one OS thread (CPython locks are sem_t,
