@@ -24,6 +24,7 @@ pub mod offload;
 pub mod park;
 pub mod process;
 pub mod sigmask;
+pub mod sched;
 pub mod signal;
 pub mod sigroute;
 pub mod sigwait;

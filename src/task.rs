@@ -97,6 +97,8 @@ pub struct Task {
     pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
     pub name: UnsafeCell<[u8; 16]>,
+    /// Recorded scheduling policy/priority and affinity (sched.rs).
+    pub sched: crate::sched::SchedCell,
     /// What the thread is doing in the kernel right now, for the watchdog (see
     /// `watchdog::Call`): set by hooks around calls that may block the carrier.
     pub call: AtomicU64,
@@ -136,6 +138,7 @@ impl Task {
             handler_ran: Cell::new(0),
             robust_head: Cell::new(0),
             name: UnsafeCell::new([0; 16]),
+            sched: crate::sched::SchedCell::new(),
             call: AtomicU64::new(0),
         }
     }

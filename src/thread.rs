@@ -80,6 +80,8 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
     t.tcb.set(tp);
     // A new thread starts with its creator's signal mask, as natively.
     t.sigmask.set(hub::current().map_or(0, |c| c.sigmask.get()));
+    // And its recorded scheduling attributes (main's are the carrier's own: nothing to copy).
+    t.sched.inherit(hub::current().filter(|c| !c.is_main));
     t.start.set(Some(start));
     t.arg.set(arg);
     t.stack_lo.set(stack.usable_lo());

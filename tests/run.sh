@@ -153,6 +153,7 @@ compare sleep_family parks_sleep=18+
 compare attrs threads_created=4
 compare libc_state threads_created=4
 compare tids threads_created=20
+compare sched_attrs threads_created=2
 compare fork_threads threads_created=51
 compare io_pipes threads_created=105 parks_io=100+ epoll_waits=1+
 compare tcp_echo --args tcp threads_created=401 parks_io=1000+

@@ -55,6 +55,11 @@ real! {
     pthread_exit: unsafe extern "C-unwind" fn(*mut c_void) -> !;
     pthread_getattr_np: unsafe extern "C" fn(libc::pthread_t, *mut libc::pthread_attr_t) -> c_int;
     pthread_setname_np: unsafe extern "C" fn(libc::pthread_t, *const c_char) -> c_int;
+    pthread_setschedparam: unsafe extern "C" fn(libc::pthread_t, c_int, *const libc::sched_param) -> c_int;
+    pthread_getschedparam: unsafe extern "C" fn(libc::pthread_t, *mut c_int, *mut libc::sched_param) -> c_int;
+    pthread_setschedprio: unsafe extern "C" fn(libc::pthread_t, c_int) -> c_int;
+    pthread_setaffinity_np: unsafe extern "C" fn(libc::pthread_t, usize, *const libc::cpu_set_t) -> c_int;
+    pthread_getaffinity_np: unsafe extern "C" fn(libc::pthread_t, usize, *mut libc::cpu_set_t) -> c_int;
     pthread_getname_np: unsafe extern "C" fn(libc::pthread_t, *mut c_char, usize) -> c_int;
     pthread_key_create: unsafe extern "C" fn(*mut libc::pthread_key_t, Option<unsafe extern "C" fn(*mut c_void)>) -> c_int;
     pthread_key_delete: unsafe extern "C" fn(libc::pthread_key_t) -> c_int;

@@ -6,6 +6,7 @@ mod file;
 mod exit;
 mod io;
 mod process;
+mod sched;
 mod signal;
 mod system;
 mod sleep;

@@ -11,7 +11,7 @@ use green_rt::thread::{self, JoinWait};
 use crate::real;
 
 /// The target of a thread call: a green thread other than main, or None.
-fn green_target(th: libc::pthread_t) -> Option<&'static green_rt::task::Task> {
+pub(crate) fn green_target(th: libc::pthread_t) -> Option<&'static green_rt::task::Task> {
     thread::task_of(th).filter(|t| !t.is_main)
 }
 

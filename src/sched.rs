@@ -1,0 +1,125 @@
+//! Scheduling attributes of green threads: `pthread_setschedparam`, `pthread_setschedprio` and
+//! `pthread_setaffinity_np` (and their getters) on a green thread other than main are checked as
+//! the kernel checks them and then only recorded. Applied for real they would act on the one
+//! carrier every green thread shares (glibc passes the TCB's tid, 0 in a green TCB, which the
+//! kernel reads as "the calling OS thread"): a SCHED_FIFO worker would make the whole process
+//! real-time, per-worker pinning would leave the carrier on the last CPU named. Main's calls
+//! stay real: main runs on the carrier's own OS thread, and a program that pins or prioritises
+//! main before starting threads means the whole process, as natively (threads inherit it).
+//! A new green thread inherits its creator's recorded attributes, as native threads do.
+
+use core::cell::UnsafeCell;
+
+use crate::task::Task;
+
+/// Recorded attributes; the default (no record) is what the carrier has.
+pub struct Sched {
+    /// Policy and priority, if set.
+    policy: Option<(i32, i32)>,
+    /// Affinity bytes as the program gave them (trailing zero bytes trimmed), if set.
+    affinity: Option<Vec<u8>>,
+}
+
+/// Per-task storage (a field of `Task`), touched only by green threads on the carrier.
+pub struct SchedCell(UnsafeCell<Sched>);
+
+// SAFETY: read and written only on the carrier thread, by green threads (hooks check).
+unsafe impl Sync for SchedCell {}
+
+impl SchedCell {
+    pub const fn new() -> SchedCell {
+        SchedCell(UnsafeCell::new(Sched { policy: None, affinity: None }))
+    }
+
+    fn get(&self) -> &mut Sched {
+        // SAFETY: carrier-only access (type invariant); no reference outlives the call using it.
+        unsafe { &mut *self.0.get() }
+    }
+
+    /// A new thread's attributes: its creator's.
+    pub fn inherit(&self, from: Option<&Task>) {
+        let s = self.get();
+        match from {
+            Some(c) => {
+                let c = c.sched.get();
+                s.policy = c.policy;
+                s.affinity = c.affinity.clone();
+            }
+            None => *s = Sched { policy: None, affinity: None },
+        }
+    }
+}
+
+impl Default for SchedCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The kernel's answer to `sched_setscheduler(policy, prio)` for a thread of this process:
+/// EINVAL for an unknown policy or a priority outside its range, EPERM for a real-time policy
+/// without the privilege (root, or an RLIMIT_RTPRIO that allows the priority).
+fn check_policy(policy: i32, prio: i32) -> i32 {
+    let (lo, hi) = match policy {
+        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE => (0, 0),
+        libc::SCHED_FIFO | libc::SCHED_RR => (1, 99),
+        _ => return libc::EINVAL,
+    };
+    if prio < lo || prio > hi {
+        return libc::EINVAL;
+    }
+    if hi > 0 {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: rl is a live out-buffer.
+        let allowed = unsafe { libc::getrlimit(libc::RLIMIT_RTPRIO, &mut rl) } == 0 && rl.rlim_cur >= prio as u64;
+        if !root && !allowed {
+            return libc::EPERM;
+        }
+    }
+    0
+}
+
+/// pthread_setschedparam on green thread `t`.
+pub fn set_param(t: &Task, policy: i32, prio: i32) -> i32 {
+    let r = check_policy(policy, prio);
+    if r == 0 {
+        t.sched.get().policy = Some((policy, prio));
+    }
+    r
+}
+
+/// pthread_setschedprio on green thread `t`: a new priority within its current policy.
+pub fn set_prio(t: &Task, prio: i32, carrier_policy: i32) -> i32 {
+    let policy = t.sched.get().policy.map_or(carrier_policy, |p| p.0);
+    set_param(t, policy, prio)
+}
+
+/// pthread_getschedparam on green thread `t`: the recorded policy and priority, if any (else
+/// the carrier's, which the thread inherited, are the answer).
+pub fn get_param(t: &Task) -> Option<(i32, i32)> {
+    t.sched.get().policy
+}
+
+/// pthread_setaffinity_np on green thread `t`. `allowed` is the process's own mask (from the
+/// carrier): as the kernel does, a set with no allowed CPU is EINVAL.
+pub fn set_affinity(t: &Task, set: &[u8], allowed: &[u8]) -> i32 {
+    if !set.iter().zip(allowed.iter()).any(|(a, b)| a & b != 0) {
+        return libc::EINVAL;
+    }
+    let keep = set.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    t.sched.get().affinity = Some(set[..keep].to_vec());
+    0
+}
+
+/// pthread_getaffinity_np on green thread `t`: writes the recorded set over `out` (already
+/// filled with the carrier's mask by the real call, which also checked the size), limited to
+/// the CPUs the process may use, as the kernel reports.
+pub fn get_affinity(t: &Task, out: &mut [u8]) {
+    if let Some(rec) = &t.sched.get().affinity {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o &= rec.get(i).copied().unwrap_or(0);
+        }
+    }
+}
