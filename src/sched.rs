@@ -102,10 +102,24 @@ pub fn get_param(t: &Task) -> Option<(i32, i32)> {
     t.sched.get().policy
 }
 
-/// pthread_setaffinity_np on green thread `t`. `allowed` is the process's own mask (from the
-/// carrier): as the kernel does, a set with no allowed CPU is EINVAL.
-pub fn set_affinity(t: &Task, set: &[u8], allowed: &[u8]) -> i32 {
-    if !set.iter().zip(allowed.iter()).any(|(a, b)| a & b != 0) {
+/// Byte `i` of the mask of online CPUs (0, 1, … get_nprocs()-1).
+fn online_byte(i: usize) -> u8 {
+    // SAFETY: sysconf has no preconditions.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+    if online >= 8 * (i + 1) {
+        0xff
+    } else if online > 8 * i {
+        (1u8 << (online % 8)) - 1
+    } else {
+        0
+    }
+}
+
+/// pthread_setaffinity_np on green thread `t`. As the kernel does, a set with no online CPU is
+/// EINVAL (any online CPU will do, not only the carrier's own: a thread of a process started
+/// under `taskset -c 0` may move to CPU 1).
+pub fn set_affinity(t: &Task, set: &[u8]) -> i32 {
+    if !set.iter().enumerate().any(|(i, b)| b & online_byte(i) != 0) {
         return libc::EINVAL;
     }
     let keep = set.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
@@ -113,13 +127,31 @@ pub fn set_affinity(t: &Task, set: &[u8], allowed: &[u8]) -> i32 {
     0
 }
 
-/// pthread_getaffinity_np on green thread `t`: writes the recorded set over `out` (already
-/// filled with the carrier's mask by the real call, which also checked the size), limited to
-/// the CPUs the process may use, as the kernel reports.
+/// pthread_getaffinity_np on green thread `t`: the recorded set replaces `out` (already filled
+/// with the carrier's mask by the real call, which also checked the size), limited to online
+/// CPUs as the kernel reports.
 pub fn get_affinity(t: &Task, out: &mut [u8]) {
     if let Some(rec) = &t.sched.get().affinity {
         for (i, o) in out.iter_mut().enumerate() {
-            *o &= rec.get(i).copied().unwrap_or(0);
+            *o = rec.get(i).copied().unwrap_or(0) & online_byte(i);
         }
     }
+}
+
+/// The green thread (other than main) that a `sched_*` call's `pid` names: 0 from such a thread
+/// means itself; its `gettid()` value names it while it has not exited. None: the call is about
+/// a real thread or process (main included) and goes to the kernel unchanged.
+pub fn green_by_pid(pid: i32) -> Option<&'static Task> {
+    let me = crate::hub::current().filter(|t| !t.is_main);
+    if pid == 0 {
+        return me;
+    }
+    let id = (pid as i64).checked_sub(crate::thread::GREEN_TID_BASE).filter(|&i| i > 0)? as u64;
+    let mut found = None;
+    crate::task::for_each(|t| {
+        if !t.is_main && t.id.get() == id && t.join_flags.load(core::sync::atomic::Ordering::Acquire) & crate::task::EXITED == 0 {
+            found = Some(t);
+        }
+    });
+    found
 }

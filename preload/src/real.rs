@@ -60,6 +60,12 @@ real! {
     pthread_setschedprio: unsafe extern "C" fn(libc::pthread_t, c_int) -> c_int;
     pthread_setaffinity_np: unsafe extern "C" fn(libc::pthread_t, usize, *const libc::cpu_set_t) -> c_int;
     pthread_getaffinity_np: unsafe extern "C" fn(libc::pthread_t, usize, *mut libc::cpu_set_t) -> c_int;
+    sched_setscheduler: unsafe extern "C" fn(libc::pid_t, c_int, *const libc::sched_param) -> c_int;
+    sched_getscheduler: unsafe extern "C" fn(libc::pid_t) -> c_int;
+    sched_setparam: unsafe extern "C" fn(libc::pid_t, *const libc::sched_param) -> c_int;
+    sched_getparam: unsafe extern "C" fn(libc::pid_t, *mut libc::sched_param) -> c_int;
+    sched_setaffinity: unsafe extern "C" fn(libc::pid_t, usize, *const libc::cpu_set_t) -> c_int;
+    sched_getaffinity: unsafe extern "C" fn(libc::pid_t, usize, *mut libc::cpu_set_t) -> c_int;
     pthread_getname_np: unsafe extern "C" fn(libc::pthread_t, *mut c_char, usize) -> c_int;
     pthread_key_create: unsafe extern "C" fn(*mut libc::pthread_key_t, Option<unsafe extern "C" fn(*mut c_void)>) -> c_int;
     pthread_key_delete: unsafe extern "C" fn(libc::pthread_key_t) -> c_int;

@@ -10,8 +10,10 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static sem_t ready, done;
+static pid_t worker_tid;
 
 static void show_affinity(const char *who, pthread_t th)
 {
@@ -37,6 +39,7 @@ static void *child(void *a)
 
 static void *worker(void *a)
 {
+    worker_tid = gettid();
     sem_post(&ready);
     sem_wait(&done);
     /* Pin ourselves, then start a child: it inherits the set. */
@@ -86,6 +89,36 @@ int main(void)
     char tiny[1];
     printf("getaffinity into 1 byte: %s\n", strerror(pthread_getaffinity_np(w, sizeof tiny, (cpu_set_t *)tiny)));
     show_affinity("worker", w);
+
+    /* The same through the sched_* calls and the worker's gettid() value (glibc's
+     * pthread_getschedparam caches what pthread_setschedparam set, so it is not asked here). */
+    p.sched_priority = 5;
+    int r = sched_setscheduler(worker_tid, SCHED_RR, &p);
+    printf("sched_setscheduler(tid, RR 5): %d\n", r);
+    printf("sched_getscheduler(tid): %d\n", sched_getscheduler(worker_tid));
+    struct sched_param q = {.sched_priority = -1};
+    r = sched_getparam(worker_tid, &q);
+    printf("sched_getparam(tid): %d prio=%d\n", r, q.sched_priority);
+    p.sched_priority = 7;
+    r = sched_setparam(worker_tid, &p);
+    q.sched_priority = -1;
+    sched_getparam(worker_tid, &q);
+    printf("sched_setparam(tid, 7): %d, now %d\n", r, q.sched_priority);
+    errno = 0;
+    r = sched_setscheduler(worker_tid, 999, &p);
+    printf("sched_setscheduler(tid, bad): %d %s\n", r, strerror(errno));
+    printf("main's scheduler: %d\n", sched_getscheduler(0));
+    p.sched_priority = 0;
+    sched_setscheduler(worker_tid, SCHED_OTHER, &p);
+    CPU_ZERO(&s);
+    CPU_SET(0, &s);
+    printf("sched_setaffinity(tid, cpu 0): %d\n", sched_setaffinity(worker_tid, sizeof s, &s));
+    CPU_ZERO(&s);
+    r = sched_getaffinity(worker_tid, sizeof s, &s);
+    printf("sched_getaffinity(tid): %d cpus=%d\n", r, CPU_COUNT(&s));
+    CPU_ZERO(&s);
+    r = sched_getaffinity(0, sizeof s, &s);
+    printf("sched_getaffinity(0) in main: %d cpus=%d\n", r, CPU_COUNT(&s));
 
     sem_post(&done);
     pthread_join(w, NULL);
