@@ -17,6 +17,16 @@ stats() { # values... -> "median min max"
     printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f", m, v[1], v[NR]}'
 }
 
+# The benchmark issue's targets for libgreen, as "<limit> <unit>" (a figure without one has none).
+declare -A TARGET=([mutex_lock_unlock]="8 ns" [condvar_pingpong]="30 ns" [create_join]="300 ns"
+    [parked_thread_memory]="10 KiB" [sleepers]="1.15 s")
+# "≤ limit unit: met" or "≤ limit unit: missed by N %" for a libgreen median.
+verdict() { # figure-key value
+    local t=${TARGET[$1]:-}
+    [ -n "$t" ] || { echo "—"; return; }
+    awk -v v="$2" -v l="${t% *}" -v u="${t#* }" 'BEGIN { if (v <= l) printf "≤ %s %s: met", l, u; else printf "≤ %s %s: missed by %.0f %%", l, u, (v / l - 1) * 100 }'
+}
+
 rows=()
 : >"$B/ratios.dat"
 for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_memory pread_cached fsync_offload; do
@@ -32,7 +42,7 @@ for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_m
     read -r gm gmin gmax <<<"$(stats "${green[@]}")"
     ratio=$(awk -v n="$nm" -v g="$gm" 'BEGIN { printf "%.1f", (g > 0 ? n / g : 0) }')
     printf '%s %s\n' "$figure" "$ratio" >>"$B/ratios.dat"
-    row="| $figure | $nm $unit ($nmin–$nmax) | $gm $unit ($gmin–$gmax) | ${ratio}× |"
+    row="| $figure | $nm $unit ($nmin–$nmax) | $gm $unit ($gmin–$gmax) | ${ratio}× | $(verdict "$figure" "$gm") |"
     echo "$row"
     rows+=("$row")
 done
@@ -45,7 +55,7 @@ for _ in $(seq "$RUNS"); do
     walls+=("$w")
 done
 read -r wm wmin wmax <<<"$(stats "${walls[@]}")"
-row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | — |"
+row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | — | $(verdict sleepers "$wm") |"
 echo "$row"
 rows+=("$row")
 
@@ -80,8 +90,8 @@ fi
     echo
     echo "![ratios](ratios.png)"
     echo
-    echo "| figure | native NPTL | libgreen | ratio |"
-    echo "| --- | ---: | ---: | ---: |"
+    echo "| figure | native NPTL | libgreen | ratio | target (benchmark issue) |"
+    echo "| --- | ---: | ---: | ---: | --- |"
     printf '%s\n' "${rows[@]}"
     echo
     echo "## Echo server: threads vs epoll (\`bench/echo.sh $RUNS\`)"
