@@ -80,7 +80,41 @@ pub static OPTIONS: &[OptionSpec] = &[
                others are ready, naming it and its call; 0: no watchdog thread",
         check: |v| parse_ms(v).map(|_| ()),
     },
+    OptionSpec {
+        env: "GREEN_HUBS",
+        flag: "--hubs",
+        takes_value: true,
+        default: "1",
+        help: "carrier OS threads running green threads in parallel (1..=256, or auto: the CPUs the process \
+               may use); 1 keeps the program on one OS thread",
+        check: |v| parse_hubs(v).map(|_| ()),
+    },
+    OptionSpec {
+        env: "GREEN_HANDOFF_MS",
+        flag: "--handoff-ms",
+        takes_value: true,
+        default: "20",
+        help: "when no carrier has switched for this long while green threads are ready (a call that cannot \
+               be made cooperative, or a thread computing), start or wake a spare carrier to run them; \
+               0: never hand off",
+        check: |v| parse_ms(v).map(|_| ()),
+    },
 ];
+
+/// Largest GREEN_HUBS.
+pub const MAX_HUBS: usize = 256;
+
+/// Parses GREEN_HUBS: 1..=MAX_HUBS, or `auto` (0 here: resolved at start-up from the affinity
+/// mask).
+pub fn parse_hubs(v: &str) -> Result<usize, String> {
+    if v.trim() == "auto" {
+        return Ok(0);
+    }
+    match v.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_HUBS).contains(&n) => Ok(n),
+        _ => Err(format!("'{v}' is not a number of carriers from 1 to {MAX_HUBS}, or auto")),
+    }
+}
 
 /// Where GREEN_STATS sends the counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +200,10 @@ pub struct Config {
     pub offload_threads: usize,
     /// GREEN_BLOCK_WARN_MS (0: no watchdog).
     pub block_warn_ms: u64,
+    /// GREEN_HUBS (0: auto).
+    pub hubs: usize,
+    /// GREEN_HANDOFF_MS (0: no hand-off).
+    pub handoff_ms: u64,
 }
 
 impl Config {
@@ -176,6 +214,8 @@ impl Config {
         deadlock_check: true,
         offload_threads: crate::offload::DEFAULT_THREADS,
         block_warn_ms: 100,
+        hubs: 1,
+        handoff_ms: 20,
     };
 
     /// Builds the configuration from a variable lookup (the environment, in production).
@@ -192,6 +232,8 @@ impl Config {
                 "GREEN_BLOCK_WARN_MS" => c.block_warn_ms = parse_ms(&v).expect("checked"),
                 "GREEN_DEADLOCK" => c.deadlock_check = parse_bool(&v).expect("checked"),
                 "GREEN_OFFLOAD_THREADS" => c.offload_threads = parse_threads(&v).expect("checked"),
+                "GREEN_HUBS" => c.hubs = parse_hubs(&v).expect("checked"),
+                "GREEN_HANDOFF_MS" => c.handoff_ms = parse_ms(&v).expect("checked"),
                 _ => unreachable!("every option is applied"),
             }
         }
@@ -241,6 +283,9 @@ mod tests {
         assert!(parse_ms("-1").is_err());
         assert!(parse_ms("1s").is_err());
         assert!(parse_ms("99999999").is_err());
+        assert_eq!(parse_hubs("auto").unwrap(), 0);
+        assert_eq!(parse_hubs("4").unwrap(), 4);
+        assert!(parse_hubs("0").is_err() && parse_hubs("257").is_err() && parse_hubs("x").is_err());
         let c = Config::from_lookup(|k| (k == "GREEN_BLOCK_WARN_MS").then(|| "x".to_string())).unwrap_err();
         assert!(c.starts_with("GREEN_BLOCK_WARN_MS: "), "{c}");
     }

@@ -118,6 +118,17 @@ static HUB_PTR: AtomicUsize = AtomicUsize::new(0);
 /// GREEN_DEADLOCK: report and abort when nothing can ever wake any green thread.
 pub static DEADLOCK_CHECK: AtomicBool = AtomicBool::new(true);
 static READY: AtomicBool = AtomicBool::new(false);
+/// Whether more than one carrier may run green threads at the same moment (GREEN_HUBS > 1, or
+/// a hand-off happened). False: one OS thread touches hub state, and code may rely on that.
+static MULTI: AtomicBool = AtomicBool::new(false);
+
+/// Whether several carriers may run green threads at once (see `MULTI`): code that is correct
+/// only with one carrier (plain load + store counters, wake-ups that rely on epoll being polled
+/// only between switches) takes its concurrent path when this is true.
+#[inline(always)]
+pub fn multi() -> bool {
+    MULTI.load(Ordering::Relaxed)
+}
 
 #[inline(always)]
 fn hub() -> &'static Hub {
