@@ -15,10 +15,20 @@
 //! - SO_RCVTIMEO/SO_SNDTIMEO are honoured: a socket call that has to wait gives up with EAGAIN
 //!   at the socket's timeout, as the kernel does (no timeouts are invented).
 //!
-//! With one carrier no readiness edge can be processed between a failed attempt and the park
-//! (the hub only polls epoll while no green thread runs), so no wake-up is lost.
+//! No lost wake-ups (any number of carriers). A wait is: `arm` (snapshot), try (the call with
+//! MSG_DONTWAIT, a zero-timeout poll, a drained check), then `wait` if the try said "not yet".
+//! `ready` bumps a per-direction edge count in the fd's slot, then unparks under the park bucket
+//! lock; `wait` parks only if, under that same lock, the count still equals the snapshot. An
+//! edge that follows the failed try is either seen by that check (no park: the caller tries
+//! again) or its unpark takes the bucket lock after the node is linked (and wakes it): if its
+//! unpark came first, its bump happened-before our check, which would have seen it. Counts, not
+//! bits, so another waiter on the same fd cannot consume our edge. With one carrier nobody runs
+//! `ready` between our try and park (the hub polls epoll only while no green thread runs), so
+//! `arm` costs one relaxed load of `hub::multi()` and snapshots nothing; an unarmed wait that
+//! finds `multi()` true under the lock (a hand-off began meanwhile) refuses to park and the
+//! caller tries once more. `ready` bumps whatever `multi()` says: no syscall is added either way.
 
-use core::sync::atomic::{AtomicPtr, AtomicU16, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::park;
 use crate::sys;
@@ -38,41 +48,47 @@ pub enum Kind {
     File,
 }
 
-const UNKNOWN: u16 = 0;
-const PASS: u16 = 1;
-const PIPE: u16 = 2;
-const SOCKET: u16 = 3;
-const FILE: u16 = 4;
-const KIND_MASK: u16 = 7;
-const REGISTERED: u16 = 8;
+const UNKNOWN: u64 = 0;
+const PASS: u64 = 1;
+const PIPE: u64 = 2;
+const SOCKET: u64 = 3;
+const FILE: u64 = 4;
+const KIND_MASK: u64 = 7;
+const REGISTERED: u64 = 8;
 /// A socket with SO_RCVTIMEO or SO_SNDTIMEO set: its waits end with EAGAIN at the timeout.
-const TIMEOUT: u16 = 16;
+const TIMEOUT: u64 = 16;
 /// A regular file opened O_DIRECT, O_SYNC or O_DSYNC: every read/write waits for the device.
-const FILE_DEVICE: u16 = 32;
+const FILE_DEVICE: u64 = 32;
 /// A regular file whose filesystem refuses RWF_NOWAIT (procfs, some FUSE…): read directly.
-const FILE_NO_NOWAIT: u16 = 64;
+const FILE_NO_NOWAIT: u64 = 64;
 /// A SOCK_STREAM socket: a short read means its receive queue was empty (see READ_DRAINED).
-const STREAM: u16 = 0x80;
+const STREAM: u64 = 0x80;
 /// The hub saw a read-side epoll edge since the last receive began.
-const READ_EDGE: u16 = 0x100;
+const READ_EDGE: u64 = 0x100;
 /// A receive on this registered stream socket came back short with no edge since it began: the
 /// queue was empty then, and any byte arriving later brings a new edge (edge-triggered epoll
 /// reports every arrival). Until that edge, a receive parks at once instead of trying a call
 /// that would fail with EAGAIN — the try-then-park pattern's third syscall per request.
-const READ_DRAINED: u16 = 0x200;
+const READ_DRAINED: u64 = 0x200;
 /// A timerfd, signalfd or inotify fd: reads wait for an event, writes fail at once (EINVAL), so
 /// writes take the real call.
-const WRITE_PASS: u16 = 0x400;
+const WRITE_PASS: u64 = 0x400;
 /// The hub saw EPOLLRDHUP, EPOLLHUP or EPOLLERR on this socket: the peer's FIN or an error may
 /// be queued behind the data, which a later receive returns (0, ECONNRESET…) with no new edge,
 /// so a short read no longer means the next one would wait; READ_DRAINED is never set again.
 /// Sticky until the fd is forgotten (no data can follow a FIN; an error is reported once, then
 /// EOF or more errors, all without waiting).
-const READ_HUP: u16 = 0x800;
+const READ_HUP: u64 = 0x800;
+/// Everything above the flags: per-direction counts of readiness edges (see the module doc),
+/// kept across `forget` (a waiter's snapshot must never see an older count come back).
+const READ_SEQ_SHIFT: u32 = 16;
+const WRITE_SEQ_SHIFT: u32 = 40;
+const SEQ_BITS: u32 = 24;
+const SEQ_MASK: u64 = !0xffff;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
-static TABLE: [AtomicPtr<AtomicU16>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
+static TABLE: [AtomicPtr<AtomicU64>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
 /// Green threads parked on fd readiness (the deadlock check must not fire while any is).
 pub static IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
 /// Marks epoll tokens of fds (token 0 is the hub's eventfd).
@@ -80,7 +96,7 @@ pub const TOKEN_FD: u64 = 1 << 32;
 
 /// The entry of `fd` if its chunk exists; never allocates (close() and fcntl() may be called
 /// from signal handlers, where malloc is not allowed).
-fn existing_slot(fd: i32) -> Option<&'static AtomicU16> {
+fn existing_slot(fd: i32) -> Option<&'static AtomicU64> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
     }
@@ -90,17 +106,17 @@ fn existing_slot(fd: i32) -> Option<&'static AtomicU16> {
 }
 
 /// The entry of `fd`, allocating its chunk on first use (green threads only).
-fn slot(fd: i32) -> Option<&'static AtomicU16> {
+fn slot(fd: i32) -> Option<&'static AtomicU64> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
     }
     let (c, i) = (fd as usize / CHUNK, fd as usize % CHUNK);
     let mut p = TABLE[c].load(Ordering::Acquire);
     if p.is_null() {
-        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU16::new(UNKNOWN)).collect::<Box<[AtomicU16]>>()).as_mut_ptr();
+        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU64::new(UNKNOWN)).collect::<Box<[AtomicU64]>>()).as_mut_ptr();
         match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => p = fresh,
-            // Another thread installed the chunk first; ours stays unused (a one-time 4 KiB).
+            // Another thread installed the chunk first; ours stays unused (a one-time 32 KiB).
             Err(existing) => p = existing,
         }
     }
@@ -113,8 +129,9 @@ pub fn kind(fd: i32) -> Kind {
     let Some(s) = slot(fd) else { return Kind::Pass };
     let mut v = s.load(Ordering::Acquire);
     if v & KIND_MASK == UNKNOWN {
-        v = classify(fd);
-        s.store(v, Ordering::Release);
+        // An OR keeps the edge counts (and REGISTERED) a concurrent `ready`/`wait` may set.
+        let c = classify(fd);
+        v = s.fetch_or(c, Ordering::AcqRel) | c;
     }
     match v & KIND_MASK {
         PIPE => Kind::Pipe,
@@ -137,7 +154,7 @@ pub fn set_file_no_nowait(fd: i32) {
     }
 }
 
-fn classify(fd: i32) -> u16 {
+fn classify(fd: i32) -> u64 {
     // SAFETY: st is a live out-buffer of the right size.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: as above.
@@ -258,7 +275,7 @@ fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
 /// registered fd leaves the epoll set.
 pub fn forget(fd: i32) {
     let Some(s) = existing_slot(fd) else { return };
-    let old = s.swap(UNKNOWN, Ordering::AcqRel);
+    let old = s.fetch_and(SEQ_MASK, Ordering::AcqRel);
     if old & REGISTERED != 0 && crate::hub::started() {
         crate::hub::epoll_ctl(libc::EPOLL_CTL_DEL, fd, 0);
     }
@@ -289,20 +306,80 @@ pub fn key(fd: i32, dir: Dir) -> usize {
     0xF000_0000_0000_0000 | ((fd as u32 as usize) << 1) | dir as usize
 }
 
-/// Parks the calling green thread until `fd` may be ready for `dir`. Returns false when the fd
-/// cannot be waited for in epoll (the caller then makes the real, blocking call).
-pub fn wait(fd: i32, dir: Dir) -> bool {
-    wait_until(fd, dir, None)
+/// A snapshot of one direction's edge count, taken by [`arm`] before the try that may fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Armed(u32);
+
+impl Armed {
+    /// Taken with one carrier: nothing to compare (see the module doc).
+    pub const UNARMED: Armed = Armed(u32::MAX);
+
+    /// The snapshot of `dir` in slot value `v`.
+    fn of(v: u64, dir: Dir) -> Armed {
+        Armed(seq(v, dir))
+    }
+
+    /// The park-time check (run under the park bucket lock): no edge for `dir` since the
+    /// snapshot, in slot value `v`. An unarmed wait may park only while one carrier runs.
+    fn may_park(self, v: u64, dir: Dir, multi: bool) -> bool {
+        if self == Armed::UNARMED {
+            !multi
+        } else {
+            seq(v, dir) == self.0
+        }
+    }
+}
+
+fn seq(v: u64, dir: Dir) -> u32 {
+    let shift = if dir == Dir::Read { READ_SEQ_SHIFT } else { WRITE_SEQ_SHIFT };
+    ((v >> shift) & ((1 << SEQ_BITS) - 1)) as u32
+}
+
+/// `v` with `dir`'s edge count advanced by one (wrapping inside its field).
+fn bump_seq(v: u64, dir: Dir) -> u64 {
+    let shift = if dir == Dir::Read { READ_SEQ_SHIFT } else { WRITE_SEQ_SHIFT };
+    let field = ((1u64 << SEQ_BITS) - 1) << shift;
+    (v & !field) | (v.wrapping_add(1 << shift) & field)
+}
+
+/// The slot value after an epoll edge: counts bumped for the directions it wakes, and the
+/// read side's drained tracking updated (READ_EDGE, READ_HUP, READ_DRAINED).
+fn note_edge(mut v: u64, read: bool, write: bool, hup: bool) -> u64 {
+    if read {
+        v = bump_seq((v | READ_EDGE | if hup { READ_HUP } else { 0 }) & !READ_DRAINED, Dir::Read);
+    }
+    if write {
+        v = bump_seq(v, Dir::Write);
+    }
+    v
+}
+
+/// Call before each try whose failure leads to [`wait`]/[`wait_until`] on (`fd`, `dir`).
+#[inline]
+pub fn arm(fd: i32, dir: Dir) -> Armed {
+    if !crate::hub::multi() {
+        return Armed::UNARMED;
+    }
+    slot(fd).map_or(Armed::UNARMED, |s| Armed::of(s.load(Ordering::Acquire), dir))
+}
+
+/// Parks the calling green thread until `fd` may be ready for `dir`, unless an edge came since
+/// `armed` was taken (then it returns at once: the caller tries again). Returns false when the
+/// fd cannot be waited for in epoll (the caller then makes the real, blocking call).
+pub fn wait(fd: i32, dir: Dir, armed: Armed) -> bool {
+    wait_until(fd, dir, armed, None)
 }
 
 /// As [`wait`], giving up at `deadline` (CLOCK_MONOTONIC ns).
-pub fn wait_until(fd: i32, dir: Dir, deadline: Option<u64>) -> bool {
+pub fn wait_until(fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> bool {
     let Some(s) = slot(fd) else { return false };
     if s.load(Ordering::Acquire) & REGISTERED == 0 {
+        // Edge-triggered epoll reports an fd that is ready when it is added: an edge between
+        // the try and this registration is not lost either.
         let ev = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
         let r = crate::hub::epoll_ctl(libc::EPOLL_CTL_ADD, fd, ev);
         if r < 0 && r != -(libc::EEXIST as isize) {
-            s.store(PASS, Ordering::Release);
+            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some((v & SEQ_MASK) | PASS));
             return false;
         }
         s.fetch_or(REGISTERED, Ordering::AcqRel);
@@ -316,23 +393,33 @@ pub fn wait_until(fd: i32, dir: Dir, deadline: Option<u64>) -> bool {
     }
     IO_WAITERS.fetch_add(1, Ordering::Relaxed);
     let _waiting = Waiting;
-    park::park(key(fd, dir), !0, || true, deadline, ParkReason::Io);
+    park::park(key(fd, dir), !0, || armed.may_park(s.load(Ordering::Acquire), dir, crate::hub::multi()), deadline, ParkReason::Io);
     true
 }
 
-/// The hub got epoll `events` for the fd behind `token`: wake the threads waiting on it.
+/// Unless `fd` polls ready for `dir` now, parks until it may be: true when it parked (or was
+/// told to try again), false when it polls ready or epoll refuses it (make the call then).
+pub fn wait_unless_ready(fd: i32, dir: Dir) -> bool {
+    let armed = arm(fd, dir);
+    !poll_now(fd, dir) && wait(fd, dir, armed)
+}
+
+/// The hub got epoll `events` for the fd behind `token`: record the edge, then wake the
+/// threads waiting on it (in that order: see the module doc).
 pub fn ready(token: u64, events: u32) {
     let fd = (token & 0xffff_ffff) as i32;
     let e = events as i32;
-    if e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0 {
-        if let Some(s) = existing_slot(fd) {
-            // One RMW: a receiver deciding "drained" races with this only through the CAS below.
-            let hup = if e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0 { READ_HUP } else { 0 };
-            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some((v | READ_EDGE | hup) & !READ_DRAINED));
-        }
+    let read = e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0;
+    let write = e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0;
+    if let Some(s) = existing_slot(fd) {
+        // One RMW: a receiver deciding "drained" races with this only through its CAS.
+        let hup = e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
+        let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(note_edge(v, read, write, hup)));
+    }
+    if read {
         park::unpark_all(key(fd, Dir::Read));
     }
-    if e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0 {
+    if write {
         park::unpark_all(key(fd, Dir::Write));
     }
 }
@@ -350,7 +437,7 @@ pub fn poll_now(fd: i32, dir: Dir) -> bool {
 /// Parks until `fd` polls ready for `dir` (or epoll refuses it): the wait before a call that is
 /// then made the blocking way (readv/writev on pipes).
 pub fn wait_ready(fd: i32, dir: Dir) {
-    while !poll_now(fd, dir) && wait(fd, dir) {}
+    while wait_unless_ready(fd, dir) {}
 }
 
 /// Largest pipe write that cannot block once the pipe polls writable (and stays atomic).
@@ -359,7 +446,7 @@ pub const PIPE_CHUNK: usize = libc::PIPE_BUF;
 /// Reads from a pipe/FIFO (`Kind::Pipe`) without blocking the hub. Raw result (-errno).
 pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
     loop {
-        if len == 0 || poll_now(fd, Dir::Read) || !wait(fd, Dir::Read) {
+        if len == 0 || !wait_unless_ready(fd, Dir::Read) {
             // SAFETY: the caller's buffer, as the real read would receive it.
             return unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, len) };
         }
@@ -383,8 +470,9 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
     let mut done = 0usize;
     loop {
         let mut chunk = (len - done).min(PIPE_CHUNK);
+        let armed = arm(fd, Dir::Write);
         if len > 0 && !poll_now(fd, Dir::Write) {
-            if wait(fd, Dir::Write) {
+            if wait(fd, Dir::Write, armed) {
                 if crate::signal::interrupted(true) {
                     return if done > 0 { done as isize } else { EINTR };
                 }
@@ -454,7 +542,7 @@ const UNTRACKED_RECV: i32 = libc::MSG_PEEK | libc::MSG_OOB | libc::MSG_ERRQUEUE;
 
 /// Read-side drained tracking of a stream socket (READ_DRAINED): the slot when `want` bytes
 /// are being received with `flags` it applies to.
-fn drain_slot(fd: i32, dir: Dir, want: usize, flags: i32) -> Option<&'static AtomicU16> {
+fn drain_slot(fd: i32, dir: Dir, want: usize, flags: i32) -> Option<&'static AtomicU64> {
     if dir != Dir::Read || want == 0 || flags & UNTRACKED_RECV != 0 {
         return None;
     }
@@ -470,6 +558,8 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32
     let mut first = true;
     let drain = drain_slot(fd, dir, want, flags);
     loop {
+        // Before the drained check too: that check is a try whose "no" parks.
+        let armed = arm(fd, dir);
         let skip = drain.is_some_and(|s| s.load(Ordering::Acquire) & READ_DRAINED != 0) && flags & libc::MSG_DONTWAIT == 0;
         if skip {
             crate::stats::recv_skipped();
@@ -496,7 +586,7 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32
         } else if deadline.is_some_and(|d| sys::now_ns() >= d) {
             return -(libc::EAGAIN as isize); // SO_RCVTIMEO/SO_SNDTIMEO expired, as the kernel gives
         }
-        if !wait_until(fd, dir, deadline) {
+        if !wait_until(fd, dir, armed, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
         }
         // A socket with a timeout is never restarted (signal(7)).
@@ -557,10 +647,11 @@ pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
 pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: i32) -> isize {
     let deadline = if poll_now(fd, Dir::Read) { None } else { timeout_deadline(fd, Dir::Read) };
     loop {
+        let armed = arm(fd, Dir::Read);
         if deadline.is_some_and(|d| sys::now_ns() >= d) && !poll_now(fd, Dir::Read) {
             return -(libc::EAGAIN as isize); // SO_RCVTIMEO expired
         }
-        if poll_now(fd, Dir::Read) || !wait_until(fd, Dir::Read, deadline) {
+        if poll_now(fd, Dir::Read) || !wait_until(fd, Dir::Read, armed, deadline) {
             // SAFETY: the caller's address buffers, as the real accept4 would receive them.
             return unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
         }
@@ -589,12 +680,16 @@ pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t
         // SO_SNDTIMEO bounds a blocking connect: at the timeout the kernel gives EINPROGRESS
         // and the connection goes on in the background.
         let deadline = timeout_deadline(fd, Dir::Write);
-        while !poll_now(fd, Dir::Write) {
+        loop {
+            let armed = arm(fd, Dir::Write);
+            if poll_now(fd, Dir::Write) {
+                break;
+            }
             if deadline.is_some_and(|d| sys::now_ns() >= d) {
                 timed_out = true;
                 break;
             }
-            if !wait_until(fd, Dir::Write, deadline) {
+            if !wait_until(fd, Dir::Write, armed, deadline) {
                 break;
             }
         }
@@ -658,8 +753,12 @@ pub fn poll_green(fds: *mut libc::pollfd, n: u64, deadline: Option<u64>) -> isiz
         // SAFETY: our private epoll; the kernel validates the fd.
         unsafe { sys::syscall6(libc::SYS_epoll_ctl, ep as usize, libc::EPOLL_CTL_ADD as usize, p.fd as usize, &mut ev as *mut _ as usize, 0, 0) };
     }
+    // The first try was the zero poll above; an fd that became ready since is ready when
+    // added to `ep`, and `ep` then when added to the hub's epoll (the first wait): no edge lost.
+    let mut armed = arm(ep, Dir::Read);
     let r = loop {
-        let waited = wait_until(ep, Dir::Read, deadline);
+        let waited = wait_until(ep, Dir::Read, armed, deadline);
+        armed = arm(ep, Dir::Read);
         let r = zero_poll(fds, n);
         if r != 0 || !waited || deadline.is_some_and(|d| d <= sys::now_ns()) {
             break r;
@@ -680,9 +779,10 @@ pub fn poll_green(fds: *mut libc::pollfd, n: u64, deadline: Option<u64>) -> isiz
 /// with a zero timeout. Raw result (-errno).
 pub fn epoll_wait_green(epfd: i32, events: *mut libc::epoll_event, max: i32, deadline: Option<u64>) -> isize {
     loop {
+        let armed = arm(epfd, Dir::Read);
         // SAFETY: the caller's event array of `max` entries; zero timeout.
         let r = unsafe { sys::syscall6(libc::SYS_epoll_wait, epfd as usize, events as usize, max as usize, 0, 0, 0) };
-        if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) || !wait_until(epfd, Dir::Read, deadline) {
+        if r != 0 || deadline.is_some_and(|d| d <= sys::now_ns()) || !wait_until(epfd, Dir::Read, armed, deadline) {
             return r;
         }
         if crate::signal::interrupted(false) {
@@ -785,4 +885,102 @@ pub fn select_green(nfds: i32, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *m
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    /// Epoll events of a read edge and of a write-only edge, as the hub passes them.
+    const IN: u32 = libc::EPOLLIN as u32;
+    const OUT: u32 = libc::EPOLLOUT as u32;
+
+    /// Fds far above any the test process opens: `ready` and the slots need no real fd, and
+    /// each test has its own so tests running in parallel do not meet.
+    fn fake_fd(n: i32) -> (i32, &'static AtomicU64) {
+        let fd = 4_000_000 + n;
+        (fd, slot(fd).expect("in range"))
+    }
+
+    #[test]
+    fn an_edge_after_arming_refuses_the_park_of_its_direction_only() {
+        let (fd, s) = fake_fd(1);
+        let (r, w) = (Armed::of(s.load(Ordering::Acquire), Dir::Read), Armed::of(s.load(Ordering::Acquire), Dir::Write));
+        assert!(r.may_park(s.load(Ordering::Acquire), Dir::Read, true));
+        ready(TOKEN_FD | fd as u64, IN);
+        assert!(!r.may_park(s.load(Ordering::Acquire), Dir::Read, true));
+        assert!(w.may_park(s.load(Ordering::Acquire), Dir::Write, true));
+        ready(TOKEN_FD | fd as u64, OUT);
+        assert!(!w.may_park(s.load(Ordering::Acquire), Dir::Write, true));
+        // Forgetting the fd keeps the counts: an old snapshot never matches again by a reset.
+        let before = seq(s.load(Ordering::Acquire), Dir::Read);
+        s.fetch_or(PIPE | REGISTERED, Ordering::AcqRel);
+        s.fetch_and(SEQ_MASK, Ordering::AcqRel); // what forget() does, without epoll
+        assert_eq!(seq(s.load(Ordering::Acquire), Dir::Read), before);
+        assert_eq!(s.load(Ordering::Acquire) & !SEQ_MASK, UNKNOWN);
+    }
+
+    #[test]
+    fn an_unarmed_wait_parks_only_with_one_carrier() {
+        assert!(Armed::UNARMED.may_park(0, Dir::Read, false));
+        assert!(!Armed::UNARMED.may_park(0, Dir::Read, true));
+    }
+
+    #[test]
+    fn edge_counts_wrap_inside_their_field() {
+        let full = ((1u64 << SEQ_BITS) - 1) << READ_SEQ_SHIFT | READ_HUP;
+        let v = bump_seq(full, Dir::Read);
+        assert_eq!(seq(v, Dir::Read), 0);
+        assert_eq!(seq(v, Dir::Write), 0);
+        assert_eq!(v & !SEQ_MASK, READ_HUP);
+        let top = ((1u64 << SEQ_BITS) - 1) << WRITE_SEQ_SHIFT;
+        assert_eq!(bump_seq(top, Dir::Write), 0);
+        // A read edge marks the read side; the drained mark goes.
+        let v = note_edge(READ_DRAINED | STREAM, true, false, false);
+        assert_eq!(v & !SEQ_MASK, READ_EDGE | STREAM);
+        assert_eq!((seq(v, Dir::Read), seq(v, Dir::Write)), (1, 0));
+    }
+
+    /// The protocol under real parallelism, with the real `ready` and the real park table (an
+    /// OS thread parks in the kernel, on the same bucket lock a green thread uses): one thread
+    /// makes an fd "readable" and runs `ready`, the other arms, tries, and parks as the I/O
+    /// paths do. An edge falling between a failed try and the park, without the armed check,
+    /// leaves the waiter parked while the producer waits for it: the park times out.
+    #[test]
+    fn no_wake_up_is_lost_between_a_failed_try_and_the_park() {
+        const ROUNDS: u32 = 20_000;
+        let (fd, s) = fake_fd(2);
+        // The kernel's view of the fd: a byte is queued.
+        let queued = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let queued = queued.clone();
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    while queued.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                        std::thread::yield_now();
+                    }
+                    // Arrival, then the epoll edge a carrier hands to `ready`.
+                    queued.store(true, Ordering::Release);
+                    ready(TOKEN_FD | fd as u64, IN);
+                }
+            })
+        };
+        let (mut got, mut parks) = (0, 0);
+        while got < ROUNDS {
+            let armed = Armed::of(s.load(Ordering::Acquire), Dir::Read);
+            if queued.swap(false, Ordering::AcqRel) {
+                got += 1;
+                continue;
+            }
+            let deadline = Some(sys::now_ns() + 10_000_000_000);
+            let r = park::park(key(fd, Dir::Read), !0, || armed.may_park(s.load(Ordering::Acquire), Dir::Read, true), deadline, ParkReason::Io);
+            assert_ne!(r, park::ParkResult::TimedOut, "a wake-up was lost after {got} reads");
+            parks += 1;
+        }
+        producer.join().unwrap();
+        assert!(parks > 0, "the waiter never reached the park");
+    }
 }

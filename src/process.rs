@@ -22,12 +22,16 @@ pub fn wait_child(pid: i32, mut try_once: impl FnMut() -> isize) -> isize {
         -1
     };
     let mut backoff = Backoff::new(true, None);
+    // A child that changed state since the first try makes the new pidfd ready when the first
+    // wait registers it; later tries are armed before they run (fd.rs: no lost edge).
+    let mut armed = fd::arm(pidfd as i32, Dir::Read);
     let r = loop {
         if pidfd >= 0 {
-            fd::wait(pidfd as i32, Dir::Read);
+            fd::wait(pidfd as i32, Dir::Read, armed);
         } else if let Some(t) = crate::hub::current() {
             crate::hub::sleep_until(t, backoff.deadline().unwrap_or(0));
         }
+        armed = fd::arm(pidfd as i32, Dir::Read);
         let r = try_once();
         if r != 0 {
             break r;

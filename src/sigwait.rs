@@ -72,6 +72,8 @@ pub fn timedwait(t: &'static Task, set: u64, info: Option<&mut libc::siginfo_t>,
     let mut got: libc::siginfo_t = unsafe { core::mem::zeroed() };
     let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     let r = loop {
+        // Before the tries (fd.rs: a signal the kernel queues after them is an edge not lost).
+        let mut armed = fd::arm(sfd as i32, Dir::Read);
         if let Some((sig, i)) = take_own(t, set) {
             got = i;
             break sig as isize;
@@ -94,8 +96,10 @@ pub fn timedwait(t: &'static Task, set: u64, info: Option<&mut libc::siginfo_t>,
             if sfd < 0 {
                 break sfd;
             }
+            // A signal queued since the tries makes it ready when the wait registers it.
+            armed = fd::arm(sfd as i32, Dir::Read);
         }
-        fd::wait_until(sfd as i32, Dir::Read, deadline);
+        fd::wait_until(sfd as i32, Dir::Read, armed, deadline);
         if t.last_intr.get() != signal::NONE {
             break -(libc::EINTR as isize);
         }
@@ -117,13 +121,16 @@ pub fn suspend(t: &'static Task, mask: u64) -> isize {
     sigmask::set_mask(t, mask);
     // Everything the mask lets in wakes the wait (handled or, by default action, fatal).
     let sfd = signalfd(!mask & !UNBLOCKABLE);
+    let mut armed = fd::arm(sfd as i32, Dir::Read);
     while t.handler_ran.get() == signal::NONE {
-        if sfd < 0 || !fd::wait(sfd as i32, Dir::Read) {
+        if sfd < 0 || !fd::wait(sfd as i32, Dir::Read, armed) {
             break;
         }
         if t.last_intr.get() != signal::NONE {
             break;
         }
+        // Armed before the mask lets signals in: one the kernel queues after is not missed.
+        armed = fd::arm(sfd as i32, Dir::Read);
         // The signalfd fired: a signal the kernel holds; loading our mask again lets it in.
         crate::hub::mask_changed(t);
     }

@@ -46,11 +46,12 @@ fn writable_len(out: i32, kind: Kind, want: usize) -> Option<usize> {
         return Some(want);
     }
     loop {
+        let armed = fd::arm(out, Dir::Write);
         let room = socket_room(out)?;
         if room > 0 {
             return Some(want.min(room));
         }
-        if !fd::wait(out, Dir::Write) {
+        if !fd::wait(out, Dir::Write, armed) {
             return None;
         }
     }
@@ -65,7 +66,7 @@ fn splice_raw(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
 pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len: usize, flags: u32) -> isize {
     let (kin, kout) = (fd::kind(fd_in), fd::kind(fd_out));
     loop {
-        if kin == Kind::Socket && !fd::poll_now(fd_in, Dir::Read) && fd::wait(fd_in, Dir::Read) {
+        if kin == Kind::Socket && fd::wait_unless_ready(fd_in, Dir::Read) {
             continue;
         }
         let Some(n) = writable_len(fd_out, kout, len) else {
@@ -76,10 +77,11 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
             return r;
         }
         // A pipe side is empty or full (or a Unix socket read side is empty): wait for it.
+        let (armed_in, armed_out) = (fd::arm(fd_in, Dir::Read), fd::arm(fd_out, Dir::Write));
         let waited = if kin != Kind::Pass && !fd::poll_now(fd_in, Dir::Read) {
-            fd::wait(fd_in, Dir::Read)
+            fd::wait(fd_in, Dir::Read, armed_in)
         } else if kout == Kind::Pipe && !fd::poll_now(fd_out, Dir::Write) {
-            fd::wait(fd_out, Dir::Write)
+            fd::wait(fd_out, Dir::Write, armed_out)
         } else {
             false
         };
