@@ -3,7 +3,9 @@
 # (bench/programs/echo_threaded.c) run natively and under the preload, and a hand-written
 # single-thread epoll echo server (echo_epoll.c) as the yardstick, each driven by the same
 # closed-loop generator (echo_load.c: M connections, one 64-byte message in flight on each,
-# every echo checked). Server pinned to CPU 0, generator to CPU 1. Per run: req/s and p50/p99
+# every echo checked). Server pinned to CPU 0, generator to CPU 1; the preload server also runs
+# with GREEN_HUBS=2 unpinned (issue #8: two carriers, free to use both CPUs; the generator keeps
+# CPU 1, so they share it). Per run: req/s and p50/p99
 # over the measured window, server CPU µs per request (user+system over that window, from
 # /proc), and syscalls per request (perf's raw_syscalls:sys_enter over the server's whole life,
 # connection set-up included, divided by every request the generator completed).
@@ -22,9 +24,8 @@ for p in echo_threaded echo_epoll echo_load; do
     gcc -O2 -Wall -Werror -pthread "$ROOT/bench/programs/$p.c" -o "$B/$p"
 done
 
-stats() { # values... -> "median min max"
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.2f %.2f %.2f", m, v[1], v[NR]}'
-}
+# shellcheck source=bench/stats.sh
+source "$ROOT/bench/stats.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -32,13 +33,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 run_once() {
     local kind=$1 m=$2 port pid perfpid out calls
     port=$(free_port)
-    local -a cmd
+    local -a cmd pin=(taskset -c 0)
     case $kind in
         native) cmd=("$B/echo_threaded" "$port") ;;
         libgreen) cmd=(env LD_PRELOAD="$LIB" "$B/echo_threaded" "$port") ;;
+        libgreen-hubs2) cmd=(env LD_PRELOAD="$LIB" GREEN_HUBS=2 "$B/echo_threaded" "$port") pin=() ;;
         epoll) cmd=("$B/echo_epoll" "$port") ;;
     esac
-    perf stat -x, -e raw_syscalls:sys_enter -o "$B/echo.perf" -- taskset -c 0 "${cmd[@]}" 2>/dev/null &
+    perf stat -x, -e raw_syscalls:sys_enter -o "$B/echo.perf" -- "${pin[@]}" "${cmd[@]}" 2>/dev/null &
     perfpid=$!
     # The server is perf's child (taskset and env exec it); wait until it listens.
     for _ in $(seq 100); do
@@ -57,20 +59,21 @@ run_once() {
 rows=()
 for m in 100 1000 5000; do
     declare -A med=()
-    for kind in native libgreen epoll; do
+    for kind in native libgreen libgreen-hubs2 epoll; do
         rps=() p50=() p99=() cpu=() sc=()
         for _ in $(seq "$RUNS"); do
             read -r a b c d e < <(run_once $kind $m)
             rps+=("$a") p50+=("$b") p99+=("$c") cpu+=("$d") sc+=("$e")
         done
-        read -r rm rmin rmax <<<"$(stats "${rps[@]}")"
+        read -r rm rmin rmax <<<"$(stats 2 "${rps[@]}")"
         med[$kind]=$rm
-        row="| $m | $kind | $(printf '%.0f' "$rm") ($(printf '%.0f' "$rmin")–$(printf '%.0f' "$rmax")) | $(stats "${p50[@]}" | cut -d' ' -f1) | $(stats "${p99[@]}" | cut -d' ' -f1) | $(stats "${cpu[@]}" | cut -d' ' -f1) | $(stats "${sc[@]}" | cut -d' ' -f1) |"
+        row="| $m | $kind | $(printf '%.0f' "$rm") ($(printf '%.0f' "$rmin")–$(printf '%.0f' "$rmax")) | $(stats 2 "${p50[@]}" | cut -d' ' -f1) | $(stats 2 "${p99[@]}" | cut -d' ' -f1) | $(stats 2 "${cpu[@]}" | cut -d' ' -f1) | $(stats 2 "${sc[@]}" | cut -d' ' -f1) |"
         echo "$row" >&2
         rows+=("$row")
     done
     rows+=("| $m | **libgreen / epoll** | **$(awk -v g="${med[libgreen]}" -v e="${med[epoll]}" 'BEGIN { printf "%.2f×", g / e }')** | | | | |")
     rows+=("| $m | libgreen / native | $(awk -v g="${med[libgreen]}" -v n="${med[native]}" 'BEGIN { printf "%.2f×", g / n }') | | | | |")
+    rows+=("| $m | libgreen-hubs2 / libgreen | $(awk -v h="${med[libgreen-hubs2]}" -v g="${med[libgreen]}" 'BEGIN { printf "%.2f×", h / g }') | | | | |")
 done
 
 {

@@ -13,9 +13,8 @@ RUNS=${1:-5}
 mkdir -p "$B"
 PIN="taskset -c 0"
 
-stats() { # values... -> "median min max"
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f", m, v[1], v[NR]}'
-}
+# shellcheck source=bench/stats.sh
+source "$ROOT/bench/stats.sh"
 
 # The benchmark issue's targets for libgreen, as "<limit> <unit>" (a figure without one has none).
 declare -A TARGET=([mutex_lock_unlock]="8 ns" [condvar_pingpong]="30 ns" [create_join]="300 ns"
@@ -38,8 +37,8 @@ for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_m
         read -r figure v unit < <(LD_PRELOAD="$LIB" $PIN "$B/$prog")
         green+=("$v")
     done
-    read -r nm nmin nmax <<<"$(stats "${native[@]}")"
-    read -r gm gmin gmax <<<"$(stats "${green[@]}")"
+    read -r nm nmin nmax <<<"$(stats 3 "${native[@]}")"
+    read -r gm gmin gmax <<<"$(stats 3 "${green[@]}")"
     ratio=$(awk -v n="$nm" -v g="$gm" 'BEGIN { printf "%.1f", (g > 0 ? n / g : 0) }')
     printf '%s %s\n' "$figure" "$ratio" >>"$B/ratios.dat"
     row="| $figure | $nm $unit ($nmin–$nmax) | $gm $unit ($gmin–$gmax) | ${ratio}× | $(verdict "$figure" "$gm") |"
@@ -54,7 +53,7 @@ for _ in $(seq "$RUNS"); do
     w=$(LD_PRELOAD="$LIB" $PIN "$B/sleepers" 100000 | sed -n 's/.* in \([0-9.]*\) s wall/\1/p')
     walls+=("$w")
 done
-read -r wm wmin wmax <<<"$(stats "${walls[@]}")"
+read -r wm wmin wmax <<<"$(stats 3 "${walls[@]}")"
 row="| 100,000 threads × sleep(1 s), wall | cannot | $wm s ($wmin–$wmax) | — | $(verdict sleepers "$wm") |"
 echo "$row"
 rows+=("$row")
@@ -63,6 +62,9 @@ rows+=("$row")
 # joins the chart.
 bash "$ROOT/bench/echo.sh" "$RUNS" "$B/echo.md"
 awk -F'|' '$2 ~ /1000/ && $3 ~ /libgreen \/ native/ { gsub(/[ ×]/, "", $4); print "echo_req/s_1000_conns", $4 }' "$B/echo.md" >>"$B/ratios.dat"
+
+# Threads that compute, on one carrier and on two (issue #8): its own table.
+bash "$ROOT/bench/hubs.sh" "$RUNS" "$B/hubs.md"
 
 # The chart: native / libgreen per figure, log scale (1 = parity).
 if command -v gnuplot >/dev/null; then
@@ -96,10 +98,17 @@ fi
     echo
     echo "## Echo server: threads vs epoll (\`bench/echo.sh $RUNS\`)"
     echo
-    echo "Server pinned to CPU 0, load generator to CPU 1; medians of $RUNS runs. The chart's echo bar"
-    echo "is libgreen req/s / native req/s at 1000 connections."
+    echo "Server pinned to CPU 0 (but libgreen-hubs2: GREEN_HUBS=2, unpinned), load generator to CPU 1;"
+    echo "medians of $RUNS runs. The chart's echo bar is libgreen req/s / native req/s at 1000 connections."
     echo
     cat "$B/echo.md"
+    echo
+    echo "## Threads that compute: one carrier or two (\`bench/hubs.sh $RUNS\`)"
+    echo
+    echo "Not pinned; native, GREEN_HUBS=1 and GREEN_HUBS=2 in turn; wall-clock medians of $RUNS runs, min–max in"
+    echo "parentheses; every output byte-identical to native. Targets from the M:N issue in the ratio columns."
+    echo
+    cat "$B/hubs.md"
     echo
     cat "$ROOT/bench/NOTES.md"
 } >"$ROOT/bench/RESULTS.md"

@@ -130,17 +130,15 @@ real_compare() { # LABEL FN stat-conditions...
     if ! cmp -s "$B/$tag.native.result" "$B/$tag.green.result"; then
         ko "$label" "results differ:"; diff "$B/$tag.native.result" "$B/$tag.green.result" | head -20; return
     fi
-    # Offload workers and the watchdog are the runtime's, not the program's (see compare).
-    local n_threads g_threads g_watchdog reported
+    # Offload workers, the watchdog and carriers are the runtime's, not the program's (census).
+    local n_threads g_threads g_watchdog g_carriers why
     n_threads=$(grep -c CLONE_THREAD "$B/$tag.native.strace")
-    g_watchdog=$(watchdog_clones "$B/$tag.green.strace")
-    g_threads=$(( $(grep -c CLONE_THREAD "$B/$tag.green.strace") - $(offload_threads "$B/$tag.green.strace") - g_watchdog ))
-    reported=$(watchdog_threads "$B/$tag.green.err")
+    read -r g_threads _ g_watchdog g_carriers < <(census "$B/$tag.green.strace")
     if [ "$n_threads" = 0 ]; then ko "$label" "natively it created no threads: the comparison proves nothing"; return; fi
     if [ "$g_threads" != 0 ]; then ko "$label" "under the preload it created $g_threads OS threads"; return; fi
-    if [ "$g_watchdog" != "$reported" ]; then ko "$label" "$g_watchdog watchdog clones, stats lines report $reported"; return; fi
+    why=$(runtime_threads_reported "$g_watchdog" "$g_carriers" "$B/$tag.green.err") || { ko "$label" "$why"; return; }
     check_stats "$label" "$B/$tag.green.err" "$@" || return
-    ok "$label: $(paste -sd ';' "$B/$tag.green.result") (native: $n_threads OS threads, green: 0, watchdog: $g_watchdog)"
+    ok "$label: $(paste -sd ';' "$B/$tag.green.result") (native: $n_threads OS threads, green: 0, watchdog: $g_watchdog, carriers: $g_carriers)"
 }
 
 # ---- iperf 2: 4 parallel streams, 200 MB in all -----------------------------------------------

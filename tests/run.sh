@@ -5,6 +5,9 @@
 # must show that the green path was taken. Some scale tests run under the preload only.
 #
 # usage: tests/run.sh [NAME-FILTER]     (run `make build` first; `make test` does everything)
+# The preload side inherits the environment: GREEN_HUBS=2 tests/run.sh (make test-hubs2) runs the
+# whole suite on two carriers. LIBGREEN_MN_TESTS=1 adds the checks that need carriers and
+# hand-off (issue #8; see "several carriers, hand-off" below).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LIB=$ROOT/target/release/libgreen.so
@@ -12,6 +15,8 @@ GREEN=$ROOT/target/release/green
 B=$ROOT/tests/build
 P=$ROOT/tests/programs
 FILTER=${1:-}
+PY=$(python3 -c 'import sys; print(sys.executable)')
+MN_TESTS=${LIBGREEN_MN_TESTS:-0}
 mkdir -p "$B"
 pass=0
 fail=0
@@ -36,40 +41,53 @@ build() {
 # Options after the name:
 #   --sort-lines   compare sorted output, for programs whose native line order races
 #   --args "A B"   program arguments
+#   --exec "CMD"   run CMD (split on spaces) instead of $B/$name, e.g. an interpreter and script
+#   --env "K=V .." variables for the preload side (e.g. GREEN_HUBS=1): part of the label
+#   --timeout S    seconds before each side is stopped (default 300): a run that hangs fails
 #   --os-threads N OS threads expected under the preload (default 0; glibc's own helper
 #                  threads, e.g. a SIGEV_THREAD timer, are not green), not counting the
-#                  offload pool's workers (they name themselves green-offload with prctl)
+#                  runtime's own (offload workers, watchdog, carriers: see census)
 #   --offload-threads N  offload workers expected (default: any number)
+#   --carriers N[+]      extra carrier OS threads expected, exactly or at least (default: any
+#                  number; GREEN_HUBS > 1 and hand-offs start them, and every one must be
+#                  reported by the stats lines)
 # then stat conditions, "threads_created=10000" (exactly) or "parks_sleep=100+" (at least).
 compare() {
     local name=$1; shift
-    local sort_lines=0 args="" os_threads=0 offload="" label=$name
+    local sort_lines=0 args="" os_threads=0 offload="" carriers="" label=$name env="" limit=300
+    local -a cmd=("$B/$name")
     while [ $# -gt 0 ]; do
         case "$1" in
             --sort-lines) sort_lines=1; shift ;;
-            --args) args=$2; label="$name $2"; shift 2 ;;
+            --args) args=$2; label="$label $2"; shift 2 ;;
+            --exec) read -ra cmd <<<"$2"; shift 2 ;;
+            --env) env=$2; label="$label [$2]"; shift 2 ;;
+            --timeout) limit=$2; shift 2 ;;
             --os-threads) os_threads=$2; shift 2 ;;
             --offload-threads) offload=$2; shift 2 ;;
+            --carriers) carriers=$2; shift 2 ;;
             *) break ;;
         esac
     done
     want "$name" || return 0
-    local bin=$B/$name tag=$name${args:+_${args// /_}}
+    local tag=$name${args:+_${args// /_}}${env:+_${env// /_}}
     local n_out=$B/$tag.native.out g_out=$B/$tag.green.out g_err=$B/$tag.green.err
+    local kv
+    local -a g_env=()
+    for kv in $env; do g_env+=(-E "$kv"); done
     # shellcheck disable=SC2086
-    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/$tag.native.strace" \
-        "$bin" $args >"$n_out" 2>"$B/$tag.native.err"
+    timeout "$limit" strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/$tag.native.strace" \
+        "${cmd[@]}" $args >"$n_out" 2>"$B/$tag.native.err"
     local n_rc=$?
     # shellcheck disable=SC2086
-    timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$tag.green.strace" \
-        -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$bin" $args >"$g_out" 2>"$g_err"
+    timeout "$limit" strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$tag.green.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "${g_env[@]}" "${cmd[@]}" $args >"$g_out" 2>"$g_err"
     local g_rc=$?
     # Threads only (CLONE_THREAD): fork()ed processes are not threads.
-    local n_threads g_threads g_offload g_watchdog
+    local n_threads g_threads g_offload g_watchdog g_carriers why
     n_threads=$(grep -c 'CLONE_THREAD' "$B/$tag.native.strace")
-    g_offload=$(offload_threads "$B/$tag.green.strace")
-    g_watchdog=$(watchdog_clones "$B/$tag.green.strace")
-    g_threads=$(( $(grep -c 'CLONE_THREAD' "$B/$tag.green.strace") - g_offload - g_watchdog ))
+    read -r g_threads g_offload g_watchdog g_carriers < <(census "$B/$tag.green.strace")
+    if [ "$g_rc" = 124 ] && [ "$n_rc" != 124 ]; then ko "$label" "timed out after $limit s under the preload (native: exit code $n_rc)"; return; fi
     if [ "$n_rc" != "$g_rc" ]; then ko "$label" "exit code native $n_rc, green $g_rc"; return; fi
     if [ "$n_rc" != 0 ]; then ko "$label" "exit code $n_rc (native too)"; return; fi
     if [ $sort_lines = 1 ]; then
@@ -82,12 +100,11 @@ compare() {
     if [ "$n_threads" -le "$os_threads" ]; then ko "$label" "natively it created only $n_threads threads: the comparison proves nothing"; return; fi
     if [ "$g_threads" != "$os_threads" ]; then ko "$label" "under the preload it created $g_threads OS threads (want $os_threads)"; return; fi
     if [ -n "$offload" ] && [ "$g_offload" != "$offload" ]; then ko "$label" "$g_offload offload workers started (want $offload)"; return; fi
-    # Every process that started the watchdog says so in its stats line: exactly those clones.
-    local reported
-    reported=$(watchdog_threads "$g_err")
-    if [ "$g_watchdog" != "$reported" ]; then ko "$label" "$g_watchdog watchdog clones, stats lines report $reported"; return; fi
+    if [ -n "$carriers" ] && ! why=$(stats_meet " carriers=$g_carriers" "carriers=$carriers"); then ko "$label" "carrier OS threads: $why"; return; fi
+    # Every process that started the watchdog or carriers says so in its stats line: exactly those.
+    why=$(runtime_threads_reported "$g_watchdog" "$g_carriers" "$g_err") || { ko "$label" "$why"; return; }
     check_stats "$label" "$g_err" "$@" || return
-    ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload}, watchdog: $g_watchdog)"
+    ok "$label (native: $n_threads OS threads, green: $g_threads${offload:+, offload workers: $g_offload}, watchdog: $g_watchdog, carriers: $g_carriers)"
 }
 
 # Offload pool workers started in a run traced with prctl (each names itself once; strace may
@@ -96,16 +113,57 @@ offload_threads() {
     grep -c 'prctl(PR_SET_NAME, "green-offload"' "$1"
 }
 
-# The watchdog's threads in a clone trace: glibc's pthread_create (the program's threads, the
-# offload workers) always passes CLONE_PARENT_SETTID; the watchdog is made with glibc's plain
-# clone() without it (src/watchdog.rs).
-watchdog_clones() {
-    grep CLONE_THREAD "$1" | grep -vc CLONE_PARENT_SETTID
+# The OS threads a run under the preload created (traced with clone,clone3,prctl), by owner:
+# prints "PROGRAM OFFLOAD WATCHDOG CARRIERS". The runtime's threads name themselves first thing
+# with prctl(PR_SET_NAME): green-offload (the offload pool), green-watchdog, green-carrier (the
+# extra carrier OS threads that run green threads: GREEN_HUBS > 1, or a spare started by a
+# hand-off). The watchdog is also known by its plain clone(): glibc's pthread_create (the
+# program's threads, the offload workers) always passes CLONE_PARENT_SETTID, the watchdog's
+# clone() does not (src/watchdog.rs), which counts one that had not named itself yet when the
+# process ended. A thread is matched to its clone by tid (the clone's result; strace may split
+# the call into "<unfinished ...>" and "resumed" lines). Every other thread is the program's.
+census() {
+    awk '
+        function cloned(line,   tid) {
+            if (line !~ /CLONE_THREAD/ || line !~ /\) += [0-9]+$/) return
+            tid = line; sub(/.* = /, "", tid)
+            plain[tid] = line !~ /CLONE_PARENT_SETTID/
+        }
+        /prctl\(PR_SET_NAME, "green-[a-z]+"/ {
+            n = $0; sub(/.*prctl\(PR_SET_NAME, "green-/, "", n); sub(/".*/, "", n); name[$1] = n
+        }
+        /^[0-9]+ +clone3?\(/ { if (/<unfinished \.\.\.>$/) pending[$1] = $0; else cloned($0); next }
+        /^[0-9]+ +<\.\.\. clone3? resumed>/ { cloned(pending[$1] $0); delete pending[$1] }
+        END {
+            for (t in plain) {
+                if (name[t] == "carrier") c++
+                else if (name[t] == "offload") o++
+                else if (name[t] == "watchdog" || plain[t]) w++
+                else p++
+            }
+            printf "%d %d %d %d\n", p, o, w, c
+        }' "$1"
 }
 
-# Sum of watchdog=N over every process's stats line in a stderr or stats file.
-watchdog_threads() {
-    sed -n 's/^libgreen: stats .* watchdog=\([0-9]*\).*/\1/p' "$1" | awk '{s += $1} END {print s + 0}'
+# Sum of KEY=N over every process's stats line in a stderr or stats file (0 when no line has
+# it: a runtime without carriers prints no carriers=).
+stat_sum() { # KEY FILE
+    sed -n "s/^libgreen: stats .* $1=\\([0-9]*\\).*/\\1/p" "$2" | awk '{s += $1} END {print s + 0}'
+}
+
+# Whether the watchdog and carrier threads a census found are those the stats lines report
+# (every process that starts one counts it: watchdog=N, carriers=N); prints the mismatch.
+# --at-most: the stats may report fewer (processes killed by a signal print no stats line).
+runtime_threads_reported() { # [--at-most] WATCHDOG CARRIERS STATS-FILE
+    local at_most=0 k have rep
+    [ "$1" = --at-most ] && { at_most=1; shift; }
+    local -A seen=([watchdog]=$1 [carriers]=$2)
+    for k in watchdog carriers; do
+        have=${seen[$k]} rep=$(stat_sum "$k" "$3")
+        if [ "$rep" != "$have" ] && { [ $at_most = 0 ] || [ "$rep" -gt "$have" ]; }; then
+            echo "$have $k OS threads started, stats lines report $rep"; return 1
+        fi
+    done
 }
 
 # Checks "key=N" (exactly) / "key=N+" (at least) against the libgreen stats line in a stderr file.
@@ -227,9 +285,12 @@ fi
 # wants to run: the watchdog names each thread and call once, the stall is counted. Between the
 # rounds the idle watchdog exits (one OS thread, as natively) and the second round restarts it.
 # Last, the only victim is a pipe reader whose fd became ready (no timer): still reported.
-compare blocked_hub threads_created=6 parks_join=5+ parks_io=1+ longest_stall_ms=150+ watchdog=2
+# This is the report when nothing takes over a blocked carrier: one carrier, no hand-off
+# (GREEN_HUBS=1 GREEN_HANDOFF_MS=0, also in the GREEN_HUBS=2 run of the suite).
+NO_HANDOFF="GREEN_HUBS=1 GREEN_HANDOFF_MS=0"
+compare blocked_hub --env "$NO_HANDOFF" threads_created=6 parks_join=5+ parks_io=1+ longest_stall_ms=150+ watchdog=2
 if want blocked_hub; then
-    err=$B/blocked_hub.green.err
+    err=$B/blocked_hub_${NO_HANDOFF// /_}.green.err
     if [ "$(grep -c '^libgreen: watchdog: ' "$err")" = 3 ] \
         && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "blocker" has blocked the hub for [0-9]* ms while other work waits: in syscall(SYS_read)' "$err" \
         && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "raw-reader" has blocked the hub for [0-9]* ms while other work waits: in syscall(SYS_read) \[kernel: SYS_read on fd [0-9]*\]$' "$err" \
@@ -239,7 +300,7 @@ if want blocked_hub; then
         ko "blocked_hub watchdog lines" "$(grep -v '^libgreen: stats' "$err")"
     fi
     # GREEN_BLOCK_WARN_MS=0: no watchdog thread at all, no report, no stall measured.
-    GREEN_BLOCK_WARN_MS=0 GREEN_STATS=1 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/blocked_hub.off.strace" \
+    env $NO_HANDOFF GREEN_BLOCK_WARN_MS=0 GREEN_STATS=1 strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/blocked_hub.off.strace" \
         -E LD_PRELOAD="$LIB" "$B/blocked_hub" >/dev/null 2>"$B/blocked_hub.off.err"
     if [ $? = 0 ] && [ "$(grep -c CLONE_THREAD "$B/blocked_hub.off.strace")" = 0 ] && ! grep -q 'watchdog:' "$B/blocked_hub.off.err"; then
         check_stats "blocked_hub GREEN_BLOCK_WARN_MS=0" "$B/blocked_hub.off.err" watchdog=0 longest_stall_ms=0 \
@@ -247,6 +308,41 @@ if want blocked_hub; then
     else
         ko "blocked_hub GREEN_BLOCK_WARN_MS=0" "$(cat "$B/blocked_hub.off.err")"
     fi
+fi
+
+# ---- several carriers, hand-off (issue #8) ----------------------------------------------------
+# Four threads hashing (no call parks): the same digests natively, on one carrier and on two;
+# with LIBGREEN_MN_TESTS=1, GREEN_HUBS=2 must have started a second carrier. How much faster two
+# carriers are is bench/hubs.sh's to say, not a test's.
+compare cpu_hash --env GREEN_HUBS=1 threads_created=4 parks_join=1+
+if [ "$MN_TESTS" = 1 ]; then
+    compare cpu_hash --env GREEN_HUBS=2 --carriers 1+ threads_created=4
+else
+    compare cpu_hash --env GREEN_HUBS=2 threads_created=4
+fi
+# Hand-off with one carrier (GREEN_HUBS=1, GREEN_HANDOFF_MS at its default): each program hangs
+# or stalls without it, so each side runs under a timeout. A spare carrier must have been started.
+if [ "$MN_TESTS" = 1 ]; then
+    # A raw syscall(SYS_read) on an empty pipe while a ticker ticks every 10 ms; a native child
+    # fills the pipe after 600 ms. The program's report (stderr): the read blocked >= 500 ms,
+    # >= 50 ticks came meanwhile, and at most 3 were missed (~59 without hand-off).
+    compare handoff_sysread --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=2 parks_sleep=50+
+    if want handoff_sysread; then
+        for side in native green; do
+            rep=$(grep '^handoff_sysread: ' "$B/handoff_sysread_GREEN_HUBS=1.$side.err")
+            if [[ "$rep" =~ max_gap_ms=([0-9]+)\ missed=([0-9]+)\ during_read=([0-9]+)\ read_ms=([0-9]+)$ ]] \
+                && [ "${BASH_REMATCH[2]}" -le 3 ] && [ "${BASH_REMATCH[3]}" -ge 50 ] && [ "${BASH_REMATCH[4]}" -ge 500 ]; then
+                ok "handoff_sysread ticks ($side): ${rep#handoff_sysread: }"
+            else
+                ko "handoff_sysread ticks ($side)" "want missed<=3 during_read>=50 read_ms>=500: '$rep'"
+            fi
+        done
+    fi
+    # A thread spinning on a volatile flag that another sets after usleep(10000).
+    compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+    # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
+    # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
+    compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+
 fi
 
 # ---- preload only ----------------------------------------------------------------------------
@@ -333,17 +429,19 @@ fi
 if want seed_timing; then
     # The seed example takes ~2 s on one OS thread (< 2.6 s), through the launcher.
     start=$(date +%s%N)
-    # The stats go to a file (the launcher's --stats=PATH): only the watchdog may clone.
+    # The stats go to a file (the launcher's --stats=PATH): only the runtime's threads (the
+    # watchdog, carriers when GREEN_HUBS > 1) may be cloned, each one reported there.
     rm -f "$B/seed.stats"
-    out=$(strace -f -qq --seccomp-bpf -e trace=clone,clone3 -o "$B/seed.strace" "$GREEN" --stats="$B/seed.stats" "$B/eat_play")
+    out=$(strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/seed.strace" "$GREEN" --stats="$B/seed.stats" "$B/eat_play")
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     clones=$(grep -cE '^[0-9]+ +clone' "$B/seed.strace")
-    watchdogs=$(watchdog_threads "$B/seed.stats")
-    if [ "$ms" -lt 2600 ] && [ "$ms" -ge 2000 ] && [ "$clones" = "$watchdogs" ] && [ "$(echo "$out" | tail -1)" = done ] \
+    read -r program offload watchdogs carriers < <(census "$B/seed.strace")
+    if [ "$ms" -lt 2600 ] && [ "$ms" -ge 2000 ] && [ "$clones" = $((watchdogs + carriers)) ] && [ "$(echo "$out" | tail -1)" = done ] \
+        && runtime_threads_reported "$watchdogs" "$carriers" "$B/seed.stats" >/dev/null \
         && grep -q '^libgreen: stats threads_created=2 ' "$B/seed.stats"; then
-        ok "seed_timing: ${ms} ms, 1 OS thread + $watchdogs watchdog"
+        ok "seed_timing: ${ms} ms, 1 OS thread + $watchdogs watchdog + $carriers carriers"
     else
-        ko seed_timing "${ms} ms, $clones clones, output: $out"
+        ko seed_timing "${ms} ms, $clones clones ($program program, $offload offload, $watchdogs watchdog, $carriers carriers), output: $out"
     fi
 fi
 
@@ -370,10 +468,9 @@ real_compute() { # name [options] command..., reading $B/compute.in, writing std
     timeout 300 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/$name.green.strace" \
         -E LD_PRELOAD="$LIB" -E GREEN_STATS=1 "$@" <"$B/compute.in" >"$B/$name.green.out" 2>"$B/$name.green.err"
     local g_rc=$?
-    local n_threads g_threads g_watchdog
+    local n_threads g_threads g_watchdog g_carriers why
     n_threads=$(grep -c CLONE_THREAD "$B/$name.native.strace")
-    g_watchdog=$(watchdog_clones "$B/$name.green.strace")
-    g_threads=$(( $(grep -c CLONE_THREAD "$B/$name.green.strace") - $(offload_threads "$B/$name.green.strace") - g_watchdog ))
+    read -r g_threads _ g_watchdog g_carriers < <(census "$B/$name.green.strace")
     if [ "$n_rc" != 0 ] || [ "$g_rc" != 0 ]; then ko "$name" "exit codes native $n_rc, green $g_rc"; return; fi
     if [ $sorted = 1 ]; then
         sort -o "$B/$name.native.out" "$B/$name.native.out"
@@ -382,12 +479,15 @@ real_compute() { # name [options] command..., reading $B/compute.in, writing std
     if ! cmp -s "$B/$name.native.out" "$B/$name.green.out"; then ko "$name" "output differs from native"; return; fi
     if [ "$n_threads" -lt 2 ]; then ko "$name" "natively only $n_threads threads: proves nothing"; return; fi
     if [ "$g_threads" != 0 ]; then ko "$name" "$g_threads OS threads under the preload"; return; fi
-    if [ $stats = 1 ]; then check_stats "$name" "$B/$name.green.err" threads_created=2+ "watchdog=$g_watchdog" || return; fi
-    ok "$name (identical $(wc -c <"$B/$name.green.out") bytes; native $n_threads OS threads, green 0, watchdog: $g_watchdog)"
+    if [ $stats = 1 ]; then
+        why=$(runtime_threads_reported "$g_watchdog" "$g_carriers" "$B/$name.green.err") || { ko "$name" "$why"; return; }
+        check_stats "$name" "$B/$name.green.err" threads_created=2+ || return
+    fi
+    ok "$name (identical $(wc -c <"$B/$name.green.out") bytes; native $n_threads OS threads, green 0, watchdog: $g_watchdog, carriers: $g_carriers)"
 }
 if want pigz || want zstd || want xz || want ripgrep; then
     # 16 MiB of compressible, reproducible text.
-    python3 -c 'import random, sys; r = random.Random(7); w = [bytes(r.choices(b"abcdefghij", k=r.randint(2, 9))) for _ in range(4096)]; sys.stdout.buffer.write(b" ".join(r.choice(w) for _ in range(2_800_000))[:16 << 20])' >"$B/compute.in"
+    python3 "$ROOT/tests/compute_input.py" >"$B/compute.in"
     real_compute pigz pigz -p 4 -c
     real_compute zstd zstd -T4 -3 -c
     real_compute xz --no-stats xz -T4 -1 --block-size=1MiB -c
@@ -408,10 +508,9 @@ stress() { # stressor, conditions the worker's stats line must meet...
     rm -f "$stats"
     timeout 60 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/stress_$s.strace" \
         -E LD_PRELOAD="$LIB" -E GREEN_STATS="$stats" stress-ng --"$s" 1 --verify -t 2s --metrics-brief >"$out" 2>&1
-    local rc=$? ops threads wd line worker=""
+    local rc=$? ops threads wd carriers why line worker=""
     ops=$(awk -v s="$s" '$2 == "metrc:" && $4 == s {print $5; exit}' "$out")
-    wd=$(watchdog_clones "$B/stress_$s.strace")
-    threads=$(( $(grep -c CLONE_THREAD "$B/stress_$s.strace") - $(offload_threads "$B/stress_$s.strace") - wd ))
+    read -r threads _ wd carriers < <(census "$B/stress_$s.strace")
     if [ $rc != 0 ] || ! grep -q 'successful run completed' "$out"; then
         ko "stress-ng --$s" "rc=$rc: $(grep -E 'fail|error|watchdog' "$out" | head -3)"; return
     fi
@@ -422,12 +521,12 @@ stress() { # stressor, conditions the worker's stats line must meet...
     # can come from the machine's load descheduling the carrier).
     if grep -q '^libgreen: watchdog: .* in \(SYS_\|syscall(\)' "$out"; then ko "stress-ng --$s" "$(grep '^libgreen: watchdog' "$out" | head -1)"; return; fi
     if [ "$threads" != 0 ]; then ko "stress-ng --$s" "$threads OS threads under the preload"; return; fi
-    if [ "$wd" != "$(watchdog_threads "$stats")" ]; then ko "stress-ng --$s" "$wd watchdog clones, stats lines report $(watchdog_threads "$stats")"; return; fi
+    why=$(runtime_threads_reported "$wd" "$carriers" "$stats") || { ko "stress-ng --$s" "$why"; return; }
     while read -r line; do
         if stats_meet "$line" "$@" >/dev/null; then worker=$line; break; fi
     done < <(grep '^libgreen: stats ' "$stats")
     if [ -z "$worker" ]; then ko "stress-ng --$s" "no process's stats meet [$*]: $(cat "$stats")"; return; fi
-    ok "stress-ng --$s --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog"
+    ok "stress-ng --$s --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog + $carriers carriers"
 }
 stress pthread threads_created=1000+ parks_join=1+
 # The semaphore threads take turns on the hub (uncontended sem_wait/sem_post need no park).
@@ -445,7 +544,6 @@ stress mutex threads_created=2+ parks_mutex=1000+
 # busy-waits in bytecode while the GIL's 5 ms drop request can only come from a green thread's
 # timed wait that never gets to run.
 PREEMPTION_ONLY="test_can_interrupt_tight_loops"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 # Runs one CPython regression test natively and under the preload: same test count, same
 # failures, no OS thread created under the preload (test process and subprocesses; offload
 # workers and watchdogs are not program threads). GREEN_STATS goes to a file: the tests compare
@@ -478,13 +576,13 @@ cpython_case() { # TEST [options] [stat conditions...]
     g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
     n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
     g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
-    # Offload workers (files that miss the page cache are read on the pool) and watchdogs
-    # are not program threads. Some subprocesses die by a signal on purpose and print no
-    # stats line, so watchdogs are counted by their clone; every one a stats line
-    # reports must be among them.
-    wd=$(watchdog_clones "$B/py_$t.strace")
-    threads=$(( $(grep -c CLONE_THREAD "$B/py_$t.strace") - $(offload_threads "$B/py_$t.strace") - wd ))
-    [ "$(watchdog_threads "$B/py_$t.stats")" -le "$wd" ] || threads="stats report more watchdogs than $wd"
+    # Offload workers (files that miss the page cache are read on the pool), watchdogs and
+    # carriers are not program threads. Some subprocesses die by a signal on purpose and print
+    # no stats line, so watchdogs and carriers are counted by their clone; every one a stats
+    # line reports must be among them.
+    local carriers why
+    read -r threads _ wd carriers < <(census "$B/py_$t.strace")
+    why=$(runtime_threads_reported --at-most "$wd" "$carriers" "$B/py_$t.stats") || threads=$why
     n_threads=$(grep -c CLONE_THREAD "$B/py_$t.native.strace")
     if [ -n "$n_count" ] && [ "$n_count" = "$g_count" ] && [ "$n_fail" = "$g_fail" ] && [ "$threads" = 0 ] && [ "$n_threads" -gt 0 ]; then
         if [ $# -gt 0 ]; then
