@@ -185,17 +185,20 @@ fn spawn_worker() -> bool {
     };
     // SAFETY: the symbols are glibc's pthread_create and pthread_join.
     let (create, join) = unsafe { (core::mem::transmute::<usize, PthreadCreate>(create), core::mem::transmute::<usize, PthreadJoin>(join)) };
-    // Join workers that have exited, and find a free slot.
+    // Join workers that have exited, and claim a free slot. Green threads on several carriers
+    // may spawn at once: the EXITED swap gives each exited worker to one joiner, and the slot
+    // is claimed with a compare-exchange (usize::MAX: claimed, not started yet), before the
+    // worker can run (its exit marks the slot).
     let mut slot = None;
     for (i, th) in THREADS.iter().enumerate() {
         let t = th.load(Ordering::Acquire);
-        if t != 0 && EXITED[i].load(Ordering::Acquire) {
-            // SAFETY: a joinable worker that has announced its exit; joined exactly once here.
+        if t != 0 && t != usize::MAX && EXITED[i].swap(false, Ordering::AcqRel) {
+            // SAFETY: a joinable worker that has announced its exit; joined once, by the one
+            // spawner that took its EXITED flag.
             unsafe { join(t as libc::pthread_t, core::ptr::null_mut()) };
-            EXITED[i].store(false, Ordering::Relaxed);
             th.store(0, Ordering::Release);
         }
-        if slot.is_none() && th.load(Ordering::Acquire) == 0 {
+        if slot.is_none() && th.compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             slot = Some(i);
         }
     }
@@ -207,8 +210,6 @@ fn spawn_worker() -> bool {
     // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets.
     unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &block as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
     let mut th: libc::pthread_t = 0;
-    // Claim the slot before the worker can run (its exit marks the slot).
-    THREADS[slot].store(usize::MAX, Ordering::Release);
     // SAFETY: glibc's pthread_create with a live out-pointer and default attributes.
     let r = unsafe { create(&mut th, core::ptr::null(), worker, slot as *mut c_void) };
     // SAFETY: restores the mask saved above.

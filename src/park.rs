@@ -9,14 +9,25 @@
 //! green and non-green threads works in both directions.
 //!
 //! Invariants:
-//! - A node is linked in at most one bucket, and `linked` is only read or written under that
-//!   bucket's lock.
-//! - For a green waiter exactly one party wins `park_state` PARKED → NOTIFIED: an unparker
-//!   (which unlinked the node under the lock) or the timer (which unlinks it under the lock
-//!   first); the winner makes the task ready once.
+//! - A node is linked in at most one bucket; `linked` (the key it is linked under, 0: none) is
+//!   only written under that bucket's lock, so a waker that reads it without a lock, takes that
+//!   bucket's lock and finds the same key there knows the node is in that bucket.
+//! - For a green waiter exactly one party wins the wake-up and makes the task ready once: for a
+//!   keyed park, whoever unlinks the node under the lock (an unparker, the timer, an
+//!   interrupt); for a timer-only park (sleep), whoever swaps its `timer` token to 0.
+//!
+//! Several carriers (`hub::multi()`): wakers run on other OS threads while the parker is still
+//! on its way into the park, so
+//! - every park takes a new generation (`Task::park_gen`) *before* it publishes PARKED, and the
+//!   timer checks the generation under the bucket lock (keyed) or through the token (timer-only):
+//!   a stale timer entry of an earlier park can never time out a later one;
+//! - a waker that sets its condition outside the park table (a pending signal, a cancellation
+//!   request) and then finds the thread not parked yet is caught by the parker, which looks at
+//!   those conditions again after publishing PARKED and wakes itself (`recheck`); with one
+//!   carrier such wakers run only while the parker is switched out, so the check is skipped.
 
 use core::cell::Cell;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::hub;
 use crate::lock::SpinLock;
@@ -41,8 +52,15 @@ const R_TIMEDOUT: u32 = 1;
 pub struct WaitNode {
     next: Cell<*const WaitNode>,
     prev: Cell<*const WaitNode>,
-    key: Cell<usize>,
-    linked: Cell<bool>,
+    /// The key of the current (or last) park; 0 for a timer-only park. Atomic (relaxed: plain
+    /// moves) because interrupts and timers on other carriers read it without a lock.
+    key: AtomicUsize,
+    /// The key the node is linked under, 0 when not linked (module invariants).
+    linked: AtomicUsize,
+    /// A timer-only park's claim token (its generation), 0 when none or already claimed.
+    timer: AtomicU64,
+    /// Whether the current park is a cancellation point (pthread_cancel wakes only those).
+    cancellable: AtomicBool,
     /// FUTEX_*_BITSET mask (all ones otherwise).
     bitset: Cell<u32>,
     /// The green task waiting, or null for an OS thread.
@@ -60,8 +78,10 @@ impl WaitNode {
         WaitNode {
             next: Cell::new(core::ptr::null()),
             prev: Cell::new(core::ptr::null()),
-            key: Cell::new(0),
-            linked: Cell::new(false),
+            key: AtomicUsize::new(0),
+            linked: AtomicUsize::new(0),
+            timer: AtomicU64::new(0),
+            cancellable: AtomicBool::new(false),
             bitset: Cell::new(!0),
             task: Cell::new(core::ptr::null()),
             os_word: AtomicU32::new(0),
@@ -105,7 +125,7 @@ impl Bucket {
             unsafe { (*self.tail).next.set(n) };
         }
         self.tail = n;
-        n.linked.set(true);
+        n.linked.store(n.key.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     fn unlink(&mut self, n: &WaitNode) {
@@ -115,7 +135,7 @@ impl Bucket {
             if p.is_null() { self.head = x } else { (*p).next.set(x) }
             if x.is_null() { self.tail = p } else { (*x).prev.set(p) }
         }
-        n.linked.set(false);
+        n.linked.store(0, Ordering::Relaxed);
     }
 }
 
@@ -170,17 +190,23 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         crate::thread::testcancel();
     }
     let node = &task.wait;
+    let cancellable = reason.is_cancellation_point();
     {
         let mut b = bucket(key).lock();
         if !validate() {
             return ParkResult::Invalid;
         }
-        node.key.set(key);
+        new_generation(task);
+        node.key.store(key, Ordering::Relaxed);
         node.bitset.set(bitset);
         node.task.set(task);
+        node.cancellable.store(cancellable, Ordering::Relaxed);
         node.result.store(R_UNPARKED, Ordering::Relaxed);
         task.park_state.store(PARKED, Ordering::Release);
         b.link(node);
+    }
+    if hub::multi() {
+        recheck(task, cancellable);
     }
     // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
     hub::park_current(task, deadline, reason);
@@ -200,7 +226,7 @@ fn park_os(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: O
         if !validate() {
             return ParkResult::Invalid;
         }
-        node.key.set(key);
+        node.key.store(key, Ordering::Relaxed);
         node.bitset.set(bitset);
         b.link(&node);
     }
@@ -211,7 +237,7 @@ fn park_os(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: O
         let r = crate::sys::futex_wait_os(&node.os_word, 0, deadline);
         if r == -(libc::ETIMEDOUT as isize) {
             let mut b = bucket(key).lock();
-            if node.linked.get() {
+            if node.linked.load(Ordering::Relaxed) != 0 {
                 b.unlink(&node);
                 return ParkResult::TimedOut;
             }
@@ -224,44 +250,118 @@ fn park_os(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: O
     }
 }
 
-/// Called by the hub when a park deadline passes: times the task out if that park is still
-/// the current one and nobody woke it.
+/// A new park generation for `task`, published before its PARKED state (module invariants):
+/// the timer entry the hub adds for this park carries a later one, so no entry of an earlier
+/// park matches while this one is being set up.
+#[inline(always)]
+fn new_generation(task: &Task) -> u64 {
+    // Only the task itself writes its generation.
+    let g = task.park_gen.load(Ordering::Relaxed) + 1;
+    task.park_gen.store(g, Ordering::Release);
+    g
+}
+
+/// Several carriers: a signal or cancellation request that arrived while this park was being
+/// set up may have found the task still running and woken nobody (signal.rs and thread.rs set
+/// their bit, then look for a parked task). Look again now that PARKED is published; the fence
+/// pairs with the one in `interrupt`, so at least one side sees the other.
+#[cold]
+fn recheck(task: &'static Task, cancellable: bool) {
+    fence(Ordering::SeqCst);
+    if crate::signal::wakes(task) || (cancellable && crate::thread::cancel_pending(task)) {
+        // The task wakes itself before switching out: the hub treats it as any wake-up that
+        // overtakes a switch.
+        wake_parked(task, R_UNPARKED, None);
+    }
+}
+
+/// Called by the hub when a park deadline passes: times the task out if that park (`gen`) is
+/// still the current one and nobody woke it.
 pub fn expire(task: &'static Task, gen: u64) {
+    let node = &task.wait;
+    // A timer-only park: its token was stored before the hub pushed this entry, so a token
+    // read here is this park's unless the task has moved on, which the generation shows.
+    let token = node.timer.load(Ordering::Acquire);
+    if token != 0 {
+        if task.park_gen.load(Ordering::Acquire) == gen {
+            claim_timer(task, token, R_TIMEDOUT);
+        }
+        return;
+    }
+    // Most entries are stale (the wait ended early): generations only grow, so a mismatch now
+    // is final and needs no lock.
     if task.park_gen.load(Ordering::Acquire) != gen {
         return;
     }
-    wake_parked(task, R_TIMEDOUT);
+    wake_keyed(task, R_TIMEDOUT, Some(gen));
 }
 
-/// Wakes a parked task whatever it waits on (pthread_cancel): the wait returns as if woken
-/// spuriously and the cancellation point acts on the request.
+/// Wakes a parked task whatever it waits on (pthread_cancel, a signal): the wait returns as if
+/// woken spuriously and the caller acts on the request. Callers set their condition (pending
+/// signal, cancel bit) first; see `recheck` for a task that is not parked yet.
 pub fn interrupt(task: &'static Task) {
-    wake_parked(task, R_UNPARKED);
+    fence(Ordering::SeqCst);
+    wake_parked(task, R_UNPARKED, None);
 }
 
-fn wake_parked(task: &'static Task, result: u32) {
-    if task.park_state.load(Ordering::Acquire) != PARKED {
+/// pthread_cancel: interrupts `task` if it waits at a cancellation point.
+pub fn interrupt_cancellable(task: &'static Task) {
+    fence(Ordering::SeqCst);
+    if task.wait.cancellable.load(Ordering::Relaxed) {
+        wake_parked(task, R_UNPARKED, None);
+    }
+}
+
+fn wake_parked(task: &'static Task, result: u32, gen: Option<u64>) {
+    let token = task.wait.timer.load(Ordering::Acquire);
+    if token != 0 {
+        claim_timer(task, token, result);
         return;
     }
+    wake_keyed(task, result, gen);
+}
+
+/// Claims timer-only park `token` (exactly one claimer wins: tokens are never reused) and
+/// makes its task ready.
+fn claim_timer(task: &'static Task, token: u64, result: u32) {
     let node = &task.wait;
-    let key = node.key.get();
-    if key == 0 {
-        // A pure timer park (sleep): nobody else can claim it.
-        if task.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            node.result.store(result, Ordering::Relaxed);
-            hub::make_ready(task);
-        }
+    if node.timer.compare_exchange(token, 0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
         return;
     }
-    let w = {
-        let mut b = bucket(key).lock();
-        if !node.linked.get() || node.key.get() != key {
+    node.result.store(result, Ordering::Relaxed);
+    // A store, not a transition: the token is the claim. If the task has not stored PARKED yet
+    // it overwrites this, and it is ready (queued) all the same.
+    task.park_state.store(NOTIFIED, Ordering::Release);
+    hub::make_ready(task);
+}
+
+/// Unlinks and wakes a keyed park, if the task is still linked (and, for the timer, still in
+/// park `gen`). Follows a node that a requeue moves to another key meanwhile.
+fn wake_keyed(task: &'static Task, result: u32, gen: Option<u64>) {
+    let node = &task.wait;
+    loop {
+        if task.park_state.load(Ordering::Acquire) != PARKED {
             return;
         }
-        b.unlink(node);
-        claim(node, result)
-    };
-    release(w);
+        let key = node.linked.load(Ordering::Acquire);
+        if key == 0 {
+            return;
+        }
+        let w = {
+            let mut b = bucket(key).lock();
+            if node.linked.load(Ordering::Relaxed) != key {
+                continue; // requeued, or woken and parked again elsewhere: look again
+            }
+            // A later park takes its generation before linking, under this lock.
+            if gen.is_some_and(|g| task.park_gen.load(Ordering::Relaxed) != g) {
+                return;
+            }
+            b.unlink(node);
+            claim(node, result)
+        };
+        release(w);
+        return;
+    }
 }
 
 /// In a fork child: every waiter belonged to a thread that no longer exists; empty the table.
@@ -278,16 +378,25 @@ pub unsafe fn forget_all_waiters_after_fork() {
     }
 }
 
-/// Prepares a timer-only park (sleep): no bucket, woken by the deadline alone.
+/// Prepares a timer-only park (sleep): no bucket, woken by the deadline or an interrupt,
+/// whichever claims its token first. Sleeps are cancellation points.
 pub fn prepare_timer_park(task: &'static Task) {
-    task.wait.key.set(0);
-    task.wait.result.store(R_UNPARKED, Ordering::Relaxed);
+    let node = &task.wait;
+    let g = new_generation(task);
+    node.key.store(0, Ordering::Relaxed);
+    node.cancellable.store(true, Ordering::Relaxed);
+    node.result.store(R_UNPARKED, Ordering::Relaxed);
+    // The token before PARKED: whoever sees PARKED can claim the park.
+    node.timer.store(g, Ordering::Release);
     task.park_state.store(PARKED, Ordering::Release);
+    if hub::multi() {
+        recheck(task, true);
+    }
 }
 
 /// The address a parked task waits on (0 for a timer-only park).
 pub fn waiting_on(task: &Task) -> usize {
-    task.wait.key.get()
+    task.wait.key.load(Ordering::Relaxed)
 }
 
 /// Wakes up to `max` waiters on `key` whose bitset intersects `bitset`, oldest first.
@@ -306,7 +415,7 @@ pub fn unpark(key: usize, max: usize, bitset: u32, after: impl FnOnce(usize, boo
                 // SAFETY: linked nodes are live.
                 let n = unsafe { &*cur };
                 cur = n.next.get();
-                if n.key.get() == key && n.bitset.get() & bitset != 0 {
+                if n.key.load(Ordering::Relaxed) == key && n.bitset.get() & bitset != 0 {
                     b.unlink(n);
                     woken[n_batch] = Some(claim(n, R_UNPARKED));
                     n_batch += 1;
@@ -335,7 +444,7 @@ fn has_waiters(b: &Bucket, key: usize) -> bool {
     while !cur.is_null() {
         // SAFETY: linked nodes are live.
         let n = unsafe { &*cur };
-        if n.key.get() == key {
+        if n.key.load(Ordering::Relaxed) == key {
             return true;
         }
         cur = n.next.get();
@@ -379,14 +488,14 @@ pub fn requeue(from: usize, to: usize, wake: usize, requeue: usize, check: impl 
         // SAFETY: linked nodes are live.
         let n = unsafe { &*cur };
         cur = n.next.get();
-        if n.key.get() != from {
+        if n.key.load(Ordering::Relaxed) != from {
             continue;
         }
         g1.unlink(n);
         if to_release.len() < wake {
             to_release.push(claim(n, R_UNPARKED));
         } else {
-            n.key.set(to);
+            n.key.store(to, Ordering::Relaxed);
             match g2.as_mut() {
                 Some(g) => g.link(n),
                 None => g1.link(n),

@@ -1,15 +1,15 @@
 //! Scheduling attributes of green threads: `pthread_setschedparam`, `pthread_setschedprio` and
 //! `pthread_setaffinity_np` (and their getters) on a green thread other than main are checked as
-//! the kernel checks them and then only recorded. Applied for real they would act on the one
-//! carrier every green thread shares (glibc passes the TCB's tid, 0 in a green TCB, which the
-//! kernel reads as "the calling OS thread"): a SCHED_FIFO worker would make the whole process
+//! the kernel checks them and then only recorded. Applied for real they would act on the
+//! carrier running the caller, not on the green thread (which has no kernel thread of its own:
+//! its TCB's tid names none, see tls::set_tid): a SCHED_FIFO worker would make the whole process
 //! real-time, per-worker pinning would leave the carrier on the last CPU named. Main's calls
 //! stay real: main runs on the carrier's own OS thread, and a program that pins or prioritises
 //! main before starting threads means the whole process, as natively (threads inherit it).
 //! A new green thread inherits its creator's recorded attributes, as native threads do.
 
-use core::cell::UnsafeCell;
-
+use crate::lock::SpinLock;
+use crate::sys;
 use crate::task::Task;
 
 /// Recorded attributes; the default (no record) is what the carrier has.
@@ -20,33 +20,27 @@ pub struct Sched {
     affinity: Option<Vec<u8>>,
 }
 
-/// Per-task storage (a field of `Task`), touched only by green threads on the carrier.
-pub struct SchedCell(UnsafeCell<Sched>);
-
-// SAFETY: read and written only on the carrier thread, by green threads (hooks check).
-unsafe impl Sync for SchedCell {}
+/// Per-task storage (a field of `Task`). Locked: any green thread may set or read another's
+/// record, and with several carriers (`hub::multi()`) two of them do it at once (the affinity
+/// is a Vec: an unlocked read beside a write would touch freed memory). Only these rare calls
+/// and thread creation take the lock.
+pub struct SchedCell(SpinLock<Sched>);
 
 impl SchedCell {
     pub const fn new() -> SchedCell {
-        SchedCell(UnsafeCell::new(Sched { policy: None, affinity: None }))
+        SchedCell(SpinLock::new(Sched { policy: None, affinity: None }))
     }
 
-    fn get(&self) -> &mut Sched {
-        // SAFETY: carrier-only access (type invariant); no reference outlives the call using it.
-        unsafe { &mut *self.0.get() }
+    fn with<R>(&self, f: impl FnOnce(&mut Sched) -> R) -> R {
+        f(&mut self.0.lock())
     }
 
     /// A new thread's attributes: its creator's.
     pub fn inherit(&self, from: Option<&Task>) {
-        let s = self.get();
-        match from {
-            Some(c) => {
-                let c = c.sched.get();
-                s.policy = c.policy;
-                s.affinity = c.affinity.clone();
-            }
-            None => *s = Sched { policy: None, affinity: None },
-        }
+        // One lock at a time (never both: no lock order to keep).
+        let copied = from.map(|c| c.sched.with(|c| Sched { policy: c.policy, affinity: c.affinity.clone() }));
+        let old = self.with(|s| core::mem::replace(s, copied.unwrap_or(Sched { policy: None, affinity: None })));
+        drop(old); // a recycled task's old set is freed outside the lock
     }
 }
 
@@ -85,27 +79,32 @@ fn check_policy(policy: i32, prio: i32) -> i32 {
 pub fn set_param(t: &Task, policy: i32, prio: i32) -> i32 {
     let r = check_policy(policy, prio);
     if r == 0 {
-        t.sched.get().policy = Some((policy, prio));
+        t.sched.with(|s| s.policy = Some((policy, prio)));
     }
     r
 }
 
 /// pthread_setschedprio on green thread `t`: a new priority within its current policy.
 pub fn set_prio(t: &Task, prio: i32, carrier_policy: i32) -> i32 {
-    let policy = t.sched.get().policy.map_or(carrier_policy, |p| p.0);
+    let policy = t.sched.with(|s| s.policy).map_or(carrier_policy, |p| p.0);
     set_param(t, policy, prio)
 }
 
 /// pthread_getschedparam on green thread `t`: the recorded policy and priority, if any (else
 /// the carrier's, which the thread inherited, are the answer).
 pub fn get_param(t: &Task) -> Option<(i32, i32)> {
-    t.sched.get().policy
+    t.sched.with(|s| s.policy)
 }
 
-/// Byte `i` of the mask of online CPUs (0, 1, … get_nprocs()-1).
-fn online_byte(i: usize) -> u8 {
+/// Online CPUs (0, 1, … get_nprocs()-1). Asked outside the record's lock: sysconf reads /sys
+/// through hooks that may park.
+fn online_cpus() -> usize {
     // SAFETY: sysconf has no preconditions.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+    unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize
+}
+
+/// Byte `i` of the mask of the first `online` CPUs.
+fn online_byte(online: usize, i: usize) -> u8 {
     if online >= 8 * (i + 1) {
         0xff
     } else if online > 8 * i {
@@ -119,11 +118,14 @@ fn online_byte(i: usize) -> u8 {
 /// EINVAL (any online CPU will do, not only the carrier's own: a thread of a process started
 /// under `taskset -c 0` may move to CPU 1).
 pub fn set_affinity(t: &Task, set: &[u8]) -> i32 {
-    if !set.iter().enumerate().any(|(i, b)| b & online_byte(i) != 0) {
+    let online = online_cpus();
+    if !set.iter().enumerate().any(|(i, b)| b & online_byte(online, i) != 0) {
         return libc::EINVAL;
     }
     let keep = set.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    t.sched.get().affinity = Some(set[..keep].to_vec());
+    let new = set[..keep].to_vec();
+    let old = t.sched.with(|s| s.affinity.replace(new));
+    drop(old); // freed outside the lock
     0
 }
 
@@ -131,11 +133,31 @@ pub fn set_affinity(t: &Task, set: &[u8]) -> i32 {
 /// with the carrier's mask by the real call, which also checked the size), limited to online
 /// CPUs as the kernel reports.
 pub fn get_affinity(t: &Task, out: &mut [u8]) {
-    if let Some(rec) = &t.sched.get().affinity {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = rec.get(i).copied().unwrap_or(0) & online_byte(i);
+    let online = online_cpus();
+    t.sched.with(|s| {
+        if let Some(rec) = &s.affinity {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = rec.get(i).copied().unwrap_or(0) & online_byte(online, i);
+            }
         }
+    });
+}
+
+/// The kernel part of pthread_getaffinity_np for a green thread: the calling carrier's mask
+/// (what glibc got with the tid 0 green TCBs had before; their tid names no kernel thread now,
+/// tls::set_tid), with glibc's errno and zero fill past what the kernel wrote.
+///
+/// # Safety
+/// `set` is valid for `size` bytes of writes, or the kernel reports EFAULT/EINVAL.
+pub unsafe fn carrier_affinity(size: usize, set: *mut u8) -> i32 {
+    // SAFETY: the kernel checks size and pointer; pid 0 is the calling thread.
+    let r = unsafe { sys::syscall3(libc::SYS_sched_getaffinity, 0, size, set as usize) };
+    if r < 0 {
+        return (-r) as i32;
     }
+    // SAFETY: the kernel accepted `size` bytes at `set` and wrote the first `r`.
+    unsafe { core::ptr::write_bytes(set.add(r as usize), 0, size - r as usize) };
+    0
 }
 
 /// The green thread (other than main) that a `sched_*` call's `pid` names: 0 from such a thread

@@ -48,7 +48,9 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     if sig == 0 {
         return 0;
     }
-    target.pending_signals.fetch_or(bit(sig), Ordering::AcqRel);
+    // SeqCst: the pending bit and park.rs's PARKED are the two sides of a Dekker check (see
+    // park::recheck), so a target on another carrier that is on its way into a wait sees it.
+    target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     wake_for(target, sig);
     0
 }
@@ -63,6 +65,13 @@ pub fn wake_for(target: &'static Task, sig: c_int) {
 /// Whether `t` would take `sig` now: not blocked, or waited for in sigwait.
 pub fn takes(t: &Task, sig: c_int) -> bool {
     t.sigmask.get() & bit(sig) == 0 || t.sigwait_set.get() & bit(sig) != 0
+}
+
+/// Whether a signal pending for the calling thread `t` should cut its wait short (one it takes
+/// now, see [`takes`]): park.rs asks on the way into a wait when several carriers run, where
+/// `kill` may have found `t` still running and woken nobody.
+pub fn wakes(t: &Task) -> bool {
+    t.pending_signals.load(Ordering::Relaxed) & (!t.sigmask.get() | t.sigwait_set.get()) != 0
 }
 
 /// raise() from the calling green thread: delivered now when unblocked (the handler runs before

@@ -194,7 +194,8 @@ fn give(t: &Task, sig: c_int) -> bool {
         return false;
     }
     t.routed_signals.fetch_or(b, Ordering::AcqRel);
-    t.pending_signals.fetch_or(b, Ordering::AcqRel);
+    // SeqCst: pairs with park.rs's recheck (see signal::kill).
+    t.pending_signals.fetch_or(b, Ordering::SeqCst);
     true
 }
 

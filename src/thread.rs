@@ -99,6 +99,7 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
     }
     // SAFETY: tp is the new thread's TCB, owned by the runtime.
     unsafe {
+        tls::set_tid(tp, -(green_tid(t) as i32));
         tls::set_stack_bounds(tp, stack.usable_lo(), stack.size(), stack.guard);
         tls::tag(tp, t as *const Task as usize);
     }
@@ -154,25 +155,34 @@ pub fn testcancel() {
     if t.is_main {
         return;
     }
-    let c = cancelhandling(t.tcb.get()).load(Ordering::Acquire);
-    let mask = glibc::CANCELSTATE_BITMASK | glibc::CANCELED_BITMASK | glibc::EXITING_BITMASK | glibc::TERMINATED_BITMASK;
-    if c & mask == glibc::CANCELED_BITMASK {
+    if cancel_pending(t) {
         // SAFETY: glibc's testcancel on our own TCB; it unwinds through "C-unwind" frames only.
         unsafe { pthread_testcancel() };
     }
 }
 
+/// Whether green thread `t` has a cancellation request that its next cancellation point acts
+/// on (what [`testcancel`] checks; main is never cancelled here).
+pub fn cancel_pending(t: &Task) -> bool {
+    if t.is_main {
+        return false;
+    }
+    let c = cancelhandling(t.tcb.get()).load(Ordering::Acquire);
+    let mask = glibc::CANCELSTATE_BITMASK | glibc::CANCELED_BITMASK | glibc::EXITING_BITMASK | glibc::TERMINATED_BITMASK;
+    c & mask == glibc::CANCELED_BITMASK
+}
+
 /// pthread_cancel of a green thread: mark it (glibc's bits, in its TCB) and, if it waits at a
 /// cancellation point, wake it so it acts on the request. Deferred cancellation only: a green
-/// thread never runs while another does, so asynchronous cancellation behaves as deferred.
+/// thread is never interrupted while it runs, so asynchronous cancellation behaves as deferred.
+/// With several carriers the target may be on its way into a wait right now: the bits are set
+/// with SeqCst and park.rs looks at them again once the wait is published (park::recheck).
 pub fn cancel(target: &'static Task) -> c_int {
     if target.join_flags.load(Ordering::Acquire) & EXITED != 0 {
         return 0;
     }
-    cancelhandling(target.tcb.get()).fetch_or(glibc::CANCELING_BITMASK | glibc::CANCELED_BITMASK, Ordering::AcqRel);
-    if target.reason.get().is_cancellation_point() {
-        park::interrupt(target);
-    }
+    cancelhandling(target.tcb.get()).fetch_or(glibc::CANCELING_BITMASK | glibc::CANCELED_BITMASK, Ordering::SeqCst);
+    park::interrupt_cancellable(target);
     0
 }
 

@@ -43,10 +43,16 @@ static MULTITHREADED: AtomicBool = AtomicBool::new(false);
 
 struct Pool {
     free: Vec<usize>,
+    /// Every TCB ever carved (live or pooled), for [`mark_multithreaded`].
+    all: Vec<usize>,
     /// Where new TCBs are carved (16 MiB chunks: ≈3,500 TCBs of a small C program).
     arena: Arena,
 }
-static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new(), arena: Arena::new() });
+static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new(), all: Vec::new(), arena: Arena::new() });
+/// [`mark_multithreaded`] has flagged every TCB.
+static MARKED: AtomicBool = AtomicBool::new(false);
+/// The main thread's TCB (glibc's own, recorded at init).
+static MAIN_TP: AtomicUsize = AtomicUsize::new(0);
 
 /// The current thread pointer (`fs:0`, glibc's `header.tcb`).
 #[inline(always)]
@@ -118,6 +124,7 @@ pub fn init() -> Result<(), &'static str> {
     let private = glibc::resolve()?;
     // SAFETY: init runs once, from the start-up constructor, before any reader.
     unsafe { PRIVATE = Some(private) };
+    MAIN_TP.store(thread_pointer(), Ordering::Relaxed);
     const HWCAP2_FSGSBASE: u64 = 1 << 1;
     // SAFETY: getaxval has no preconditions.
     let hw2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
@@ -213,8 +220,13 @@ fn carve_tcb_memory() -> Option<usize> {
     let p = private();
     let align = p.static_tls_align.max(64);
     let slot = (p.static_tls_size + align).next_multiple_of(64);
-    let base = POOL.lock().arena.alloc(slot, 64)?;
-    Some((base + slot - glibc::SIZEOF_PTHREAD) & !(align - 1))
+    let mut pool = POOL.lock();
+    let base = pool.arena.alloc(slot, 64)?;
+    let tp = (base + slot - glibc::SIZEOF_PTHREAD) & !(align - 1);
+    // Listed before its header is filled in: a concurrent mark_multithreaded either sees it
+    // here or has set MULTITHREADED before this lock was taken, which init_header then reads.
+    pool.all.push(tp);
+    Some(tp)
 }
 
 /// Allocates a TCB (memory from our arena, DTV and TLS images from ld.so) and fills in the
@@ -270,21 +282,34 @@ pub fn alloc(creator_tp: usize) -> Option<usize> {
     }
 }
 
-/// The process is about to get a second OS thread (an offload worker): glibc must stop taking
-/// its single-thread shortcuts in every green TCB, not only in the one that calls
+/// The process is about to get a second OS thread (an offload worker, a carrier): glibc must
+/// stop taking its single-thread shortcuts in every green TCB, not only in the one that calls
 /// pthread_create (malloc's fastbins, for one, skip atomics when `multiple_threads` is 0).
-/// Called on the hub; TCBs made later get the flag in `init_header`.
+/// TCBs made later get the flag in `init_header`. Walks this module's own list of TCBs (not the
+/// task list) under the pool lock, so a TCB being made on another carrier at the same moment
+/// is either in the list or sees the flag (see `carve_tcb_memory`).
 pub fn mark_multithreaded() {
     if MULTITHREADED.swap(true, Ordering::AcqRel) {
+        // Another OS thread may be marking right now (two carriers starting offload workers):
+        // ours must not start before every TCB says "multiple threads".
+        while !MARKED.load(Ordering::Acquire) {
+            // SAFETY: sched_yield takes no arguments; raw, so it cannot re-enter our hooks.
+            unsafe { crate::sys::syscall3(libc::SYS_sched_yield, 0, 0, 0) };
+        }
         return;
     }
-    crate::task::for_each(|t| {
-        let tp = t.tcb.get();
-        if tp != 0 {
-            // SAFETY: task TCBs (live or pooled) are runtime-owned or main's and stay mapped.
-            unsafe { *((tp + glibc::OFF_MULTIPLE_THREADS) as *mut i32) = 1 };
-        }
-    });
+    let main = MAIN_TP.load(Ordering::Relaxed);
+    if main != 0 {
+        // SAFETY: the main thread's TCB stays mapped for the life of the process.
+        unsafe { *((main + glibc::OFF_MULTIPLE_THREADS) as *mut i32) = 1 };
+    }
+    let pool = POOL.lock();
+    for &tp in &pool.all {
+        // SAFETY: carved TCBs (live or pooled) are the runtime's and are never unmapped.
+        unsafe { *((tp + glibc::OFF_MULTIPLE_THREADS) as *mut i32) = 1 };
+    }
+    drop(pool);
+    MARKED.store(true, Ordering::Release);
 }
 
 /// Returns a TCB whose thread has exited and been joined or detached.
@@ -376,6 +401,30 @@ pub fn call_tls_dtors() {
     // SAFETY: __call_tls_dtors runs and pops the current TCB's dtor list; it is what glibc's
     // start_thread calls at thread exit.
     unsafe { (private().call_tls_dtors)() }
+}
+
+/// Gives a green TCB its `struct pthread.tid`: glibc's own recursive and error-checking mutexes
+/// (the loader locks behind dlopen, dlsym, dl_iterate_phdr and TLS set-up) and its internal
+/// rwlocks (setlocale's) tell owners apart by this word. At 0, as `_dl_allocate_tls` leaves it,
+/// every green thread looks like the owner of such a lock another green thread holds and walks
+/// in (a rwlock write-lock even returns EDEADLK unlocked), which is wrong as soon as two of
+/// them run at once: on two carriers (`hub::multi()`), or one green thread beside an offload
+/// worker. So every green TCB gets a distinct word, always rather than only with
+/// GREEN_HUBS > 1, because a hand-off turns several carriers on while threads already exist and
+/// may be inside such a lock.
+///
+/// The value is negative, `-gettid()` of the thread: distinct from every other green thread's
+/// and from every kernel tid, and glibc reads `tid <= 0` as "not a kernel thread" (its
+/// INVALID_TD_P), so the calls that would name the thread to the kernel (pthread_sigqueue,
+/// pthread_getcpuclockid, the sched and affinity calls) answer as with 0 instead of naming a
+/// thread id that does not exist; `gettid()` answers stay the runtime's (thread.rs).
+///
+/// # Safety
+/// `tp` is a TCB owned by the runtime whose thread has not started.
+pub unsafe fn set_tid(tp: usize, tid: i32) {
+    // SAFETY: OFF_TID (verified at start-up through libthread_db's description) lies in the
+    // TCB's struct pthread; an int, 4-aligned.
+    unsafe { *((tp + glibc::OFF_TID) as *mut i32) = tid };
 }
 
 /// Records the stack bounds in `struct pthread` (read by glibc's alloca cut-off and by the

@@ -57,15 +57,16 @@ pub unsafe extern "C" fn pthread_setaffinity_np(th: libc::pthread_t, size: usize
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_getaffinity_np(th: libc::pthread_t, size: usize, set: *mut libc::cpu_set_t) -> c_int {
-    // The real call checks the size and fills in the carrier's mask (a green TCB's tid is 0:
-    // the calling OS thread); a green thread's record then narrows it.
-    // SAFETY: forwarded unchanged.
-    let r = unsafe { real::pthread_getaffinity_np()(th, size, set) };
+    let Some(t) = green_target(th) else {
+        // SAFETY: forwarded unchanged.
+        return unsafe { real::pthread_getaffinity_np()(th, size, set) };
+    };
+    // The carrier's mask (size checked as the kernel does), then the thread's record narrows it.
+    // SAFETY: set holds `size` bytes (contract); the kernel validates them.
+    let r = unsafe { sched::carrier_affinity(size, set as *mut u8) };
     if r == 0 {
-        if let Some(t) = green_target(th) {
-            // SAFETY: set holds `size` bytes (contract), just written by the real call.
-            sched::get_affinity(t, unsafe { core::slice::from_raw_parts_mut(set as *mut u8, size) });
-        }
+        // SAFETY: set holds `size` bytes (contract), just written by the kernel.
+        sched::get_affinity(t, unsafe { core::slice::from_raw_parts_mut(set as *mut u8, size) });
     }
     r
 }
