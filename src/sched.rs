@@ -91,9 +91,29 @@ pub fn set_prio(t: &Task, prio: i32, carrier_policy: i32) -> i32 {
 }
 
 /// pthread_getschedparam on green thread `t`: the recorded policy and priority, if any (else
-/// the carrier's, which the thread inherited, are the answer).
+/// the carrier's, which the thread inherited, are the answer: [`carrier_param`]).
 pub fn get_param(t: &Task) -> Option<(i32, i32)> {
     t.sched.with(|s| s.policy)
+}
+
+/// The calling carrier's policy and priority, or an errno: what pthread_getschedparam answers
+/// for a green thread with no record. glibc's own function cannot be asked: it refuses a
+/// descriptor whose tid is not a kernel thread's (ESRCH; tls::set_tid).
+pub fn carrier_param() -> Result<(i32, i32), i32> {
+    // SAFETY: pid 0 (the calling thread); a live sched_param out-buffer.
+    unsafe {
+        let policy = sys::syscall3(libc::SYS_sched_getscheduler, 0, 0, 0);
+        if policy < 0 {
+            return Err((-policy) as i32);
+        }
+        let mut p = libc::sched_param { sched_priority: 0 };
+        let r = sys::syscall3(libc::SYS_sched_getparam, 0, &mut p as *mut libc::sched_param as usize, 0);
+        if r < 0 {
+            return Err((-r) as i32);
+        }
+        // The kernel may add SCHED_RESET_ON_FORK to the policy; glibc passes it on too.
+        Ok((policy as i32, p.sched_priority))
+    }
 }
 
 /// Online CPUs (0, 1, … get_nprocs()-1). Asked outside the record's lock: sysconf reads /sys

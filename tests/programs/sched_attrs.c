@@ -61,6 +61,8 @@ int main(void)
     pthread_create(&w, NULL, worker, NULL);
     sem_wait(&ready);
 
+    /* Nothing set yet: the process's own policy and priority, inherited. */
+    show_param("fresh worker", w);
     struct sched_param p = {.sched_priority = 10};
     printf("FIFO 10: %d\n", pthread_setschedparam(w, SCHED_FIFO, &p));
     show_param("worker", w);

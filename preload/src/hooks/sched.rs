@@ -20,8 +20,14 @@ pub unsafe extern "C" fn pthread_setschedparam(th: libc::pthread_t, policy: c_in
 
 #[no_mangle]
 pub unsafe extern "C" fn pthread_getschedparam(th: libc::pthread_t, policy: *mut c_int, param: *mut libc::sched_param) -> c_int {
-    match green_target(th).and_then(sched::get_param) {
-        Some((p, prio)) => {
+    let answer = match green_target(th) {
+        // No record: the carrier's values, which the thread inherited.
+        Some(t) => sched::get_param(t).map_or_else(sched::carrier_param, Ok),
+        // SAFETY: forwarded unchanged.
+        None => return unsafe { real::pthread_getschedparam()(th, policy, param) },
+    };
+    match answer {
+        Ok((p, prio)) => {
             // SAFETY: out-pointers to an int and a sched_param (contract).
             unsafe {
                 *policy = p;
@@ -29,8 +35,7 @@ pub unsafe extern "C" fn pthread_getschedparam(th: libc::pthread_t, policy: *mut
             }
             0
         }
-        // SAFETY: forwarded unchanged (a green thread with no record: the carrier's values).
-        None => unsafe { real::pthread_getschedparam()(th, policy, param) },
+        Err(e) => e,
     }
 }
 
