@@ -160,9 +160,16 @@ fn capture(sig: c_int, info: *const libc::siginfo_t) {
     ROUTE.store(true, Ordering::Release);
 }
 
+/// Whether `t` is a green thread that can still take a signal: main, or one that has started
+/// (its TCB names it) and not finished. From atomics and the TCB's tag only: with several
+/// carriers another one may be starting or finishing `t` right now (its coroutine slot is that
+/// carrier's to touch).
 fn live(t: &Task) -> bool {
-    // SAFETY: read on the carrier, between switches (the hub routes).
-    t.is_main || unsafe { (*t.coroutine.get()).is_some() }
+    if t.is_main {
+        return true;
+    }
+    // SAFETY: task TCBs, live or pooled, are the runtime's and stay mapped.
+    t.join_flags.load(Ordering::Acquire) & task::EXITED == 0 && unsafe { tls::task_word_of(t.tcb.get()) } == t as *const Task as usize
 }
 
 /// The hub routes what was captured (see the module doc for the decision).

@@ -322,10 +322,15 @@ pub unsafe fn setname(t: &Task, name: *const c_char) -> c_int {
     }
     let mut buf = [0u8; 16];
     buf[..bytes.len()].copy_from_slice(bytes);
-    // SAFETY: names are read and written only from the carrier thread.
+    let _g = NAMES.lock();
+    // SAFETY: names are written and read under NAMES (the watchdog's diagnostic read aside).
     unsafe { *t.name.get() = buf };
     0
 }
+
+/// Serialises pthread_setname_np/getname_np: with several carriers one green thread may name
+/// another while a third reads that name (natively the kernel locks `comm` the same way).
+static NAMES: crate::lock::SpinLock<()> = crate::lock::SpinLock::new(());
 
 /// pthread_getname_np for a green thread. An unnamed thread reports the program's name, as the
 /// kernel's comm of a new thread is inherited from its creator.
@@ -336,8 +341,10 @@ pub unsafe fn getname(t: &Task, buf: *mut c_char, len: usize) -> c_int {
     if len < 16 {
         return libc::ERANGE;
     }
+    let g = NAMES.lock();
     // SAFETY: as in setname.
     let mut name = unsafe { *t.name.get() };
+    drop(g);
     if name[0] == 0 {
         name = process_comm();
     }

@@ -264,6 +264,7 @@ compare cpp_sync threads_created=27 parks_rwlock=1+ parks_futex=1+
 compare pc_queue threads_created=16 parks_cond=100+
 compare mutex_types threads_created=18
 compare glibc_locks threads_created=2 parks_sem=1+
+compare park_races threads_created=209 parks_cond=1000+ parks_sleep=1600+ parks_join=200+
 compare robust threads_created=4 parks_mutex=1+
 compare timed_waits threads_created=3 parks_cond=4+ parks_mutex=2+ parks_rwlock=4+ parks_sem=2+ parks_join=2+
 compare rwlock threads_created=26 parks_rwlock=1+
