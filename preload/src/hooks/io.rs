@@ -317,7 +317,8 @@ pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, fla
 #[no_mangle]
 pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if let Some(t) = hub::current() {
-        match fd::kind(fd) {
+        // On a pipe the read is made holding the pipe's read turn (fd::Turn).
+        let _turn = match fd::kind(fd) {
             Kind::Socket => {
                 // SAFETY: zeroed msghdr with the caller's vector; recvmsg only reads the iovecs.
                 let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
@@ -325,10 +326,10 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
-            Kind::Pipe => fd::wait_ready(fd, fd::Dir::Read),
+            Kind::Pipe => Some(fd::wait_ready(fd, fd::Dir::Read)),
             Kind::File if n >= 0 => return ret(file::read(fd, iov, n as usize, -1, 0)),
-            Kind::Pass | Kind::File => {}
-        }
+            Kind::Pass | Kind::File => None,
+        };
         let _in_call = InCall::enter(t, Call::Readv, fd as i64);
         // SAFETY: forwarded unchanged.
         return unsafe { real::readv()(fd, iov, n) };
