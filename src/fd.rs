@@ -7,7 +7,7 @@
 //!   a zero timeout first and read/written only when ready, in chunks of at most PIPE_BUF for
 //!   writes, so the call cannot block (a pipe shared with another process's reader that drains
 //!   it between the poll and the read can still block: documented; green threads of this
-//!   process take turns, see [`Turn`]).
+//!   process take turns: src/turn.rs).
 //! - An fd the program made non-blocking itself, a regular file, a tty or anything epoll refuses
 //!   takes the real call unchanged.
 //! - An fd is registered with epoll once (edge-triggered, both directions) and stays registered
@@ -32,6 +32,7 @@
 use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::park;
+use crate::turn::{self, Turn};
 use crate::sys;
 use crate::task::ParkReason;
 
@@ -80,7 +81,7 @@ const WRITE_PASS: u64 = 0x400;
 /// Sticky until the fd is forgotten (no data can follow a FIN; an error is reported once, then
 /// EOF or more errors, all without waiting).
 const READ_HUP: u64 = 0x800;
-/// A green thread holds the read or write [`Turn`] of this fd (a poll-then-call section).
+/// A green thread holds the read or write turn of this fd (src/turn.rs).
 const READ_BUSY: u64 = 0x1000;
 const WRITE_BUSY: u64 = 0x2000;
 /// Everything above the flags: per-direction counts of readiness edges (see the module doc),
@@ -440,52 +441,11 @@ pub fn poll_now(fd: i32, dir: Dir) -> bool {
     r != 0
 }
 
-/// A turn at the poll-then-call section of (fd, direction): pipes, FIFOs, eventfds and
-/// listening sockets, whose calls cannot be made non-blocking per call. With one carrier nothing
-/// runs between the poll and the call. With several, two green threads could both see one byte
-/// (one connection, one free page) and the second's call would block its carrier; so they take
-/// turns, the others parked until the turn is given back (on drop). A turn is held only across
-/// a poll and a call that then does not wait (unless another process, or a thread that is not
-/// green, empties the fd in between), never across a park. With one carrier it is nothing (one
-/// relaxed load of `hub::multi()`); a turn taken just before a hand-off turned `multi()` on
-/// guards nothing, as before.
-#[must_use]
-pub struct Turn(Option<(&'static AtomicU64, i32, Dir)>);
-
-/// Takes the turn of (`fd`, `dir`), parking while another green thread holds it.
-pub fn turn(fd: i32, dir: Dir) -> Turn {
-    if !crate::hub::multi() {
-        return Turn(None);
-    }
-    slot(fd).map_or(Turn(None), |s| take_turn(s, fd, dir))
-}
-
-fn busy_bit(dir: Dir) -> u64 {
-    if dir == Dir::Read { READ_BUSY } else { WRITE_BUSY }
-}
-
-/// Park key of the turn of (fd, dir): [`key`] with a bit no readiness key has.
-fn turn_key(fd: i32, dir: Dir) -> usize {
-    key(fd, dir) | 1 << 59
-}
-
-fn take_turn(s: &'static AtomicU64, fd: i32, dir: Dir) -> Turn {
-    let bit = busy_bit(dir);
-    // The holder clears the bit before it unparks under the bucket lock, and we park only if,
-    // under that lock, the bit is still set: the give-back cannot be missed.
-    while s.fetch_or(bit, Ordering::Acquire) & bit != 0 {
-        park::park(turn_key(fd, dir), !0, || s.load(Ordering::Relaxed) & bit != 0, None, ParkReason::Io);
-    }
-    Turn(Some((s, fd, dir)))
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        if let Some((s, fd, dir)) = self.0 {
-            s.fetch_and(!busy_bit(dir), Ordering::Release);
-            park::unpark_one(turn_key(fd, dir), |_, _| {});
-        }
-    }
+/// The word, busy bit and park key of (`fd`, `dir`)'s turn (src/turn.rs).
+pub(crate) fn turn_word(fd: i32, dir: Dir) -> Option<(&'static AtomicU64, u64, usize)> {
+    let bit = if dir == Dir::Read { READ_BUSY } else { WRITE_BUSY };
+    // [`key`] with a bit no readiness key has.
+    slot(fd).map(|s| (s, bit, key(fd, dir) | 1 << 59))
 }
 
 /// One step of "wait until `fd` polls ready for `dir`, then make the call".
@@ -499,7 +459,7 @@ enum Step {
 }
 
 fn ready_or_park(fd: i32, dir: Dir) -> Step {
-    let t = turn(fd, dir);
+    let t = turn::take(fd, dir);
     let armed = arm(fd, dir);
     if poll_now(fd, dir) {
         return Step::Ready(t);
@@ -508,7 +468,7 @@ fn ready_or_park(fd: i32, dir: Dir) -> Step {
     if wait(fd, dir, armed) {
         Step::Parked
     } else {
-        Step::Refused(turn(fd, dir))
+        Step::Refused(turn::take(fd, dir))
     }
 }
 
@@ -557,7 +517,7 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
     let mut done = 0usize;
     loop {
         let mut chunk = (len - done).min(PIPE_CHUNK);
-        let _turn = match if len > 0 { ready_or_park(fd, Dir::Write) } else { Step::Ready(Turn(None)) } {
+        let _turn = match if len > 0 { ready_or_park(fd, Dir::Write) } else { Step::Ready(Turn::NONE) } {
             Step::Ready(t) => t,
             Step::Refused(t) => {
                 chunk = len - done; // epoll refused the fd: write the rest the blocking way
@@ -590,7 +550,7 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
     // SAFETY: the caller's vector of n iovecs.
     let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
     if total <= PIPE_CHUNK || n > 1024 || writes_pass(fd) {
-        let _turn = if writes_pass(fd) { Turn(None) } else { wait_ready(fd, Dir::Write) };
+        let _turn = if writes_pass(fd) { Turn::NONE } else { wait_ready(fd, Dir::Write) };
         // SAFETY: the caller's vector, as the real writev would receive it.
         return unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) };
     }
@@ -731,14 +691,14 @@ pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
 }
 
 /// accept4 on a listening socket without blocking the hub: wait until it polls readable, then
-/// accept, holding the listener's read [`Turn`] (another process sharing the listener could
+/// accept, holding the listener's read turn (src/turn.rs; another process sharing the listener could
 /// still take the connection first — documented).
 pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: i32) -> isize {
     let deadline = if poll_now(fd, Dir::Read) { None } else { timeout_deadline(fd, Dir::Read) };
     // SAFETY: the caller's address buffers, as the real accept4 would receive them.
     let accept = || unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
     loop {
-        let t = turn(fd, Dir::Read);
+        let t = turn::take(fd, Dir::Read);
         let armed = arm(fd, Dir::Read);
         if poll_now(fd, Dir::Read) {
             return accept();
@@ -748,7 +708,7 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
         }
         drop(t);
         if !wait_until(fd, Dir::Read, armed, deadline) {
-            let _t = turn(fd, Dir::Read);
+            let _t = turn::take(fd, Dir::Read);
             return accept();
         }
         if crate::signal::interrupted(deadline.is_none()) {
@@ -1037,37 +997,6 @@ mod tests {
         let v = note_edge(READ_DRAINED | STREAM, true, false, false);
         assert_eq!(v & !SEQ_MASK, READ_EDGE | STREAM);
         assert_eq!((seq(v, Dir::Read), seq(v, Dir::Write)), (1, 0));
-    }
-
-    /// Turns under real parallelism (OS threads park in the kernel on the same bucket lock
-    /// green threads use): a load + store counter bumped inside the turn, with a yield in the
-    /// middle so the other thread is sure to contend, loses no count (8,081 of 10,000 without
-    /// the turn); turns of the two directions are independent. (A missed give-back would hang
-    /// here; its window is too narrow to hit on purpose, and its argument is the edge one.)
-    #[test]
-    fn turns_exclude_each_other() {
-        const ROUNDS: u64 = 5_000;
-        let (fd, s) = fake_fd(3);
-        static INSIDE: AtomicU64 = AtomicU64::new(0);
-        let contend = move || {
-            for _ in 0..ROUNDS {
-                let t = take_turn(s, fd, Dir::Write);
-                let v = INSIDE.load(Ordering::Relaxed);
-                std::thread::yield_now();
-                INSIDE.store(v + 1, Ordering::Relaxed);
-                drop(t);
-            }
-        };
-        let other = std::thread::spawn(contend);
-        contend();
-        other.join().unwrap();
-        assert_eq!(INSIDE.load(Ordering::Relaxed), 2 * ROUNDS);
-        assert_eq!(s.load(Ordering::Acquire) & (READ_BUSY | WRITE_BUSY), 0);
-        let w = take_turn(s, fd, Dir::Write);
-        let r = take_turn(s, fd, Dir::Read);
-        assert_eq!(s.load(Ordering::Acquire) & (READ_BUSY | WRITE_BUSY), READ_BUSY | WRITE_BUSY);
-        drop((w, r));
-        assert_eq!(s.load(Ordering::Acquire) & (READ_BUSY | WRITE_BUSY), 0);
     }
 
     /// The protocol under real parallelism, with the real `ready` and the real park table (an

@@ -38,6 +38,7 @@ pub mod task;
 pub mod thread;
 pub mod timer;
 pub mod tls;
+pub mod turn;
 pub mod watchdog;
 
 use core::sync::atomic::Ordering;

@@ -317,7 +317,7 @@ pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, fla
 #[no_mangle]
 pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if let Some(t) = hub::current() {
-        // On a pipe the read is made holding the pipe's read turn (fd::Turn).
+        // On a pipe the read is made holding the pipe's read turn (src/turn.rs).
         let _turn = match fd::kind(fd) {
             Kind::Socket => {
                 // SAFETY: zeroed msghdr with the caller's vector; recvmsg only reads the iovecs.
