@@ -1,25 +1,35 @@
-//! The hub: run queue, timers and epoll of one carrier OS thread, and the switch between green
-//! threads.
+//! The hub: run queue, timers and epoll shared by the carrier OS threads, and the switch
+//! between green threads.
 //!
-//! Shape: the main thread is green thread 0 and the carrier's root context. Other green threads
-//! are corosensei coroutines resumed only from the root. When a green thread blocks it suspends
-//! back to the root; when the main thread blocks, the scheduling loop runs inline on its stack
-//! until the main thread is ready again. So every switch is coroutine → root → coroutine.
+//! Shape: every carrier (carrier.rs) has a root context that runs the scheduling loop; green
+//! threads are corosensei coroutines resumed from a root, and main, which runs on the process's
+//! original stack, switches to and from a root with context.rs. So every switch is
+//! task → root → task, and any task (main included) may resume on any carrier.
 //!
 //! Invariants:
 //! - Hub state is reached through one pointer (`HUB`), never through TLS: every green TCB would
 //!   carry its own copy of a `thread_local!`.
+//! - Hub state (run queue, timers, alive count) is touched only inside a section (`enter` /
+//!   `leave`). With one carrier a section is a flag (no lock, no atomic RMW); with several
+//!   (`MODE` MULTI) it holds the hub lock. A parking task enters the section and its carrier's
+//!   root leaves it, so no waker can pop the task before it has switched out, and a task popped
+//!   while still switching out on another carrier is waited for (`Task::on_cpu`).
+//! - No section is held while calling out of the hub (timer expiry, fd readiness, signal
+//!   routing, unparking joiners): those call `make_ready`, which enters one itself.
 //! - The thread pointer is changed only here, and only when the next task's TCB differs from the
-//!   one loaded (`loaded_tp`); hub code in between uses no TLS of its own.
-//! - The hub never blocks except in `epoll_pwait2`, and only with an empty run queue.
-//! - Tasks made ready by threads that are not green go through the `inject` queue and an
-//!   eventfd; the run queue itself is touched only by the carrier thread.
+//!   one loaded on the carrier; with several carriers a root loads its own TCB while it runs,
+//!   so two OS threads never share one TCB's glibc state (malloc's tcache).
+//! - A carrier blocks only in `epoll_pwait2` with an empty run queue, or parked as a spare.
+//! - Tasks made ready by threads that are not carriers go through the `inject` queue and an
+//!   eventfd while there is one carrier; with several they take the lock like carriers do.
 
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::CoroutineResult;
 
+use crate::carrier::{self, Carrier};
+use crate::context;
 use crate::lock::SpinLock;
 use crate::park;
 use crate::stats;
@@ -31,28 +41,31 @@ use crate::tls;
 /// How many dispatches may pass before timers and the inject queue are polled even though the
 /// run queue is not empty (fairness towards sleepers and foreign wake-ups).
 const POLL_EVERY: u64 = 64;
+/// Stack of carrier 0's root context (the scheduling loop, timer expiry, fd readiness and
+/// signal routing run on it; never a program's code).
+const ROOT_STACK: usize = 256 * 1024;
 
 pub struct Hub {
     runq: RunQueue,
     main: &'static Task,
-    /// The task running now (main when the root runs the loop). Atomic (relaxed: plain moves)
-    /// because the watchdog thread reads it.
-    current: AtomicPtr<Task>,
-    /// The thread pointer currently loaded on the carrier.
-    loaded_tp: Cell<usize>,
-    /// The signal mask currently loaded on the carrier (sigmask.rs).
-    loaded_mask: Cell<u64>,
+    /// Serialises hub sections while several carriers run (`MODE` MULTI).
+    lock: SpinLock<()>,
+    /// One carrier: set while carrier 0 is inside a hub section, so a hand-off that brings a
+    /// second carrier can wait until it is out (see `begin_multi`).
+    in_section: AtomicBool,
     timers: UnsafeCell<TimerHeap>,
     inject: SpinLock<Vec<usize>>,
     inject_pending: AtomicBool,
-    /// Scheduling decisions so far: the watchdog's "has the hub moved" word. Written only by
-    /// the carrier with a relaxed load + store (plain moves), read by the watchdog.
+    /// Scheduling decisions so far (all carriers), for stats and tests.
     dispatches: AtomicU64,
     /// The earliest timer deadline (u64::MAX: none), kept for the watchdog: lowered when a
     /// timed park pushes an earlier one, refreshed whenever the hub fires timers.
     next_due: AtomicU64,
     /// Green threads other than main that have not finished (the watchdog reads it too).
     alive: SharedCell,
+    /// Carriers waiting in epoll for work; read and changed inside sections, so a push that
+    /// sees 0 is sure no carrier went to sleep missing it.
+    idle: AtomicUsize,
     /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
     main_exiting: Cell<bool>,
     /// In a child forked by another green thread, main does not exist: the process ends with
@@ -95,8 +108,8 @@ fn create_fds(h: &Hub) -> (i32, i32) {
     }
 }
 
-/// A value written only by the carrier that the watchdog thread also reads: relaxed loads and
-/// stores, the same plain moves as a Cell.
+/// A value written only inside hub sections that other threads (the watchdog) also read:
+/// relaxed loads and stores, the same plain moves as a Cell.
 struct SharedCell(AtomicUsize);
 
 impl SharedCell {
@@ -110,24 +123,30 @@ impl SharedCell {
     }
 }
 
-// SAFETY: Cell fields are touched only by the carrier thread (module invariant); the inject
-// queue is locked and its flag atomic.
+// SAFETY: Cell fields are touched only inside hub sections (module invariant); the inject
+// queue is locked and the rest atomic.
 unsafe impl Sync for Hub {}
 
 static HUB_PTR: AtomicUsize = AtomicUsize::new(0);
 /// GREEN_DEADLOCK: report and abort when nothing can ever wake any green thread.
 pub static DEADLOCK_CHECK: AtomicBool = AtomicBool::new(true);
 static READY: AtomicBool = AtomicBool::new(false);
-/// Whether more than one carrier may run green threads at the same moment (GREEN_HUBS > 1, or
-/// a hand-off happened). False: one OS thread touches hub state, and code may rely on that.
-static MULTI: AtomicBool = AtomicBool::new(false);
 
-/// Whether several carriers may run green threads at once (see `MULTI`): code that is correct
-/// only with one carrier (plain load + store counters, wake-ups that rely on epoll being polled
-/// only between switches) takes its concurrent path when this is true.
+/// `MODE`: one carrier (sections are a flag), carrier 0 being switched to locked sections by a
+/// hand-off, or several carriers (sections take the hub lock). Never goes back, except in a
+/// fork child.
+const SINGLE: u8 = 0;
+const SWITCHING: u8 = 1;
+const MULTI: u8 = 2;
+static MODE: AtomicU8 = AtomicU8::new(SINGLE);
+
+/// Whether several carriers may run green threads at once: code that is correct only with one
+/// carrier (plain load + store counters, wake-ups that rely on epoll being polled only between
+/// switches) takes its concurrent path when this is true. Turns true before a second carrier
+/// starts, never false again.
 #[inline(always)]
 pub fn multi() -> bool {
-    MULTI.load(Ordering::Relaxed)
+    MODE.load(Ordering::Relaxed) == MULTI
 }
 
 #[inline(always)]
@@ -135,6 +154,35 @@ fn hub() -> &'static Hub {
     // SAFETY: HUB_PTR is set once in start() to a leaked Hub before READY is published, and every
     // caller is a green thread (which exist only after start) or checked `started()`.
     unsafe { &*(HUB_PTR.load(Ordering::Relaxed) as *const Hub) }
+}
+
+/// Enters a hub section on a carrier. Returns whether it took the lock (pass it to `leave`).
+#[inline(always)]
+fn enter(h: &Hub) -> bool {
+    if MODE.load(Ordering::Relaxed) != SINGLE {
+        h.lock.lock_raw();
+        return true;
+    }
+    h.in_section.store(true, Ordering::Relaxed);
+    // Paired with the membarrier in `begin_multi`: either it sees our flag, or we see its mode.
+    compiler_fence(Ordering::SeqCst);
+    if MODE.load(Ordering::Relaxed) != SINGLE {
+        h.in_section.store(false, Ordering::Release);
+        h.lock.lock_raw();
+        return true;
+    }
+    false
+}
+
+#[inline(always)]
+fn leave(h: &Hub, locked: bool) {
+    if locked {
+        // SAFETY: this OS thread took the lock in `enter` (a parking task's section is left by
+        // its carrier's root, on the same OS thread).
+        unsafe { h.lock.unlock_raw() };
+    } else {
+        h.in_section.store(false, Ordering::Release);
+    }
 }
 
 /// Whether the runtime is up (hooks use the real libc path until then).
@@ -151,16 +199,23 @@ pub fn current() -> Option<&'static Task> {
     (w != 0).then(|| unsafe { &*(w as *const Task) })
 }
 
-/// The green thread running on the carrier now, or None in the hub (the scheduling loop runs
-/// on main's stack while main is parked). For signal handlers (sigroute.rs): no store is added
-/// to the switch path for it.
+/// The carrier a running task is on.
+#[inline(always)]
+fn carrier_of(t: &Task) -> &'static Carrier {
+    // SAFETY: set at every dispatch (and for main at start-up) to a leaked carrier.
+    unsafe { &*t.carrier.get() }
+}
+
+/// The green thread running on the calling OS thread now, or None in a root (between
+/// switches). For signal handlers (sigroute.rs): no store is added to the switch path for it.
 pub fn running() -> Option<&'static Task> {
     if !started() {
         return None;
     }
-    // SAFETY: `current` always holds a pooled (never freed) task.
-    let c: &'static Task = unsafe { &*hub().current.load(Ordering::Relaxed) };
-    (!c.is_main || c.park_state.load(Ordering::Relaxed) == RUNNING).then_some(c)
+    let c = if MODE.load(Ordering::Relaxed) == SINGLE { carrier::original() } else { carrier::by_tid(carrier::gettid())? };
+    let p = c.current.load(Ordering::Relaxed);
+    // SAFETY: `current` holds null or a pooled (never freed) task.
+    (!p.is_null()).then(|| unsafe { &*p })
 }
 
 /// The process the runtime state belongs to (updated in fork children).
@@ -230,8 +285,8 @@ fn new_epoll() -> Result<(i32, i32), &'static str> {
 
 /// The child side of fork (a pthread_atfork handler): POSIX says only the calling thread
 /// exists in the child. Forget every other green thread (their stacks and TCBs stay mapped, as
-/// native threads' stacks do), every waiter, timer and queued wake-up, and get an epoll instance
-/// and eventfd of our own (the parent's are shared with it).
+/// native threads' stacks do), every waiter, timer and queued wake-up, every other carrier, and
+/// get an epoll instance and eventfd of our own (the parent's are shared with it).
 pub fn after_fork_child() {
     if !started() {
         return;
@@ -242,6 +297,7 @@ pub fn after_fork_child() {
     unsafe {
         crate::park::forget_all_waiters_after_fork();
         h.inject.force_unlock_after_fork();
+        h.lock.force_unlock_after_fork();
         (*h.timers.get()) = TimerHeap::new();
         h.next_due.store(u64::MAX, Ordering::Relaxed);
         EPOLL_INIT.force_unlock_after_fork();
@@ -260,13 +316,19 @@ pub fn after_fork_child() {
     }
     h.inject.lock().clear();
     h.inject_pending.store(false, Ordering::Relaxed);
+    h.in_section.store(false, Ordering::Relaxed);
+    h.idle.store(0, Ordering::Relaxed);
     while h.runq.pop().is_some() {}
     task::for_each(|t| {
         if !me.is_some_and(|m| core::ptr::eq(m, t)) {
             // A thread that does not exist here: never parked, never scheduled.
             t.park_state.store(RUNNING, Ordering::Relaxed);
+            t.on_cpu.store(false, Ordering::Relaxed);
         }
     });
+    if let Some(t) = me {
+        carrier::after_fork_child(carrier_of(t));
+    }
     match me {
         Some(t) if !t.is_main => {
             h.alive.set(1);
@@ -281,7 +343,7 @@ pub fn after_fork_child() {
     OWNER_PID.store(getpid(), Ordering::Relaxed);
 }
 
-/// Makes the main thread green thread 0. Called once from the constructor.
+/// Makes the main thread green thread 0 on carrier 0. Called once from the constructor.
 pub fn start() -> Result<(), &'static str> {
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
     task::register(main);
@@ -289,18 +351,32 @@ pub fn start() -> Result<(), &'static str> {
     main.tcb.set(tp);
     let mask = crate::sigmask::carrier_mask();
     main.sigmask.set(mask);
+    let c0 = carrier::init_original(tp, mask);
+    // Carrier 0's root context, entered the first time main parks.
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE;
+    // SAFETY: a fresh anonymous mapping; the kernel picks the address.
+    let stack = unsafe { sys::syscall6(libc::SYS_mmap, 0, ROOT_STACK, prot as usize, flags as usize, usize::MAX, 0) };
+    if stack < 0 {
+        return Err("no memory for the hub's stack");
+    }
+    // SAFETY: the new mapping is ours and unused; its top is page-aligned.
+    c0.root_sp.set(unsafe { context::prepare(stack as usize + ROOT_STACK, original_root, c0 as *const Carrier as usize) });
+    main.carrier.set(c0);
+    main.on_cpu.store(true, Ordering::Relaxed);
+    c0.current.store(main as *const Task as *mut Task, Ordering::Relaxed);
     let hub = Box::leak(Box::new(Hub {
         runq: RunQueue::new(),
         main,
-        current: AtomicPtr::new(main as *const Task as *mut Task),
-        loaded_tp: Cell::new(tp),
-        loaded_mask: Cell::new(mask),
+        lock: SpinLock::new(()),
+        in_section: AtomicBool::new(false),
         timers: UnsafeCell::new(TimerHeap::new()),
         inject: SpinLock::new(Vec::new()),
         inject_pending: AtomicBool::new(false),
         dispatches: AtomicU64::new(0),
         next_due: AtomicU64::new(u64::MAX),
         alive: SharedCell(AtomicUsize::new(0)),
+        idle: AtomicUsize::new(0),
         main_exiting: Cell::new(false),
         main_gone: Cell::new(false),
         epfd_cell: AtomicI32::new(-1),
@@ -310,25 +386,153 @@ pub fn start() -> Result<(), &'static str> {
     OWNER_PID.store(getpid(), Ordering::Relaxed);
     // SAFETY: tagging the calling (main) thread's own TCB.
     unsafe { tls::tag(tp, main as *const Task as usize) };
+    // The hand-off's switch to locked sections (begin_multi) needs membarrier; without it a
+    // hand-off is not possible with one carrier (watchdog.rs checks `can_begin_multi`).
+    // SAFETY: membarrier registration takes no pointers.
+    let r = unsafe { sys::syscall3(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) };
+    MEMBARRIER_OK.store(r == 0, Ordering::Relaxed);
     READY.store(true, Ordering::Release);
     Ok(())
 }
 
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: usize = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: usize = 1 << 4;
+static MEMBARRIER_OK: AtomicBool = AtomicBool::new(false);
+
+/// Whether a second carrier can be brought in (the process is already MULTI, or membarrier
+/// lets us switch carrier 0 to locked sections safely).
+pub fn can_begin_multi() -> bool {
+    MODE.load(Ordering::Relaxed) == MULTI || MEMBARRIER_OK.load(Ordering::Relaxed)
+}
+
+/// Switches the hub to locked sections before a second carrier starts. From any thread but
+/// carrier 0 while it is running (the watchdog): carrier 0 may be inside an unlocked section;
+/// after MODE says SWITCHING, membarrier makes its flag visible to us or our mode visible to
+/// it, and we wait until it is out. Also gives each existing carrier's root a TCB of its own.
+pub fn begin_multi() -> bool {
+    match MODE.compare_exchange(SINGLE, SWITCHING, Ordering::SeqCst, Ordering::SeqCst) {
+        Ok(_) => {}
+        Err(MULTI) => return true,
+        Err(_) => {
+            while MODE.load(Ordering::Acquire) != MULTI {
+                core::hint::spin_loop();
+            }
+            return true;
+        }
+    }
+    if current().is_some() {
+        // A green thread on carrier 0 (GREEN_HUBS at the first spawn): it is outside any
+        // section now, and its next one sees SWITCHING.
+    } else {
+        // SAFETY: membarrier takes no pointers; registered at start-up.
+        unsafe { sys::syscall3(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
+        let h = hub();
+        while h.in_section.load(Ordering::Acquire) {
+            let ts = sys::ns_to_timespec(20_000);
+            // SAFETY: a relative sleep with a live timespec; raw, never our hook.
+            unsafe { sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, 0, &ts as *const _ as usize, 0, 0, 0) };
+        }
+    }
+    let c0 = carrier::original();
+    if c0.root_tp.get() == 0 {
+        match tls::alloc(tls::thread_pointer()) {
+            Some(tp) => c0.root_tp.set(tp),
+            None => crate::log::fatal(format_args!("no memory for a carrier's TCB")),
+        }
+    }
+    MODE.store(MULTI, Ordering::Release);
+    true
+}
+
+/// Entry of a carrier thread (carrier.rs starts it with glibc's pthread_create).
+pub extern "C" fn carrier_thread(arg: *mut core::ffi::c_void) -> *mut core::ffi::c_void {
+    // SAFETY: the argument is a leaked Carrier.
+    let c: &'static Carrier = unsafe { &*(arg as *const Carrier) };
+    // Named for ps/top (and for tests, which tell runtime threads from program threads by it).
+    // SAFETY: PR_SET_NAME with a NUL-terminated name of at most 16 bytes, on this thread.
+    unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-carrier".as_ptr() as usize, 0) };
+    let own = tls::thread_pointer();
+    c.tid.store(carrier::gettid(), Ordering::Relaxed);
+    c.root_tp.set(own);
+    c.loaded_tp.set(own);
+    c.loaded_mask.set(crate::osthread::RUNTIME_MASK);
+    c.section_locked.set(enter(hub()));
+    root_loop(c);
+    // Leaving for good: glibc's thread exit runs on our own TCB, with the runtime's mask.
+    load_tp(c, own);
+    load_mask(c, crate::osthread::RUNTIME_MASK);
+    core::ptr::null_mut()
+}
+
+/// Carrier 0's root, on its own stack: entered the first time main parks; never returns.
+extern "C" fn original_root(arg: usize) -> ! {
+    // SAFETY: the argument is carrier 0, leaked.
+    let c: &'static Carrier = unsafe { &*(arg as *const Carrier) };
+    // Main's first park switched here without a `run`: complete its switch-out as `run` does.
+    c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+    hub().main.on_cpu.store(false, Ordering::Release);
+    loop {
+        root_loop(c);
+    }
+}
+
+/// First green thread created with GREEN_HUBS > 1: the other home carriers start now (not at
+/// load time: a program that never creates a thread keeps one OS thread).
+#[cold]
+fn start_home_carriers() {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    begin_multi();
+    carrier::start_home(carrier_thread);
+}
+
 /// Queues a new green thread (created by the calling green thread).
 pub fn spawn(t: &'static Task) {
+    if carrier::home_count() > 1 && MODE.load(Ordering::Relaxed) != MULTI {
+        start_home_carriers();
+    }
     let h = hub();
+    let locked = enter(h);
     h.alive.set(h.alive.get() + 1);
     stats::thread_started(h.alive.get());
-    h.runq.push(t);
+    let wake = push_locked(h, t, locked);
+    leave(h, locked);
+    if wake {
+        wake_idle(h);
+    }
     crate::watchdog::maybe_start();
+}
+
+/// Pushes inside a section; returns whether an idle carrier should be woken for it: only when
+/// several carriers run and the queue already held work (the pushing carrier takes the next
+/// task itself when it parks, and a wake across vCPUs costs far more than that wait).
+#[inline(always)]
+fn push_locked(h: &Hub, t: &'static Task, locked: bool) -> bool {
+    let had = !h.runq.is_empty();
+    h.runq.push(t);
+    locked && had && h.idle.load(Ordering::Relaxed) > 0
+}
+
+/// Wakes the carriers idle in epoll (the eventfd is level-triggered for them).
+fn wake_idle(h: &Hub) {
+    let one: u64 = 1;
+    // SAFETY: writing 8 bytes from a live u64 to our eventfd.
+    unsafe { sys::syscall3(libc::SYS_write, fds(h).1 as usize, &one as *const u64 as usize, 8) };
 }
 
 /// Makes a parked task runnable. Safe from any thread.
 pub fn make_ready(t: &'static Task) {
     let h = hub();
-    if tls::current_task_word() != 0 {
-        // On the carrier (a green thread or the hub between switches).
-        h.runq.push(t);
+    let on_carrier = tls::current_task_word() != 0;
+    if on_carrier || MODE.load(Ordering::Relaxed) == MULTI {
+        let locked = enter(h);
+        let wake = push_locked(h, t, locked) || (locked && !on_carrier && h.idle.load(Ordering::Relaxed) > 0);
+        leave(h, locked);
+        if wake {
+            wake_idle(h);
+        }
     } else {
         let mut q = h.inject.lock();
         let was_empty = q.is_empty();
@@ -336,9 +540,7 @@ pub fn make_ready(t: &'static Task) {
         h.inject_pending.store(true, Ordering::Release);
         drop(q);
         if was_empty {
-            let one: u64 = 1;
-            // SAFETY: writing 8 bytes from a live u64 to our eventfd.
-            unsafe { sys::syscall3(libc::SYS_write, fds(h).1 as usize, &one as *const u64 as usize, 8) };
+            wake_idle(h);
         }
     }
 }
@@ -348,19 +550,19 @@ pub fn make_ready(t: &'static Task) {
 /// thread meanwhile was delivered (its handler has run) on the way back.
 pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) -> bool {
     let h = hub();
-    // Only the task itself writes its generation; timers read it on the same carrier.
-    let gen = t.park_gen.load(Ordering::Relaxed) + 1;
-    t.park_gen.store(gen, Ordering::Release);
+    // The park's generation, taken by park.rs before it published PARKED.
+    let gen = t.park_gen.load(Ordering::Relaxed);
+    t.reason.set(reason);
+    let locked = enter(h);
     if let Some(d) = deadline {
-        // SAFETY: timers are touched only on the carrier thread.
+        // SAFETY: timers are touched only inside sections.
         unsafe { (*h.timers.get()).push(d, t as *const Task as usize, gen) };
         if d < h.next_due.load(Ordering::Relaxed) {
             h.next_due.store(d, Ordering::Relaxed);
         }
     }
-    t.reason.set(reason);
     stats::parked(reason);
-    switch_out(t);
+    switch_out(t, locked);
     t.reason.set(ParkReason::None);
     t.park_state.store(RUNNING, Ordering::Release);
     let intr = crate::signal::deliver_pending(t);
@@ -383,22 +585,30 @@ pub fn sleep_until(t: &'static Task, deadline: u64) -> bool {
 /// sched_yield: lets every other ready thread run once, then continues.
 pub fn yield_now(t: &'static Task) {
     let h = hub();
-    poll(h, false);
+    let mut locked = enter(h);
+    poll(h, carrier_of(t), &mut locked, false);
     if h.runq.is_empty() {
+        leave(h, locked);
         return;
     }
     stats::parked(ParkReason::Yield);
     t.park_state.store(NOTIFIED, Ordering::Release);
     h.runq.push(t);
-    switch_out(t);
+    switch_out(t, locked);
     t.park_state.store(RUNNING, Ordering::Release);
     crate::signal::deliver_pending(t);
 }
 
-/// Leaves the current task: a coroutine suspends to the root; main runs the loop inline.
-fn switch_out(t: &'static Task) {
+/// Leaves the current task for its carrier's root, inside the section the caller entered
+/// (`locked` as `enter` returned it); the root leaves it. Returns when the task runs again,
+/// outside any section, perhaps on another carrier.
+fn switch_out(t: &'static Task, locked: bool) {
+    let c = carrier_of(t);
+    c.section_locked.set(locked);
     if t.is_main {
-        run_until_main_ready();
+        // SAFETY: the root's context was saved when it resumed us (or prepared at start-up) and
+        // does not run now; ours is saved before anything can resume it (on_cpu).
+        unsafe { context::switch(t.ctx_sp.as_ptr(), c.root_sp.get()) };
     } else {
         let y = t.yielder.get();
         debug_assert!(!y.is_null());
@@ -407,75 +617,99 @@ fn switch_out(t: &'static Task) {
     }
 }
 
-/// The scheduling loop, run on the main thread's stack while main is not ready.
-fn run_until_main_ready() {
+/// A carrier's scheduling loop, entered inside a section (`c.section_locked`). Returns only
+/// when the carrier leaves for good (a hand-off carrier whose work is done).
+fn root_loop(c: &'static Carrier) {
     let h = hub();
     loop {
-        let t = next_ready(h);
-        if t.is_main {
-            load_tp(h, t.tcb.get());
-            set_current(h, t);
-            load_mask(h, t.sigmask.get());
-            return;
+        let mut locked = c.section_locked.get();
+        if c.surplus.load(Ordering::Relaxed) {
+            leave(h, locked);
+            if !carrier::leave(c) {
+                return;
+            }
+            locked = enter(h);
         }
-        run(h, t);
+        let Some(t) = next_ready(h, c, &mut locked) else {
+            leave(h, locked);
+            carrier::leave(c);
+            return;
+        };
+        leave(h, locked);
+        run(h, c, t);
     }
 }
 
 #[inline(always)]
-fn set_current(h: &Hub, t: &'static Task) {
-    h.current.store(t as *const Task as *mut Task, Ordering::Relaxed);
-}
-
-#[inline(always)]
-fn load_tp(h: &Hub, tp: usize) {
-    if h.loaded_tp.get() != tp {
-        // SAFETY: tp is a live green TCB; the hub keeps no TLS addresses across the switch.
+fn load_tp(c: &Carrier, tp: usize) {
+    if c.loaded_tp.get() != tp {
+        // SAFETY: tp is a live TCB (a green thread's, or the carrier's own); the root keeps no
+        // TLS addresses across the switch.
         unsafe { tls::set_thread_pointer(tp) };
-        h.loaded_tp.set(tp);
+        c.loaded_tp.set(tp);
     }
 }
 
 /// Loads a green thread's signal mask into the carrier: one compare per switch, a syscall only
 /// when the next thread's mask differs from the loaded one.
 #[inline(always)]
-fn load_mask(h: &Hub, mask: u64) {
-    if h.loaded_mask.get() != mask {
-        set_carrier_mask(h, mask);
+fn load_mask(c: &Carrier, mask: u64) {
+    if c.loaded_mask.get() != mask {
+        set_carrier_mask(c, mask);
     }
 }
 
 #[cold]
-fn set_carrier_mask(h: &Hub, mask: u64) {
+fn set_carrier_mask(c: &Carrier, mask: u64) {
     crate::sigmask::set_carrier(mask);
-    h.loaded_mask.set(mask);
+    c.loaded_mask.set(mask);
 }
 
 /// The calling green thread changed its own mask: load it now, as the native call does.
 pub fn mask_changed(t: &Task) {
-    load_mask(hub(), t.sigmask.get());
+    load_mask(carrier_of(t), t.sigmask.get());
 }
 
-/// Resumes one green thread until it parks or finishes.
-fn run(h: &Hub, t: &'static Task) {
-    load_tp(h, t.tcb.get());
+/// Runs one green thread on carrier `c` until it parks or finishes. Called outside any
+/// section; on return `c.section_locked` describes the section the root is in.
+fn run(h: &Hub, c: &'static Carrier, t: &'static Task) {
+    // Made ready while still switching out on another carrier: that takes nanoseconds.
+    while t.on_cpu.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+    t.on_cpu.store(true, Ordering::Relaxed);
+    t.carrier.set(c);
+    load_tp(c, t.tcb.get());
     // current first: a signal the new mask lets in is then taken by `t` (sigroute.rs).
-    set_current(h, t);
-    load_mask(h, t.sigmask.get());
+    c.current.store(t as *const Task as *mut Task, Ordering::Relaxed);
+    load_mask(c, t.sigmask.get());
+    c.dispatches.store(c.dispatches.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     stats::switched();
-    // SAFETY: the coroutine is only touched by the carrier, and only here while not running.
-    let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
-    let result = co.resume(());
-    set_current(h, h.main);
-    match result {
-        CoroutineResult::Yield(()) => check_stack(t),
-        CoroutineResult::Return(()) => finish(h, t),
+    let finished = if t.is_main {
+        // SAFETY: main's context was saved by its switch_out and on_cpu says it is not running.
+        unsafe { context::switch(c.root_sp.as_ptr(), t.ctx_sp.get()) };
+        false
+    } else {
+        // SAFETY: only the carrier that set on_cpu touches the coroutine while it runs.
+        let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
+        matches!(co.resume(()), CoroutineResult::Return(()))
+    };
+    c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+    check_stack(t);
+    if MODE.load(Ordering::Relaxed) != SINGLE {
+        // The task may resume on another carrier as soon as on_cpu clears: stop using its TCB.
+        load_tp(c, c.root_tp.get());
+    }
+    t.on_cpu.store(false, Ordering::Release);
+    if finished {
+        finish(h, t);
+        c.section_locked.set(enter(h));
     }
 }
 
 #[inline]
 fn check_stack(t: &Task) {
-    if !crate::stack::canary_intact_at(t.canary.get()) {
+    if !t.is_main && !crate::stack::canary_intact_at(t.canary.get()) {
         crate::log::fatal(format_args!(
             "green thread {} overflowed its {} KiB stack (raise GREEN_STACK_SIZE or use pthread_attr_setstacksize)",
             t.id.get(),
@@ -485,13 +719,14 @@ fn check_stack(t: &Task) {
 }
 
 /// A green thread's coroutine returned: recycle its stack, publish the exit, and reclaim the
-/// rest now (detached) or at join.
+/// rest now (detached) or at join. Outside any section.
 fn finish(h: &Hub, t: &'static Task) {
     // SAFETY: the coroutine has completed; we own it.
     let co = unsafe { (*t.coroutine.get()).take().expect("finished coroutine") };
-    check_stack(t);
     crate::stack::release(co.into_stack());
+    let locked = enter(h);
     h.alive.set(h.alive.get() - 1);
+    leave(h, locked);
     let prev = t.join_flags.fetch_or(EXITED, Ordering::AcqRel);
     if prev & task::DETACHED != 0 {
         reclaim(t);
@@ -506,16 +741,22 @@ pub fn reclaim(t: &'static Task) {
     task::release(t);
 }
 
-/// Picks the next task to run, polling timers/wake-ups and blocking in epoll when idle.
-fn next_ready(h: &Hub) -> &'static Task {
+/// Picks the next task to run on `c`, polling timers/wake-ups and blocking in epoll when idle.
+/// Inside a section (`locked` is updated when it is left and entered again). None: `c` is a
+/// hand-off carrier and a spare home carrier takes its place.
+fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'static Task> {
     loop {
+        if MODE.load(Ordering::Relaxed) != SINGLE {
+            // The root's own TCB (the last task's may be running elsewhere by now).
+            load_tp(c, c.root_tp.get());
+        }
         let d = h.dispatches.load(Ordering::Relaxed) + 1;
         h.dispatches.store(d, Ordering::Relaxed);
         if d % POLL_EVERY == 0 || h.runq.is_empty() {
-            poll(h, false);
+            poll(h, c, locked, false);
         }
         if let Some(t) = h.runq.pop() {
-            return t;
+            return Some(t);
         }
         if h.alive.get() == 0 {
             if h.main_gone.get() {
@@ -524,54 +765,87 @@ fn next_ready(h: &Hub) -> &'static Task {
                 unsafe { libc::exit(0) };
             }
             if h.main_exiting.get() {
-                return h.main;
+                h.main_exiting.set(false);
+                return Some(h.main);
             }
         }
-        // SAFETY: timers are touched only on the carrier thread.
-        if unsafe { (*h.timers.get()).is_empty() } && !h.inject_pending.load(Ordering::Acquire) && DEADLOCK_CHECK.load(Ordering::Relaxed) {
+        if !c.is_home() && carrier::wake_spare_home() {
+            return None;
+        }
+        // SAFETY: timers are touched only inside sections.
+        if unsafe { (*h.timers.get()).is_empty() }
+            && !h.inject_pending.load(Ordering::Acquire)
+            && DEADLOCK_CHECK.load(Ordering::Relaxed)
+            && h.idle.load(Ordering::Relaxed) + 1 >= carrier::ACTIVE_COUNT.load(Ordering::Relaxed)
+        {
             check_deadlock();
         }
-        poll(h, true);
+        poll(h, c, locked, true);
         if let Some(t) = h.runq.pop() {
-            return t;
+            return Some(t);
         }
     }
 }
 
 /// Fires due timers and drains foreign wake-ups; with `block`, first waits in epoll until the
-/// next deadline or a wake-up.
-fn poll(h: &Hub, block: bool) {
-    // SAFETY: timers are touched only on the carrier thread.
+/// next deadline or a wake-up. Inside a section, left around every call out of the hub.
+fn poll(h: &Hub, c: &Carrier, locked: &mut bool, block: bool) {
+    // SAFETY: timers are touched only inside sections.
     let timers = unsafe { &mut *h.timers.get() };
     if block {
         let timeout = timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()));
         if timeout != Some(0) {
-            epoll_wait(h, timeout);
+            h.idle.fetch_add(1, Ordering::Relaxed);
+            leave(h, *locked);
+            epoll_wait(h, c, timeout);
+            *locked = enter(h);
+            h.idle.fetch_sub(1, Ordering::Relaxed);
         }
     }
+    // SAFETY: as above (the section was entered again).
+    let timers = unsafe { &mut *h.timers.get() };
     if !timers.is_empty() {
         let now = sys::now_ns();
-        while let Some(e) = timers.pop_due(now) {
-            // SAFETY: timer entries name pooled (never freed) tasks.
-            let t: &'static Task = unsafe { &*(e.task as *const Task) };
-            park::expire(t, e.gen);
+        loop {
+            let mut due = [(0usize, 0u64); 32];
+            let mut n = 0;
+            while n < due.len() {
+                let Some(e) = timers.pop_due(now) else { break };
+                due[n] = (e.task, e.gen);
+                n += 1;
+            }
+            h.next_due.store(timers.next_deadline().unwrap_or(u64::MAX), Ordering::Relaxed);
+            if n == 0 {
+                break;
+            }
+            leave(h, *locked);
+            for &(task, gen) in &due[..n] {
+                // SAFETY: timer entries name pooled (never freed) tasks.
+                park::expire(unsafe { &*(task as *const Task) }, gen);
+            }
+            *locked = enter(h);
+            if n < due.len() {
+                break;
+            }
         }
-        h.next_due.store(timers.next_deadline().unwrap_or(u64::MAX), Ordering::Relaxed);
     }
     if crate::sigroute::ROUTE.load(Ordering::Acquire) {
+        leave(h, *locked);
         crate::sigroute::route();
+        *locked = enter(h);
     }
     if h.inject_pending.load(Ordering::Acquire) {
         let drained = core::mem::take(&mut *h.inject.lock());
         h.inject_pending.store(false, Ordering::Release);
-        for p in drained {
+        for &p in &drained {
             // SAFETY: inject holds pooled task pointers.
             h.runq.push(unsafe { &*(p as *const Task) });
         }
+        drop(drained);
     }
 }
 
-fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
+fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>) {
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
     let ts;
     let tsp = match timeout_ns {
@@ -584,8 +858,8 @@ fn epoll_wait(h: &Hub, timeout_ns: Option<u64>) {
     stats::epoll_waited();
     // Signals the program handles are let in while idle, whatever the last thread blocked: the
     // trampoline keeps them for routing (sigroute.rs). The same syscall sets the mask.
-    let idle_mask = h.loaded_mask.get() & !crate::sigroute::TRAMPOLINED.load(Ordering::Relaxed);
-    let maskp = if idle_mask != h.loaded_mask.get() { &idle_mask as *const u64 as usize } else { 0 };
+    let idle_mask = c.loaded_mask.get() & !crate::sigroute::TRAMPOLINED.load(Ordering::Relaxed);
+    let maskp = if idle_mask != c.loaded_mask.get() { &idle_mask as *const u64 as usize } else { 0 };
     // SAFETY: events is a live array of 64; tsp is null or a live timespec; maskp is null or a
     // live 8-byte mask.
     let n = unsafe {
@@ -614,21 +888,26 @@ pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
 /// (which could post a semaphore, unlock a mutex, …) nothing can ever wake a green thread:
 /// print what each one waits on and abort, like gevent's LoopExit, instead of hanging silently.
 /// Process-shared waits poll on timers, so they never look dead here. Idle offload workers
-/// wake nobody; a job in flight will.
+/// wake nobody; a job in flight will. Other carriers count only when idle too.
 #[cold]
 fn check_deadlock() {
     // The cheap tests first: a server idling in epoll between requests must not pay for /proc.
     if crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
         || crate::offload::IN_FLIGHT.load(Ordering::Acquire) > 0
-        || os_threads() != 1 + crate::offload::os_threads() + crate::watchdog::os_threads()
+        || os_threads() != 1 + crate::offload::os_threads() + crate::watchdog::os_threads() + carrier::extra_os_threads()
     {
+        return;
+    }
+    let mut busy = false;
+    carrier::for_each(|c| busy |= !c.current.load(Ordering::Relaxed).is_null());
+    if busy {
         return;
     }
     crate::green_warn!("deadlock: every green thread is waiting and nothing can wake one (GREEN_DEADLOCK=0 waits instead)");
     task::for_each(|t| {
         if t.park_state.load(Ordering::Acquire) == PARKED {
             let name = t.name.get();
-            // SAFETY: names are read and written only on the carrier thread.
+            // SAFETY: a parked thread's name does not change while it is parked.
             let name = unsafe { &*name };
             let n = name.iter().position(|&b| b == 0).unwrap_or(16);
             let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
@@ -677,23 +956,26 @@ pub fn main_exit_wait() {
     if !t.is_main {
         return;
     }
-    h.main_exiting.set(true);
-    t.park_state.store(PARKED, Ordering::Release);
-    while h.alive.get() > 0 {
-        run_until_main_ready();
+    loop {
+        let locked = enter(h);
+        if h.alive.get() == 0 {
+            leave(h, locked);
+            break;
+        }
+        h.main_exiting.set(true);
+        t.park_state.store(PARKED, Ordering::Release);
+        switch_out(t, locked);
     }
     t.park_state.store(RUNNING, Ordering::Release);
 }
 
-/// What the watchdog thread sees of the hub: a snapshot taken from another OS thread.
+/// What the watchdog sees of the hub: a snapshot taken from another OS thread.
 pub struct HubView {
-    /// Scheduling decisions so far (changes whenever the hub moves).
-    pub progress: u64,
-    /// A green thread is ready (run queue, a due timer, a foreign wake-up) but the hub has not
+    /// A green thread is ready (run queue, a due timer, a foreign wake-up) but no carrier has
     /// picked it. Readiness of fds is not seen (edge-triggered epoll events cannot be peeked).
     pub work_waiting: bool,
-    /// The green thread the carrier runs now.
-    pub running: &'static Task,
+    /// Carriers idle in epoll.
+    pub idle: usize,
     /// Green threads other than main not yet finished.
     pub alive: usize,
 }
@@ -701,14 +983,17 @@ pub struct HubView {
 /// The watchdog's snapshot (relaxed loads; callable from any thread once started).
 pub fn view(now_ns: u64) -> HubView {
     let h = hub();
-    let running = h.current.load(Ordering::Relaxed);
     HubView {
-        progress: h.dispatches.load(Ordering::Relaxed),
         work_waiting: !h.runq.is_empty() || h.inject_pending.load(Ordering::Relaxed) || h.next_due.load(Ordering::Relaxed) <= now_ns,
-        // SAFETY: current always holds a pooled (never freed) task.
-        running: unsafe { &*running },
+        idle: h.idle.load(Ordering::Relaxed),
         alive: h.alive.get(),
     }
+}
+
+/// For the watchdog: work waits but a carrier idles in epoll (a task made ready by a carrier
+/// that kept running, which wakes nobody): wake the idle ones.
+pub fn nudge_idle() {
+    wake_idle(hub());
 }
 
 /// Whether the calling green thread is the only one in the process (main with no others, or
@@ -741,4 +1026,12 @@ pub fn alive() -> usize {
         return 0;
     }
     hub().alive.get()
+}
+
+/// Scheduling decisions so far (all carriers).
+pub fn dispatches() -> u64 {
+    if !started() {
+        return 0;
+    }
+    hub().dispatches.load(Ordering::Relaxed)
 }

@@ -10,7 +10,9 @@
 //! syscalls), `lock` (runtime spin lock), `config`, `stats`, `watchdog` (blocked-hub reports), `log`.
 
 pub mod arena;
+pub mod carrier;
 pub mod config;
+pub mod context;
 pub mod dns;
 pub mod fd;
 pub mod fifo;
@@ -21,6 +23,7 @@ pub mod lock;
 pub mod log;
 pub mod mmsg;
 pub mod offload;
+pub mod osthread;
 pub mod park;
 pub mod process;
 pub mod sigmask;
@@ -64,6 +67,7 @@ pub fn start(cfg: config::Config) {
     // SAFETY: registering a plain extern "C" child handler with glibc's atfork list.
     unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
     stats::configure(cfg.stats);
-    watchdog::configure(cfg.block_warn_ms);
+    watchdog::configure(cfg.block_warn_ms, cfg.handoff_ms);
+    carrier::configure(cfg.hubs);
     green_debug!("started: stack_size={}", cfg.stack_size);
 }

@@ -32,6 +32,23 @@ impl<T> SpinLock<T> {
         SpinGuard { lock: self }
     }
 
+    /// Takes the lock without a guard, for a hold that spans a context switch (the hub lock is
+    /// taken by a parking green thread and released by the carrier's root); pair with
+    /// `unlock_raw` on the same OS thread.
+    #[inline]
+    pub fn lock_raw(&self) {
+        core::mem::forget(self.lock());
+    }
+
+    /// Releases a hold taken with `lock_raw`.
+    ///
+    /// # Safety
+    /// The caller's OS thread holds the lock through `lock_raw`.
+    #[inline]
+    pub unsafe fn unlock_raw(&self) {
+        self.locked.store(false, Ordering::Release);
+    }
+
     #[cold]
     fn lock_slow(&self) {
         let mut spins = 0u32;

@@ -77,16 +77,6 @@ static THREADS: [AtomicUsize; MAX_THREADS] = [const { AtomicUsize::new(0) }; MAX
 /// Set by a worker that is exiting; the next spawn joins it and frees the slot.
 static EXITED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
 
-type PthreadCreate = unsafe extern "C" fn(*mut libc::pthread_t, *const libc::pthread_attr_t, extern "C" fn(*mut c_void) -> *mut c_void, *mut c_void) -> i32;
-type PthreadJoin = unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void) -> i32;
-
-/// glibc's own function `name` (the next definition after libgreen.so), or None.
-fn next_symbol(name: &core::ffi::CStr) -> Option<usize> {
-    // SAFETY: name is NUL-terminated; RTLD_NEXT searches the objects after the caller's.
-    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) } as usize;
-    (p != 0).then_some(p)
-}
-
 /// Runs `f` on an offload worker while the calling green thread parks, and returns its result.
 /// Threads that are not green run `f` directly, and so does a green thread with no other green
 /// thread alive (nothing could run meanwhile: the round trip would only add latency), and one
@@ -180,11 +170,7 @@ fn pop(q: &mut Queue) -> Option<&'static Job> {
 
 /// Starts one worker with the real pthread_create, signals blocked. False on failure.
 fn spawn_worker() -> bool {
-    let (Some(create), Some(join)) = (next_symbol(c"pthread_create"), next_symbol(c"pthread_join")) else {
-        return false;
-    };
-    // SAFETY: the symbols are glibc's pthread_create and pthread_join.
-    let (create, join) = unsafe { (core::mem::transmute::<usize, PthreadCreate>(create), core::mem::transmute::<usize, PthreadJoin>(join)) };
+    let Some(join) = crate::osthread::real_join() else { return false };
     // Join workers that have exited, and claim a free slot. Green threads on several carriers
     // may spawn at once: the EXITED swap gives each exited worker to one joiner, and the slot
     // is claimed with a compare-exchange (usize::MAX: claimed, not started yet), before the
@@ -203,22 +189,12 @@ fn spawn_worker() -> bool {
         }
     }
     let Some(slot) = slot else { return false };
-    crate::tls::mark_multithreaded();
-    // Block everything but glibc's SIGCANCEL (32) and SIGSETXID (33): the worker inherits it.
-    let block: u64 = !((1u64 << 31) | (1u64 << 32));
-    let mut old: u64 = 0;
-    // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets.
-    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &block as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
-    let mut th: libc::pthread_t = 0;
-    // SAFETY: glibc's pthread_create with a live out-pointer and default attributes.
-    let r = unsafe { create(&mut th, core::ptr::null(), worker, slot as *mut c_void) };
-    // SAFETY: restores the mask saved above.
-    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0) };
-    THREADS[slot].store(if r == 0 { th as usize } else { 0 }, Ordering::Release);
-    if r == 0 {
+    let th = crate::osthread::spawn(worker, slot as *mut c_void);
+    THREADS[slot].store(th.map_or(0, |t| t as usize), Ordering::Release);
+    if th.is_some() {
         crate::green_debug!("offload: worker {slot} started");
     }
-    r == 0
+    th.is_some()
 }
 
 /// A worker: runs queued jobs; exits after IDLE_NS without one.

@@ -41,6 +41,11 @@ pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
 pub static LONGEST_STALL_NS: AtomicU64 = AtomicU64::new(0);
 /// OS threads the runtime itself started in this process (the watchdog): tests subtract them
 /// from the strace count of threads, which must otherwise be zero.
+/// Hand-offs: carriers started or woken because one was stuck (watchdog.rs).
+pub static HANDOFFS: AtomicU64 = AtomicU64::new(0);
+/// Carrier OS threads started (GREEN_HUBS home carriers and hand-off ones; a hand-off that
+/// wakes a spare carrier starts none), like `watchdog`: tests tell them from program threads.
+pub static CARRIER_THREADS: AtomicU64 = AtomicU64::new(0);
 pub static WATCHDOG_THREADS: AtomicU64 = AtomicU64::new(0);
 
 /// 0 off, 1 stderr, 2 file (`PATH`).
@@ -178,9 +183,12 @@ pub fn print() {
     }
     let _ = write!(
         line,
-        " longest_stall_ms={} watchdog={} pid={}\n",
+        " longest_stall_ms={} watchdog={} carriers={} hubs={} handoffs={} pid={}\n",
         LONGEST_STALL_NS.load(Relaxed) / 1_000_000,
         WATCHDOG_THREADS.load(Relaxed),
+        CARRIER_THREADS.load(Relaxed),
+        crate::carrier::home_count(),
+        HANDOFFS.load(Relaxed),
         getpid()
     );
     let path = PATH.load(Relaxed);

@@ -3,12 +3,13 @@
 //! Invariants:
 //! - Task structs are pooled and never freed, so a stale pointer held by a timer entry or a
 //!   parked waiter list stays dereferenceable; the park generation tells stale from current.
-//! - Non-atomic fields are touched only by the hub's OS thread (the task itself, or the hub
-//!   between switches), or under the lock of the park bucket the task waits in.
+//! - Non-atomic fields are touched only by the task itself, by a carrier's root inside a hub
+//!   section while the task is not running (`on_cpu` orders the hand-over between carriers),
+//!   or under the lock of the park bucket the task waits in.
 
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use corosensei::{Coroutine, Yielder};
 
@@ -102,6 +103,13 @@ pub struct Task {
     /// What the thread is doing in the kernel right now, for the watchdog (see
     /// `watchdog::Call`): set by hooks around calls that may block the carrier.
     pub call: AtomicU64,
+    /// Running on a carrier (set by the carrier that resumes it, cleared by that carrier's root
+    /// once it has switched out): another carrier that pops it meanwhile waits.
+    pub on_cpu: AtomicBool,
+    /// The carrier it runs on (valid while it runs).
+    pub carrier: Cell<*const crate::carrier::Carrier>,
+    /// Main only: its saved stack pointer while parked (context.rs).
+    pub ctx_sp: Cell<usize>,
 }
 
 // SAFETY: see the module invariants; cross-thread access is through atomics or bucket locks.
@@ -140,6 +148,9 @@ impl Task {
             name: UnsafeCell::new([0; 16]),
             sched: crate::sched::SchedCell::new(),
             call: AtomicU64::new(0),
+            on_cpu: AtomicBool::new(false),
+            carrier: Cell::new(core::ptr::null()),
+            ctx_sp: Cell::new(0),
         }
     }
 

@@ -31,15 +31,16 @@
 //! thread of the program.
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::{Relaxed, SeqCst}};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::{Relaxed, SeqCst}};
 
 use crate::hub;
 use crate::stats;
 use crate::sys;
 use crate::task::Task;
 
-/// GREEN_BLOCK_WARN_MS, set at start-up (0 disables the watchdog).
+/// GREEN_BLOCK_WARN_MS and GREEN_HANDOFF_MS, set at start-up (both 0: no watchdog).
 pub static WARN_MS: AtomicU64 = AtomicU64::new(0);
+pub static HANDOFF_MS: AtomicU64 = AtomicU64::new(0);
 /// NONE or RUNNING: whether a watchdog thread is (or is about to be) watching. One CAS from
 /// NONE to RUNNING decides who starts it; see `try_retire` for the exit handshake.
 static STATE: AtomicU8 = AtomicU8::new(NONE);
@@ -52,8 +53,6 @@ static TID_WORD: AtomicU32 = AtomicU32::new(0);
 /// The thread's stack and TCB, made once per process and reused by each restart.
 static STACK: AtomicUsize = AtomicUsize::new(0);
 static TCB: AtomicUsize = AtomicUsize::new(0);
-/// The carrier's kernel tid, for /proc/self/task/<tid>/syscall.
-static CARRIER_TID: AtomicI32 = AtomicI32::new(0);
 /// The thread exits after seeing no green thread but main for this long (so a process whose
 /// threads are all gone shows one OS thread again, as natively); the next one created starts
 /// it again.
@@ -109,9 +108,10 @@ impl Drop for InCall<'_> {
     }
 }
 
-/// Reads GREEN_BLOCK_WARN_MS at start-up.
-pub fn configure(warn_ms: u64) {
+/// Reads GREEN_BLOCK_WARN_MS and GREEN_HANDOFF_MS at start-up.
+pub fn configure(warn_ms: u64, handoff_ms: u64) {
     WARN_MS.store(warn_ms, Relaxed);
+    HANDOFF_MS.store(handoff_ms, Relaxed);
 }
 
 /// Called by the hub whenever a green thread is created (after `stats::thread_started`, whose
@@ -119,7 +119,7 @@ pub fn configure(warn_ms: u64) {
 /// is watching.
 #[inline]
 pub fn maybe_start() {
-    if STATE.load(SeqCst) == NONE && WARN_MS.load(Relaxed) != 0 && STATE.compare_exchange(NONE, RUNNING, SeqCst, SeqCst).is_ok() {
+    if STATE.load(SeqCst) == NONE && (WARN_MS.load(Relaxed) != 0 || HANDOFF_MS.load(Relaxed) != 0) && STATE.compare_exchange(NONE, RUNNING, SeqCst, SeqCst).is_ok() {
         start();
     }
 }
@@ -133,11 +133,6 @@ pub fn os_threads() -> usize {
 pub fn after_fork_child() {
     STATE.store(NONE, Relaxed);
     TID_WORD.store(0, Relaxed);
-}
-
-fn gettid() -> i32 {
-    // SAFETY: gettid has no arguments and cannot fail.
-    unsafe { sys::syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
 }
 
 /// The stack and TCB, made on first use.
@@ -161,7 +156,6 @@ fn resources() -> Option<(usize, usize)> {
 /// Starts the thread (we won the NONE → RUNNING transition).
 #[cold]
 fn start() {
-    CARRIER_TID.store(gettid(), Relaxed);
     // A previous watchdog that decided to exit may still be on its way out: wait until the
     // kernel has cleared its tid word before reusing its stack (microseconds at most).
     loop {
@@ -233,18 +227,38 @@ fn try_retire() -> bool {
     STATE.compare_exchange(NONE, RUNNING, SeqCst, SeqCst).is_err()
 }
 
-/// The watchdog thread: sample the hub every tick; an episode is a stretch in which work is
-/// waiting and the hub has not moved; report once when it reaches the threshold.
+/// What the watchdog remembers of one carrier between ticks.
+#[derive(Clone, Copy)]
+struct Watch {
+    /// The carrier's dispatch count at the last tick.
+    last: u64,
+    /// Since when it has not moved while work waited (None: it moved, or nothing waited).
+    since: Option<u64>,
+    reported: bool,
+    /// Its work was handed to another carrier in this episode.
+    handed: bool,
+}
+
+const FRESH: Watch = Watch { last: 0, since: None, reported: false, handed: false };
+
+/// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
+/// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
+/// carrier takes the work (the stuck one leaves when its thread next parks), and at
+/// GREEN_BLOCK_WARN_MS the episode is reported once.
 extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
     // Named for top -H, ps -L and /proc/<pid>/task/*/comm.
     // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
     unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-watchdog".as_ptr() as usize, 0) };
     let warn_ns = WARN_MS.load(Relaxed) * 1_000_000;
-    let tick_ns = (warn_ns / 4).clamp(1_000_000, 50_000_000);
-    let mut last = hub::view(sys::now_ns()).progress;
-    let mut since: Option<u64> = None;
+    let handoff_ns = HANDOFF_MS.load(Relaxed) * 1_000_000;
+    let shortest = match (warn_ns, handoff_ns) {
+        (0, h) => h,
+        (w, 0) => w,
+        (w, h) => w.min(h),
+    };
+    let tick_ns = (shortest / 4).clamp(1_000_000, 50_000_000);
+    let mut watch = [FRESH; crate::carrier::MAX_CARRIERS];
     let mut idle_since: Option<u64> = None;
-    let mut reported = false;
     loop {
         let ts = sys::ns_to_timespec(tick_ns);
         // SAFETY: a relative CLOCK_MONOTONIC sleep with a live timespec; raw, never our hook.
@@ -259,26 +273,65 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             }
             idle_since = None;
         }
-        if v.progress != last || !(v.work_waiting || hub::fds_ready()) {
-            last = v.progress;
-            since = None;
-            reported = false;
-            continue;
-        }
-        let stalled = now - *since.get_or_insert(now);
-        stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
-        if stalled >= warn_ns && !reported {
-            reported = true;
-            report(v.running, stalled);
-        }
+        // Polling the epoll fd is a syscall: only when some carrier has not moved.
+        let mut fds_checked: Option<bool> = None;
+        let mut waiting = |v: &hub::HubView| v.work_waiting || *fds_checked.get_or_insert_with(hub::fds_ready);
+        let mut nudged = false;
+        crate::carrier::for_each(|c| {
+            let w = &mut watch[c.index];
+            let d = c.dispatches.load(Relaxed);
+            let running = c.current.load(Relaxed);
+            if d != w.last || running.is_null() || c.state.load(Relaxed) != crate::carrier::ACTIVE {
+                *w = Watch { last: d, ..FRESH };
+                return;
+            }
+            if !w.handed && !waiting(&v) {
+                w.since = None;
+                w.reported = false;
+                return;
+            }
+            if v.idle > 0 && !w.handed {
+                // A carrier sleeps in epoll while work waits: it was not told; tell it.
+                if !nudged {
+                    hub::nudge_idle();
+                    nudged = true;
+                }
+                return;
+            }
+            let stalled = now - *w.since.get_or_insert(now);
+            stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
+            if handoff_ns != 0 && stalled >= handoff_ns && !w.handed {
+                w.handed = hand_off(c);
+            }
+            if warn_ns != 0 && stalled >= warn_ns && !w.reported {
+                w.reported = true;
+                // SAFETY: `current` holds a pooled (never freed) task.
+                report(unsafe { &*running }, c, stalled, w.handed);
+            }
+        });
     }
+}
+
+/// Brings in another carrier for the work `stuck` keeps waiting; `stuck` leaves when its
+/// green thread next parks. False when no carrier could be had.
+fn hand_off(stuck: &crate::carrier::Carrier) -> bool {
+    if !hub::can_begin_multi() || !hub::begin_multi() {
+        return false;
+    }
+    stuck.surplus.store(true, Relaxed);
+    if !crate::carrier::add_one(hub::carrier_thread) {
+        stuck.surplus.store(false, Relaxed);
+        return false;
+    }
+    stats::HANDOFFS.fetch_add(1, Relaxed);
+    true
 }
 
 /// What the kernel says the carrier is doing: Some((syscall number, first argument)), or None
 /// when it is running in user space (or /proc cannot tell).
-fn kernel_call() -> Option<(i64, u64)> {
+fn kernel_call(c: &crate::carrier::Carrier) -> Option<(i64, u64)> {
     let mut path = crate::log::LineBuf::new();
-    let _ = write!(path, "/proc/self/task/{}/syscall\0", CARRIER_TID.load(Relaxed));
+    let _ = write!(path, "/proc/self/task/{}/syscall\0", c.tid.load(Relaxed));
     let mut buf = [0u8; 256];
     // SAFETY: NUL-terminated path and a live buffer; raw syscalls only.
     let n = unsafe {
@@ -364,7 +417,7 @@ fn write_syscall(line: &mut crate::log::LineBuf, nr: i64, first_arg: Option<u64>
 
 /// Prints the one line of an episode.
 #[cold]
-fn report(t: &Task, stalled_ns: u64) {
+fn report(t: &Task, c: &crate::carrier::Carrier, stalled_ns: u64, handed: bool) {
     // The task runs on the carrier while we read: its id and name are stable while it runs
     // (set before it first ran); read them as plain racy snapshots (diagnostics only).
     // SAFETY: the Cell and UnsafeCell point into a pooled, never-freed Task.
@@ -381,11 +434,15 @@ fn report(t: &Task, stalled_ns: u64) {
     if n > 0 {
         let _ = write!(line, " \"{name}\"");
     }
-    let _ = write!(line, " has blocked the hub for {} ms while other work waits: ", stalled_ns / 1_000_000);
+    if handed {
+        let _ = write!(line, " has held carrier {} for {} ms (its other work went to another carrier): ", c.index, stalled_ns / 1_000_000);
+    } else {
+        let _ = write!(line, " has blocked the hub for {} ms while other work waits: ", stalled_ns / 1_000_000);
+    }
     let word = t.call.load(Relaxed);
     let call = Call::ALL.iter().copied().find(|c| *c as u64 == word & 0xffff).unwrap_or(Call::None);
     let arg = (word >> 16) as u32;
-    let kernel = kernel_call();
+    let kernel = kernel_call(c);
     match call {
         Call::None => match kernel {
             Some((nr, a)) => {
