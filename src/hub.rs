@@ -624,7 +624,13 @@ fn root_loop(c: &'static Carrier) {
     loop {
         let mut locked = c.section_locked.get();
         if c.surplus.load(Ordering::Relaxed) {
+            // Work this carrier's last task made ready was left for it (no wake-up for a push
+            // onto an empty queue): hand it to a carrier idle in epoll.
+            let queued = !h.runq.is_empty();
             leave(h, locked);
+            if queued {
+                wake_idle(h);
+            }
             if !carrier::leave(c) {
                 return;
             }

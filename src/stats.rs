@@ -151,7 +151,7 @@ pub fn at_exit() {
 /// In a fork child: counters are per process, so start from zero (the forking thread, if not
 /// main, is the one alive thread).
 pub fn after_fork_child(alive: usize) {
-    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS] {
+    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS] {
         c.store(0, Relaxed);
     }
     for c in &PARKS {

@@ -1,13 +1,15 @@
-//! Blocked-hub watchdog: a real OS thread that notices when the hub has not switched for
-//! `GREEN_BLOCK_WARN_MS` (default 100 ms; 0: no watchdog) while green threads are ready, and
-//! prints one line per episode naming the green thread that holds the carrier and the call it is
-//! in. A call we cannot make cooperative (glibc-internal reads in `fgets` on a pipe, a library's
-//! raw `syscall(SYS_read)`, a `flock` or `fcntl(F_SETLKW)` lock wait, a tty read) is thus
-//! visible, never silent.
+//! Watchdog: a real OS thread that samples every carrier. When one has not switched for
+//! `GREEN_HANDOFF_MS` (default 20 ms) while green threads are ready, it hands their work to
+//! another carrier (a spare, or a new one: carrier.rs); when a stall keeps work waiting for
+//! `GREEN_BLOCK_WARN_MS` (default 100 ms) because no hand-off was possible (or it is off), it
+//! prints one line per episode naming the green thread that holds the carrier and the call it
+//! is in. A call we cannot make cooperative (glibc-internal reads in `fgets` on a pipe, a
+//! library's raw `syscall(SYS_read)`, a `flock` or `fcntl(F_SETLKW)` lock wait, a tty read) or
+//! a thread computing is thus never silent, and with hand-off never stops the others.
 //!
 //! How it knows:
-//! - "Has the hub moved": the hub's dispatch counter, bumped with a relaxed load + store (plain
-//!   moves) at every scheduling decision; the switch path pays nothing else.
+//! - "Has the carrier moved": its dispatch counter, bumped with a relaxed load + store (plain
+//!   moves) at every dispatch; the switch path pays nothing else.
 //! - "Is someone ready": the run queue's head, the foreign wake-up flag, the earliest timer
 //!   deadline the hub publishes when it pushes or fires timers (`hub::view`), and, only while
 //!   the hub has not moved, whether its epoll instance has events queued (`hub::fds_ready`: a
@@ -244,7 +246,8 @@ const FRESH: Watch = Watch { last: 0, since: None, reported: false, handed: fals
 /// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
 /// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
 /// carrier takes the work (the stuck one leaves when its thread next parks), and at
-/// GREEN_BLOCK_WARN_MS the episode is reported once.
+/// GREEN_BLOCK_WARN_MS the episode is reported once, unless it was handed off (then nobody
+/// waits for it).
 extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
     // Named for top -H, ps -L and /proc/<pid>/task/*/comm.
     // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
@@ -303,10 +306,12 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             if handoff_ns != 0 && stalled >= handoff_ns && !w.handed {
                 w.handed = hand_off(c);
             }
-            if warn_ns != 0 && stalled >= warn_ns && !w.reported {
+            // Handed off, the stall keeps nobody waiting: nothing to warn about (a program whose
+            // threads compute would otherwise warn on every run).
+            if warn_ns != 0 && stalled >= warn_ns && !w.reported && !w.handed {
                 w.reported = true;
                 // SAFETY: `current` holds a pooled (never freed) task.
-                report(unsafe { &*running }, c, stalled, w.handed);
+                report(unsafe { &*running }, c, stalled);
             }
         });
     }
@@ -417,7 +422,7 @@ fn write_syscall(line: &mut crate::log::LineBuf, nr: i64, first_arg: Option<u64>
 
 /// Prints the one line of an episode.
 #[cold]
-fn report(t: &Task, c: &crate::carrier::Carrier, stalled_ns: u64, handed: bool) {
+fn report(t: &Task, c: &crate::carrier::Carrier, stalled_ns: u64) {
     // The task runs on the carrier while we read: its id and name are stable while it runs
     // (set before it first ran); read them as plain racy snapshots (diagnostics only).
     // SAFETY: the Cell and UnsafeCell point into a pooled, never-freed Task.
@@ -434,11 +439,7 @@ fn report(t: &Task, c: &crate::carrier::Carrier, stalled_ns: u64, handed: bool) 
     if n > 0 {
         let _ = write!(line, " \"{name}\"");
     }
-    if handed {
-        let _ = write!(line, " has held carrier {} for {} ms (its other work went to another carrier): ", c.index, stalled_ns / 1_000_000);
-    } else {
-        let _ = write!(line, " has blocked the hub for {} ms while other work waits: ", stalled_ns / 1_000_000);
-    }
+    let _ = write!(line, " has blocked the hub for {} ms while other work waits: ", stalled_ns / 1_000_000);
     let word = t.call.load(Relaxed);
     let call = Call::ALL.iter().copied().find(|c| *c as u64 == word & 0xffff).unwrap_or(Call::None);
     let arg = (word >> 16) as u32;
