@@ -30,8 +30,7 @@ test: deps build unit programs
 
 # The whole program suite again on two carriers (issue #8): every check holds with GREEN_HUBS=2
 # too (the preload side inherits it; checks that are about one carrier set GREEN_HUBS=1
-# themselves). To join `make test` when the carriers land: `test: deps build unit programs
-# test-hubs2`, with LIBGREEN_MN_TESTS=1 in both (tests/run.sh: the carrier and hand-off checks).
+# themselves).
 test-hubs2: build
 	GREEN_HUBS=2 bash tests/run.sh
 

@@ -7,10 +7,10 @@
 //!
 //! Lifecycle: a carrier is ACTIVE (running green threads, or idle in the hub's epoll) or SPARE
 //! (parked on its `state` futex, waiting to be handed work). A carrier the watchdog found stuck
-//! is marked `surplus`; when its green thread next parks, it leaves: a home carrier becomes
-//! SPARE, a hand-off carrier's thread exits. A hand-off carrier about to go idle while a home
-//! carrier is SPARE wakes that one and exits, so a program whose stall is over returns to its
-//! GREEN_HUBS OS threads.
+//! is marked `surplus`; when its green thread next parks, it leaves and becomes SPARE. A
+//! hand-off carrier about to go idle while a home carrier is SPARE wakes that one and leaves,
+//! so a program whose stall is over returns to its GREEN_HUBS active carriers; a hand-off
+//! carrier SPARE for a second exits its thread (the next hand-off reuses a spare first).
 
 use core::cell::Cell;
 use core::ffi::c_void;
@@ -249,19 +249,36 @@ fn wake(c: &Carrier) {
     unsafe { sys::syscall6(libc::SYS_futex, c.state.as_ptr() as usize, (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize, 1, 0, 0, 0) };
 }
 
-/// The calling carrier leaves: SPARE until `add_one` wakes it (home carriers), or GONE (the
-/// caller then lets its thread exit). Returns whether it was woken (true) or is gone (false).
+/// How long a hand-off carrier waits as a spare before its thread exits (a program that
+/// stalls again soon reuses it instead of starting a thread per stall).
+const SPARE_LINGER_NS: u64 = 1_000_000_000;
+
+/// The calling carrier leaves: SPARE until `add_one` wakes it (true). A hand-off carrier not
+/// woken within SPARE_LINGER_NS becomes GONE instead (false: the caller lets its thread exit).
 pub fn leave(c: &Carrier) -> bool {
     c.surplus.store(false, Ordering::Relaxed);
-    ACTIVE_COUNT.fetch_sub(1, Ordering::AcqRel);
-    if !c.is_home() {
-        c.state.store(GONE, Ordering::Release);
-        return false;
-    }
     c.state.store(SPARE, Ordering::Release);
+    ACTIVE_COUNT.fetch_sub(1, Ordering::AcqRel);
+    let deadline = (!c.is_home()).then(|| sys::now_ns() + SPARE_LINGER_NS);
     while c.state.load(Ordering::Acquire) == SPARE {
-        // SAFETY: a futex wait on a live word of a leaked struct, for as long as it is SPARE.
-        unsafe { sys::syscall6(libc::SYS_futex, c.state.as_ptr() as usize, (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize, SPARE as usize, 0, 0, 0) };
+        match deadline {
+            Some(d) => {
+                let now = sys::now_ns();
+                if now >= d {
+                    if c.state.compare_exchange(SPARE, GONE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                        return false;
+                    }
+                    break; // woken meanwhile
+                }
+                let ts = sys::ns_to_timespec(d - now);
+                // SAFETY: a futex wait with a live relative timeout on a leaked struct's word.
+                unsafe { sys::syscall6(libc::SYS_futex, c.state.as_ptr() as usize, (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize, SPARE as usize, &ts as *const _ as usize, 0, 0) };
+            }
+            // SAFETY: a futex wait on a live word of a leaked struct, for as long as it is SPARE.
+            None => {
+                unsafe { sys::syscall6(libc::SYS_futex, c.state.as_ptr() as usize, (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize, SPARE as usize, 0, 0, 0) };
+            }
+        }
     }
     true
 }

@@ -93,7 +93,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         env: "GREEN_HANDOFF_MS",
         flag: "--handoff-ms",
         takes_value: true,
-        default: "20",
+        default: "10",
         help: "when no carrier has switched for this long while green threads are ready (a call that cannot \
                be made cooperative, or a thread computing), start or wake a spare carrier to run them; \
                0: never hand off",
@@ -215,7 +215,7 @@ impl Config {
         offload_threads: crate::offload::DEFAULT_THREADS,
         block_warn_ms: 100,
         hubs: 1,
-        handoff_ms: 20,
+        handoff_ms: 10,
     };
 
     /// Builds the configuration from a variable lookup (the environment, in production).

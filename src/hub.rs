@@ -638,8 +638,11 @@ fn root_loop(c: &'static Carrier) {
         }
         let Some(t) = next_ready(h, c, &mut locked) else {
             leave(h, locked);
-            carrier::leave(c);
-            return;
+            if !carrier::leave(c) {
+                return;
+            }
+            c.section_locked.set(enter(h));
+            continue;
         };
         leave(h, locked);
         run(h, c, t);

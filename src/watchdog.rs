@@ -1,5 +1,5 @@
 //! Watchdog: a real OS thread that samples every carrier. When one has not switched for
-//! `GREEN_HANDOFF_MS` (default 20 ms) while green threads are ready, it hands their work to
+//! `GREEN_HANDOFF_MS` (default 10 ms) while green threads are ready, it hands their work to
 //! another carrier (a spare, or a new one: carrier.rs); when a stall keeps work waiting for
 //! `GREEN_BLOCK_WARN_MS` (default 100 ms) because no hand-off was possible (or it is off), it
 //! prints one line per episode naming the green thread that holds the carrier and the call it

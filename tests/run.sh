@@ -6,8 +6,7 @@
 #
 # usage: tests/run.sh [NAME-FILTER]     (run `make build` first; `make test` does everything)
 # The preload side inherits the environment: GREEN_HUBS=2 tests/run.sh (make test-hubs2) runs the
-# whole suite on two carriers. LIBGREEN_MN_TESTS=1 adds the checks that need carriers and
-# hand-off (issue #8; see "several carriers, hand-off" below).
+# whole suite on two carriers.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LIB=$ROOT/target/release/libgreen.so
@@ -16,7 +15,6 @@ B=$ROOT/tests/build
 P=$ROOT/tests/programs
 FILTER=${1:-}
 PY=$(python3 -c 'import sys; print(sys.executable)')
-MN_TESTS=${LIBGREEN_MN_TESTS:-0}
 mkdir -p "$B"
 pass=0
 fail=0
@@ -31,6 +29,7 @@ want() { [ -z "$FILTER" ] || [[ "$1" == *"$FILTER"* ]]; }
 build() {
     local name=$1 src=$2
     case "$src" in
+        *omp*.c) gcc -O2 -g -Wall -Werror -pthread -fopenmp "$src" -o "$B/$name" ;;
         *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
         *.cpp) g++ -O2 -g -Wall -Werror -std=c++20 -pthread "$src" -o "$B/$name" ;;
         *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
@@ -314,38 +313,34 @@ fi
 
 # ---- several carriers, hand-off (issue #8) ----------------------------------------------------
 # Four threads hashing (no call parks): the same digests natively, on one carrier and on two;
-# with LIBGREEN_MN_TESTS=1, GREEN_HUBS=2 must have started a second carrier. How much faster two
+# GREEN_HUBS=2 must have started a second carrier. How much faster two
 # carriers are is bench/hubs.sh's to say, not a test's.
 compare cpu_hash --env GREEN_HUBS=1 threads_created=4 parks_join=1+
-if [ "$MN_TESTS" = 1 ]; then
-    compare cpu_hash --env GREEN_HUBS=2 --carriers 1+ threads_created=4
-else
-    compare cpu_hash --env GREEN_HUBS=2 threads_created=4
-fi
+compare cpu_hash --env GREEN_HUBS=2 --carriers 1+ threads_created=4
 # Hand-off with one carrier (GREEN_HUBS=1, GREEN_HANDOFF_MS at its default): each program hangs
 # or stalls without it, so each side runs under a timeout. A spare carrier must have been started.
-if [ "$MN_TESTS" = 1 ]; then
-    # A raw syscall(SYS_read) on an empty pipe while a ticker ticks every 10 ms; a native child
-    # fills the pipe after 600 ms. The program's report (stderr): the read blocked >= 500 ms,
-    # >= 50 ticks came meanwhile, and at most 3 were missed (~59 without hand-off).
-    compare handoff_sysread --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=2 parks_sleep=50+
-    if want handoff_sysread; then
-        for side in native green; do
-            rep=$(grep '^handoff_sysread: ' "$B/handoff_sysread_GREEN_HUBS=1.$side.err")
-            if [[ "$rep" =~ max_gap_ms=([0-9]+)\ missed=([0-9]+)\ during_read=([0-9]+)\ read_ms=([0-9]+)$ ]] \
-                && [ "${BASH_REMATCH[2]}" -le 3 ] && [ "${BASH_REMATCH[3]}" -ge 50 ] && [ "${BASH_REMATCH[4]}" -ge 500 ]; then
-                ok "handoff_sysread ticks ($side): ${rep#handoff_sysread: }"
-            else
-                ko "handoff_sysread ticks ($side)" "want missed<=3 during_read>=50 read_ms>=500: '$rep'"
-            fi
-        done
-    fi
-    # A thread spinning on a volatile flag that another sets after usleep(10000).
-    compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
-    # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
-    # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
-    compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+
+# A raw syscall(SYS_read) on an empty pipe while a ticker ticks every 10 ms; a native child
+# fills the pipe after 600 ms. The program's report (stderr): the read blocked >= 500 ms,
+# >= 50 ticks came meanwhile, and at most 3 were missed (~59 without hand-off).
+compare handoff_sysread --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=2 parks_sleep=50+
+if want handoff_sysread; then
+    for side in native green; do
+        rep=$(grep '^handoff_sysread: ' "$B/handoff_sysread_GREEN_HUBS=1.$side.err")
+        if [[ "$rep" =~ max_gap_ms=([0-9]+)\ missed=([0-9]+)\ during_read=([0-9]+)\ read_ms=([0-9]+)$ ]] \
+            && [ "${BASH_REMATCH[2]}" -le 3 ] && [ "${BASH_REMATCH[3]}" -ge 50 ] && [ "${BASH_REMATCH[4]}" -ge 500 ]; then
+            ok "handoff_sysread ticks ($side): ${rep#handoff_sysread: }"
+        else
+            ko "handoff_sysread ticks ($side)" "want missed<=3 during_read>=50 read_ms>=500: '$rep'"
+        fi
+    done
 fi
+# OpenMP: libgomp's barriers spin and make raw futex syscalls; 20 parallel regions of 4 threads.
+compare omp_sum --env GREEN_HUBS=1 --timeout 60 --carriers 1+ threads_created=3
+# A thread spinning on a volatile flag that another sets after usleep(10000).
+compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+# CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
+# the sleeper must then get the GIL through its timed condvar wait (parks_cond).
+compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+
 
 # ---- preload only ----------------------------------------------------------------------------
 # Runs a preload-only program (it checks its own time/memory bounds and exits non-zero when
@@ -544,11 +539,8 @@ stress mutex threads_created=2+ parks_mutex=1000+
 
 # ---- CPython's own regression tests ---------------------------------------------------------
 # Same test count as native and the same failures, on one OS thread (CPython locks are sem_t,
-# the GIL a mutex + CLOCK_MONOTONIC condvar; test_threading forks from threads). One test needs
-# preemption and is named here (and in README): test_can_interrupt_tight_loops, whose main thread
-# busy-waits in bytecode while the GIL's 5 ms drop request can only come from a green thread's
-# timed wait that never gets to run.
-PREEMPTION_ONLY="test_can_interrupt_tight_loops"
+# the GIL a mutex + CLOCK_MONOTONIC condvar; test_threading forks from threads; its
+# test_can_interrupt_tight_loops busy-waits in bytecode and passes through a hand-off).
 # Runs one CPython regression test natively and under the preload: same test count, same
 # failures, no OS thread created under the preload (test process and subprocesses; offload
 # workers and watchdogs are not program threads). GREEN_STATS goes to a file: the tests compare
@@ -580,7 +572,7 @@ cpython_case() { # TEST [options] [stat conditions...]
     n_count=$(grep -E '^Total tests: run=' "$B/py_$t.native" | sed 's/ failures=.*//; s/ skipped=.*//')
     g_count=$(grep -E '^Total tests: run=' "$B/py_$t.green" | sed 's/ failures=.*//; s/ skipped=.*//')
     n_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.native" | awk '{print $2}' | sort -u | tr '\n' ' ')
-    g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | grep -vxF "$PREEMPTION_ONLY" | sort -u | tr '\n' ' ')
+    g_fail=$(grep -E '^(FAIL|ERROR): ' "$B/py_$t.green" | awk '{print $2}' | sort -u | tr '\n' ' ')
     # Offload workers (files that miss the page cache are read on the pool), watchdogs and
     # carriers are not program threads. Some subprocesses die by a signal on purpose and print
     # no stats line, so watchdogs and carriers are counted by their clone; every one a stats
@@ -647,7 +639,8 @@ launcher_case "stats flag" 0 "libgreen: stats threads_created=2 " "$GREEN" --sta
 launcher_case "preload bad env" 2 "^libgreen: GREEN_STACK_SIZE: 'abc' is not a size" env GREEN_STACK_SIZE=abc LD_PRELOAD="$LIB" "$B/eat_play"
 launcher_case "bad warn ms" 2 "^green: --block-warn-ms: 'soon' is not a number of milliseconds" "$GREEN" --block-warn-ms soon "$B/eat_play"
 launcher_case "bad stats path" 2 "^green: GREEN_STATS: 'stats.txt' is not 0 or 1 \\(or an absolute file path\\)" env GREEN_STATS=stats.txt "$GREEN" "$B/eat_play"
-launcher_case "stats flag, watchdog off" 0 "libgreen: stats threads_created=2 .* watchdog=0 " "$GREEN" --stats --block-warn-ms=0 "$B/eat_play"
+launcher_case "stats flag, watchdog off" 0 "libgreen: stats threads_created=2 .* watchdog=0 " "$GREEN" --stats --block-warn-ms=0 --handoff-ms=0 "$B/eat_play"
+launcher_case "bad hubs" 2 "^green: --hubs: '0' is not a number of carriers from 1 to 256, or auto" "$GREEN" --hubs 0 "$B/eat_play"
 
 echo
 echo "passed $pass, failed $fail"
