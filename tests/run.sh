@@ -241,6 +241,8 @@ compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 compare stream_drain threads_created=4 recv_skips=300+
 compare stream_eof threads_created=3 parks_io=6+
+compare fd_race threads_created=28 parks_io=100+ recv_skips=100+
+compare fd_race --env GREEN_HUBS=2 --carriers 1+ threads_created=28 parks_io=100+ recv_skips=100+
 compare waitpid threads_created=2 parks_io=2+
 compare system_popen threads_created=4 parks_io=5+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
