@@ -198,8 +198,7 @@ pub fn start_home(root: extern "C" fn(*mut c_void) -> *mut c_void) -> usize {
     for i in 1..home_count() {
         let c = get_or_make(i);
         ACTIVE_COUNT.fetch_add(1, Ordering::AcqRel);
-        if crate::osthread::spawn(root, c as *const Carrier as *mut c_void).is_some() {
-            crate::stats::CARRIER_THREADS.fetch_add(1, Ordering::Relaxed);
+        if start_thread(c, root) {
             started += 1;
         } else {
             ACTIVE_COUNT.fetch_sub(1, Ordering::AcqRel);
@@ -232,8 +231,7 @@ pub fn add_one(root: extern "C" fn(*mut c_void) -> *mut c_void) -> bool {
             c.state.store(ACTIVE, Ordering::Release);
             c.surplus.store(false, Ordering::Relaxed);
             ACTIVE_COUNT.fetch_add(1, Ordering::AcqRel);
-            if crate::osthread::spawn(root, c as *const Carrier as *mut c_void).is_some() {
-                crate::stats::CARRIER_THREADS.fetch_add(1, Ordering::Relaxed);
+            if start_thread(c, root) {
                 return true;
             }
             ACTIVE_COUNT.fetch_sub(1, Ordering::AcqRel);
@@ -242,6 +240,21 @@ pub fn add_one(root: extern "C" fn(*mut c_void) -> *mut c_void) -> bool {
         }
     }
     false
+}
+
+/// Starts `c`'s OS thread and waits until it has named itself (its first action): until then
+/// it looks like a program thread to ps and strace, and a short program could end before.
+fn start_thread(c: &Carrier, root: extern "C" fn(*mut c_void) -> *mut c_void) -> bool {
+    c.tid.store(0, Ordering::Release);
+    if crate::osthread::spawn(root, c as *const Carrier as *mut c_void).is_none() {
+        return false;
+    }
+    crate::stats::CARRIER_THREADS.fetch_add(1, Ordering::Relaxed);
+    while c.tid.load(Ordering::Acquire) == 0 {
+        // SAFETY: sched_yield takes no arguments.
+        unsafe { sys::syscall3(libc::SYS_sched_yield, 0, 0, 0) };
+    }
+    true
 }
 
 fn wake(c: &Carrier) {

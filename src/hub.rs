@@ -218,6 +218,28 @@ pub fn running() -> Option<&'static Task> {
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
+/// Whether the calling OS thread is a carrier between green threads (its root): a signal the
+/// kernel delivers here belongs to no green thread and is routed to one (sigroute.rs).
+pub fn in_root() -> bool {
+    if !started() {
+        return false;
+    }
+    if MODE.load(Ordering::Relaxed) != MULTI {
+        return tls::current_task_word() != 0 && running().is_none();
+    }
+    carrier::by_tid(carrier::gettid()).is_some_and(|c| c.current.load(Ordering::Relaxed).is_null())
+}
+
+/// The kernel tid of the carrier running `t` right now, if it runs (several carriers only): a
+/// signal routed to it is sent there, so its handler runs in it at once, as natively.
+pub fn carrier_running(t: &Task) -> Option<i32> {
+    if MODE.load(Ordering::Relaxed) != MULTI || !t.on_cpu.load(Ordering::Acquire) {
+        return None;
+    }
+    let c = carrier_of(t);
+    (c.current.load(Ordering::Relaxed) as *const Task == t as *const Task).then(|| c.tid.load(Ordering::Relaxed))
+}
+
 /// The process the runtime state belongs to (updated in fork children).
 static OWNER_PID: AtomicI32 = AtomicI32::new(0);
 
@@ -452,7 +474,7 @@ pub extern "C" fn carrier_thread(arg: *mut core::ffi::c_void) -> *mut core::ffi:
     // SAFETY: PR_SET_NAME with a NUL-terminated name of at most 16 bytes, on this thread.
     unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-carrier".as_ptr() as usize, 0) };
     let own = tls::thread_pointer();
-    c.tid.store(carrier::gettid(), Ordering::Relaxed);
+    c.tid.store(carrier::gettid(), Ordering::Release);
     c.root_tp.set(own);
     c.loaded_tp.set(own);
     c.loaded_mask.set(crate::osthread::RUNTIME_MASK);

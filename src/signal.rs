@@ -63,6 +63,28 @@ pub fn wake_for(target: &'static Task, sig: c_int) {
 }
 
 /// Whether `t` would take `sig` now: not blocked, or waited for in sigwait.
+/// kill(getpid(), sig) by main while it takes `sig`, with several carriers: sent to main's own
+/// carrier instead (true), so the handler runs before kill returns as it does natively, where
+/// the kernel prefers the thread-group leader, main. False: the caller makes the real call.
+pub fn kill_self_here(t: &Task, pid: libc::pid_t, sig: c_int) -> bool {
+    if !t.is_main || !crate::hub::multi() || sig <= 0 || sig as usize > 64 || !takes(t, sig) {
+        return false;
+    }
+    let (own, tid) = carrier_ids();
+    if pid as usize != own {
+        return false;
+    }
+    // The siginfo kill() would give: SI_USER (0), our pid and real uid.
+    let mut info = [0u32; 32];
+    info[0] = sig as u32;
+    info[4] = own as u32;
+    // SAFETY: getuid takes no arguments.
+    info[5] = unsafe { sys::syscall3(libc::SYS_getuid, 0, 0, 0) } as u32;
+    // SAFETY: a 128-byte siginfo to this process's calling OS thread; any si_code is allowed
+    // towards our own process.
+    unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, own, tid, sig as usize, info.as_ptr() as usize, 0, 0) == 0 }
+}
+
 pub fn takes(t: &Task, sig: c_int) -> bool {
     t.sigmask.get() & bit(sig) == 0 || t.sigwait_set.get() & bit(sig) != 0
 }

@@ -114,7 +114,7 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
     // On the carrier (a green TCB is loaded) but no green thread running: the hub.
-    if tls::current_task_word() != 0 && hub::running().is_none() && !synchronous(sig, info) {
+    if hub::in_root() && !synchronous(sig, info) {
         capture(sig, info);
         return;
     }
@@ -189,6 +189,14 @@ pub fn route() {
             });
         }
         if let Some(t) = target {
+            if let Some(tid) = hub::carrier_running(t) {
+                // Running on another carrier: the signal goes there (if it has parked by the
+                // time it lands, that carrier's root captures it and it is routed again).
+                if PENDING.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0 {
+                    redeliver(hub_pid(), tid as usize, sig);
+                }
+                continue;
+            }
             give(t, sig);
             signal::wake_for(t, sig);
         }
@@ -227,6 +235,11 @@ pub fn take_info(sig: c_int) -> libc::siginfo_t {
     let info = unsafe { *INFO.0[sig as usize].get() };
     BUSY.fetch_and(!bit(sig), Ordering::AcqRel);
     info
+}
+
+fn hub_pid() -> usize {
+    // SAFETY: getpid takes no arguments.
+    unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as usize }
 }
 
 /// Sends a routed signal to the carrier again, with its original siginfo, while its target runs.

@@ -22,6 +22,26 @@ extern "C" {
 
 static DEFAULT_STACK: AtomicUsize = AtomicUsize::new(config::DEFAULT_STACK);
 
+/// main calls pthread_exit while the runtime has real OS threads of its own (carriers, offload
+/// workers): glibc would count them and end main's OS thread instead of calling exit(0) after
+/// main's unwind, and that thread may be the carrier the others need. So main first waits here
+/// (running the other green threads) until they have finished, then glibc is told main is its
+/// last thread, and main's unwind ends in exit(0) as natively. Returns false (nothing done)
+/// when the runtime has no OS thread of its own. Main's cleanup handlers and TLS destructors
+/// then run after the other threads finished, not before (a documented difference).
+pub fn main_exit_with_runtime_threads() -> bool {
+    if !crate::hub::multi() && crate::offload::os_threads() == 0 {
+        return false;
+    }
+    crate::hub::main_exit_wait();
+    match crate::osthread::next_symbol(c"__nptl_nthreads") {
+        // SAFETY: glibc 2.36's `unsigned int __nptl_nthreads` (GLIBC_PRIVATE, checked by name).
+        Some(p) => unsafe { (*(p as *const core::sync::atomic::AtomicU32)).store(1, core::sync::atomic::Ordering::SeqCst) },
+        None => crate::green_warn!("main's pthread_exit: glibc's thread count not found; the process may not end"),
+    }
+    true
+}
+
 pub fn set_default_stack(size: usize) {
     DEFAULT_STACK.store(size, Ordering::Relaxed);
 }

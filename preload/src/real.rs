@@ -139,6 +139,7 @@ real! {
     pthread_sigmask: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int;
     sigprocmask: unsafe extern "C" fn(c_int, *const libc::sigset_t, *mut libc::sigset_t) -> c_int;
     raise: unsafe extern "C" fn(c_int) -> c_int;
+    kill: unsafe extern "C" fn(libc::pid_t, c_int) -> c_int;
     sigaction: unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int;
     sigtimedwait: unsafe extern "C" fn(*const libc::sigset_t, *mut libc::siginfo_t, *const libc::timespec) -> c_int;
     sigwait: unsafe extern "C" fn(*const libc::sigset_t, *mut c_int) -> c_int;

@@ -77,6 +77,20 @@ pub unsafe extern "C" fn raise(sig: c_int) -> c_int {
     }
 }
 
+/// kill: with several carriers, main sending its own process a signal it takes must run the
+/// handler before kill returns, as natively (the kernel delivers to the thread-group leader,
+/// which is main natively but another carrier here).
+#[no_mangle]
+pub unsafe extern "C" fn kill(pid: libc::pid_t, sig: c_int) -> c_int {
+    if let Some(t) = green_caller() {
+        if green_rt::signal::kill_self_here(t, pid, sig) {
+            return 0;
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::kill()(pid, sig) }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
     if !hub::started() || !sigroute::routable(sig) || hub::in_vfork_child() {

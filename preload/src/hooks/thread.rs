@@ -111,7 +111,7 @@ pub unsafe extern "C-unwind" fn pthread_exit(value: *mut c_void) -> ! {
     if let Some(t) = hub::current() {
         // A green thread's value goes into its struct pthread (glibc's pthread_exit stores it),
         // where the runtime reads it back once the unwind has reached the thread's start.
-        if t.is_main {
+        if t.is_main && !green_rt::thread::main_exit_with_runtime_threads() {
             // glibc ends the process once main's unwind is done (exit(0) in
             // __libc_start_call_main, no OS thread being left); that exit first runs the
             // most recently registered atexit handler: ours, which lets the other green
