@@ -26,7 +26,7 @@ unit:
 programs: build
 	bash tests/run.sh
 
-test: deps build unit programs
+test: deps build unit programs test-hubs2
 
 # The whole program suite again on two carriers (issue #8): every check holds with GREEN_HUBS=2
 # too (the preload side inherits it; checks that are about one carrier set GREEN_HUBS=1

@@ -356,12 +356,12 @@ preload_only() { # name, timeout, program argument, stat conditions...
     check_stats "$name" "$B/$name.err" "$@" && ok "$name: $out"
 }
 
-# 100,000 threads x sleep(1) within 3 s, on one carrier: without hand-off (main creating 100,000
-# threads for ~0.3 s looks like a thread computing while others are ready, and a second carrier
-# would run the first sleepers to the end before the last ones exist: peak_alive counts them all
-# alive at once).
+# 100,000 threads x sleep(1) within 3 s, on one carrier (whatever GREEN_HUBS the suite runs
+# with) and without hand-off: main creating 100,000 threads for ~0.3 s looks like a thread
+# computing while others are ready, and a second carrier would run the first sleepers to the end
+# before the last ones exist, while peak_alive counts them all alive at once.
 if want sleepers; then
-    GREEN_HANDOFF_MS=0 preload_only sleepers 120 100000 threads_created=100000 peak_alive=100000 parks_sleep=100000
+    GREEN_HUBS=1 GREEN_HANDOFF_MS=0 preload_only sleepers 120 100000 threads_created=100000 peak_alive=100000 parks_sleep=100000
 fi
 
 if want deadlock; then
@@ -505,30 +505,33 @@ fi
 stress() { # stressor, conditions the worker's stats line must meet...
     local s=$1; shift
     want "stress_$s" || return 0
-    if ! command -v stress-ng >/dev/null; then ko "stress-ng --$s" "stress-ng is not installed (make deps installs it)"; return; fi
-    local out=$B/stress_$s.out stats=$B/stress_$s.stats
+    # STRESS_HUBS=N: the same stressor on N carriers (labels and files say so).
+    local hubs=${STRESS_HUBS:-} env=()
+    [ -n "$hubs" ] && env=(-E GREEN_HUBS="$hubs")
+    if ! command -v stress-ng >/dev/null; then ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "stress-ng is not installed (make deps installs it)"; return; fi
+    local out=$B/stress_$s$hubs.out stats=$B/stress_$s$hubs.stats
     rm -f "$stats"
-    timeout 60 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/stress_$s.strace" \
-        -E LD_PRELOAD="$LIB" -E GREEN_STATS="$stats" stress-ng --"$s" 1 --verify -t 2s --metrics-brief >"$out" 2>&1
+    timeout 60 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/stress_$s$hubs.strace" \
+        -E LD_PRELOAD="$LIB" -E GREEN_STATS="$stats" "${env[@]}" stress-ng --"$s" 1 --verify -t 2s --metrics-brief >"$out" 2>&1
     local rc=$? ops threads wd carriers why line worker=""
     ops=$(awk -v s="$s" '$2 == "metrc:" && $4 == s {print $5; exit}' "$out")
-    read -r threads _ wd carriers < <(census "$B/stress_$s.strace")
+    read -r threads _ wd carriers < <(census "$B/stress_$s$hubs.strace")
     if [ $rc != 0 ] || ! grep -q 'successful run completed' "$out"; then
-        ko "stress-ng --$s" "rc=$rc: $(grep -E 'fail|error|watchdog' "$out" | head -3)"; return
+        ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "rc=$rc: $(grep -E 'fail|error|watchdog' "$out" | head -3)"; return
     fi
     if ! [[ "$ops" =~ ^[0-9]+$ ]] || [ "$ops" = 0 ]; then
-        ko "stress-ng --$s" "no work done (bogo ops '$ops'): $(grep watchdog "$out" | head -1)"; return
+        ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "no work done (bogo ops '$ops'): $(grep watchdog "$out" | head -1)"; return
     fi
     # A report naming a call means a worker blocked the hub in it (one that says "computing"
     # can come from the machine's load descheduling the carrier).
-    if grep -q '^libgreen: watchdog: .* in \(SYS_\|syscall(\)' "$out"; then ko "stress-ng --$s" "$(grep '^libgreen: watchdog' "$out" | head -1)"; return; fi
-    if [ "$threads" != 0 ]; then ko "stress-ng --$s" "$threads OS threads under the preload"; return; fi
-    why=$(runtime_threads_reported "$wd" "$carriers" "$stats") || { ko "stress-ng --$s" "$why"; return; }
+    if grep -q '^libgreen: watchdog: .* in \(SYS_\|syscall(\)' "$out"; then ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "$(grep '^libgreen: watchdog' "$out" | head -1)"; return; fi
+    if [ "$threads" != 0 ]; then ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "$threads OS threads under the preload"; return; fi
+    why=$(runtime_threads_reported "$wd" "$carriers" "$stats") || { ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "$why"; return; }
     while read -r line; do
         if stats_meet "$line" "$@" >/dev/null; then worker=$line; break; fi
     done < <(grep '^libgreen: stats ' "$stats")
-    if [ -z "$worker" ]; then ko "stress-ng --$s" "no process's stats meet [$*]: $(cat "$stats")"; return; fi
-    ok "stress-ng --$s --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog + $carriers carriers"
+    if [ -z "$worker" ]; then ko "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]}" "no process's stats meet [$*]: $(cat "$stats")"; return; fi
+    ok "stress-ng --$s${hubs:+ [GREEN_HUBS=$hubs]} --verify: $ops bogo ops, $(grep -c . "$stats") processes, 0 OS threads + $wd watchdog + $carriers carriers"
 }
 stress pthread threads_created=1000+ parks_join=1+
 # The semaphore threads take turns on the hub (uncontended sem_wait/sem_post need no park).
@@ -538,6 +541,10 @@ stress sem threads_created=2+ switches=1000+
 stress futex
 stress nanosleep threads_created=8 parks_sleep=1000+
 stress mutex threads_created=2+ parks_mutex=1000+
+# The thread and lock stressors again on four carriers: real parallelism on every primitive.
+STRESS_HUBS=4 stress pthread threads_created=1000+ parks_join=1+
+STRESS_HUBS=4 stress sem threads_created=2+
+STRESS_HUBS=4 stress mutex threads_created=2+ parks_mutex=1000+
 
 # ---- CPython's own regression tests ---------------------------------------------------------
 # Same test count as native and the same failures, on one OS thread (CPython locks are sem_t,

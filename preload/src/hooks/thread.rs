@@ -214,12 +214,15 @@ pub unsafe extern "C" fn thrd_yield() {
     unsafe { sched_yield() };
 }
 
-/// gettid(): each green thread has its own stable id (see green_rt::thread::green_tid); main
-/// and threads that are not green get the kernel's.
+/// gettid(): each green thread has its own stable id (see green_rt::thread::green_tid); main's
+/// is the pid, as natively, whichever carrier it runs on; threads that are not green get the
+/// kernel's.
 #[no_mangle]
 pub unsafe extern "C" fn gettid() -> libc::pid_t {
     match hub::current() {
         Some(t) if !t.is_main => thread::green_tid(t) as libc::pid_t,
+        // SAFETY: getpid has no arguments.
+        Some(_) => unsafe { green_rt::sys::syscall3(libc::SYS_getpid, 0, 0, 0) as libc::pid_t },
         // SAFETY: gettid has no arguments.
         _ => unsafe { green_rt::sys::syscall3(libc::SYS_gettid, 0, 0, 0) as libc::pid_t },
     }
