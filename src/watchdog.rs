@@ -234,6 +234,9 @@ fn try_retire() -> bool {
 struct Watch {
     /// The carrier's dispatch count at the last tick.
     last: u64,
+    /// When it was last seen moving (or idle): a stall is counted from there, so a hand-off
+    /// comes GREEN_HANDOFF_MS after the last switch, not a tick later.
+    moved_at: u64,
     /// Since when it has not moved while work waited (None: it moved, or nothing waited).
     since: Option<u64>,
     reported: bool,
@@ -241,7 +244,7 @@ struct Watch {
     handed: bool,
 }
 
-const FRESH: Watch = Watch { last: 0, since: None, reported: false, handed: false };
+const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false };
 
 /// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
 /// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
@@ -285,7 +288,7 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             let d = c.dispatches.load(Relaxed);
             let running = c.current.load(Relaxed);
             if d != w.last || running.is_null() || c.state.load(Relaxed) != crate::carrier::ACTIVE {
-                *w = Watch { last: d, ..FRESH };
+                *w = Watch { last: d, moved_at: now, ..FRESH };
                 return;
             }
             if !w.handed && !waiting(&v) {
@@ -301,7 +304,10 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
                 }
                 return;
             }
-            let stalled = now - *w.since.get_or_insert(now);
+            if w.moved_at == 0 {
+                w.moved_at = now; // first sight of this carrier
+            }
+            let stalled = now - *w.since.get_or_insert(w.moved_at);
             stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
             if handoff_ns != 0 && stalled >= handoff_ns && !w.handed {
                 w.handed = hand_off(c);
