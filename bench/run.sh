@@ -105,8 +105,10 @@ fi
     echo
     echo "## Threads that compute: one carrier or two (\`bench/hubs.sh $RUNS\`)"
     echo
-    echo "Not pinned; native, GREEN_HUBS=1 and GREEN_HUBS=2 in turn; wall-clock medians of $RUNS runs, min–max in"
-    echo "parentheses; every output byte-identical to native. Targets from the M:N issue in the ratio columns."
+    echo "Not pinned; native, one carrier without hand-off (GREEN_HUBS=1 GREEN_HANDOFF_MS=0), one carrier with"
+    echo "hand-off (the default: threads that compute get hand-off carriers) and GREEN_HUBS=2 in turn; wall-clock"
+    echo "medians of $RUNS runs, min–max in parentheses; every output byte-identical to native. Targets from the M:N"
+    echo "issue in the ratio columns (one carrier = without hand-off)."
     echo
     cat "$B/hubs.md"
     echo
