@@ -261,7 +261,10 @@ compare main_exit threads_created=3 parks_sleep=3
 compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
 compare cpp_threads threads_created=13+ parks_cond=1+
 compare rust_sync threads_created=73 parks_futex=100+
-compare cpp_sync threads_created=27 parks_rwlock=1+ parks_futex=1+
+# With one carrier the writers' yield inside the lock makes readers park (parks_rwlock); with
+# several (make test-hubs2), whether a reader meets a writer is timing, so only the output and
+# the futex parks are required there.
+compare cpp_sync threads_created=27 parks_futex=1+ $([ "${GREEN_HUBS:-1}" = 1 ] && echo parks_rwlock=1+)
 compare pc_queue threads_created=16 parks_cond=100+
 compare mutex_types threads_created=18
 compare glibc_locks threads_created=2 parks_sem=1+
