@@ -91,6 +91,10 @@ impl RootTp {
     pub fn set(&self, tp: usize) {
         self.0.store(tp, Ordering::Release)
     }
+    /// Sets it unless already set; false if another thread set it first.
+    pub fn set_if_unset(&self, tp: usize) -> bool {
+        self.0.compare_exchange(0, tp, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
 }
 
 static CARRIERS: [AtomicPtr<Carrier>; MAX_CARRIERS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CARRIERS];

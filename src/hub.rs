@@ -435,6 +435,15 @@ pub fn can_begin_multi() -> bool {
 /// after MODE says SWITCHING, membarrier makes its flag visible to us or our mode visible to
 /// it, and we wait until it is out. Also gives each existing carrier's root a TCB of its own.
 pub fn begin_multi() -> bool {
+    // Carrier 0's root TCB exists before the mode says anything but SINGLE: the root loads it
+    // as soon as it sees another mode.
+    let c0 = carrier::original();
+    if c0.root_tp.get() == 0 {
+        let Some(tp) = tls::alloc(tls::thread_pointer()) else { return false };
+        if !c0.root_tp.set_if_unset(tp) {
+            tls::release(tp);
+        }
+    }
     match MODE.compare_exchange(SINGLE, SWITCHING, Ordering::SeqCst, Ordering::SeqCst) {
         Ok(_) => {}
         Err(MULTI) => return true,
@@ -456,13 +465,6 @@ pub fn begin_multi() -> bool {
             let ts = sys::ns_to_timespec(20_000);
             // SAFETY: a relative sleep with a live timespec; raw, never our hook.
             unsafe { sys::syscall6(libc::SYS_clock_nanosleep, libc::CLOCK_MONOTONIC as usize, 0, &ts as *const _ as usize, 0, 0, 0) };
-        }
-    }
-    let c0 = carrier::original();
-    if c0.root_tp.get() == 0 {
-        match tls::alloc(tls::thread_pointer()) {
-            Some(tp) => c0.root_tp.set(tp),
-            None => crate::log::fatal(format_args!("no memory for a carrier's TCB")),
         }
     }
     MODE.store(MULTI, Ordering::Release);

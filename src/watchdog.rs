@@ -242,9 +242,11 @@ struct Watch {
     reported: bool,
     /// Its work was handed to another carrier in this episode.
     handed: bool,
+    /// The carrier's time spent waiting for a CPU (schedstat) when the stall was first seen.
+    cpu_wait_at: u64,
 }
 
-const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false };
+const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false, cpu_wait_at: 0 };
 
 /// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
 /// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
@@ -307,10 +309,22 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             if w.moved_at == 0 {
                 w.moved_at = now; // first sight of this carrier
             }
+            if w.since.is_none() {
+                w.cpu_wait_at = cpu_wait_ns(c).unwrap_or(0);
+            }
             let stalled = now - *w.since.get_or_insert(w.moved_at);
             stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
             if handoff_ns != 0 && stalled >= handoff_ns && !w.handed {
-                w.handed = hand_off(c);
+                // A carrier the kernel kept off the CPU for most of the stall (a loaded machine)
+                // is not stuck: its thread will switch once it runs. Count again from now.
+                let waited = cpu_wait_ns(c).unwrap_or(0).saturating_sub(w.cpu_wait_at);
+                if waited * 2 > stalled {
+                    w.since = Some(now);
+                    w.moved_at = now;
+                    w.cpu_wait_at += waited;
+                } else {
+                    w.handed = hand_off(c);
+                }
             }
             // Handed off, the stall keeps nobody waiting: nothing to warn about (a program whose
             // threads compute would otherwise warn on every run).
@@ -338,12 +352,10 @@ fn hand_off(stuck: &crate::carrier::Carrier) -> bool {
     true
 }
 
-/// What the kernel says the carrier is doing: Some((syscall number, first argument)), or None
-/// when it is running in user space (or /proc cannot tell).
-fn kernel_call(c: &crate::carrier::Carrier) -> Option<(i64, u64)> {
+/// Reads /proc/self/task/<carrier tid>/<file> into `buf` (raw syscalls, no allocation).
+fn read_task_file<'a>(c: &crate::carrier::Carrier, file: &str, buf: &'a mut [u8]) -> Option<&'a str> {
     let mut path = crate::log::LineBuf::new();
-    let _ = write!(path, "/proc/self/task/{}/syscall\0", c.tid.load(Relaxed));
-    let mut buf = [0u8; 256];
+    let _ = write!(path, "/proc/self/task/{}/{file}\0", c.tid.load(Relaxed));
     // SAFETY: NUL-terminated path and a live buffer; raw syscalls only.
     let n = unsafe {
         let fd = sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_bytes().as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0);
@@ -354,8 +366,21 @@ fn kernel_call(c: &crate::carrier::Carrier) -> Option<(i64, u64)> {
         sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
         n
     };
-    let text = core::str::from_utf8(buf.get(..n.max(0) as usize)?).ok()?;
-    let mut fields = text.split_ascii_whitespace();
+    core::str::from_utf8(buf.get(..n.max(0) as usize)?).ok()
+}
+
+/// How long the carrier's thread has waited for a CPU while runnable (schedstat's second
+/// field, in ns); None if unreadable.
+fn cpu_wait_ns(c: &crate::carrier::Carrier) -> Option<u64> {
+    let mut buf = [0u8; 96];
+    read_task_file(c, "schedstat", &mut buf)?.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+/// What the kernel says the carrier is doing: Some((syscall number, first argument)), or None
+/// when it is running in user space (or /proc cannot tell).
+fn kernel_call(c: &crate::carrier::Carrier) -> Option<(i64, u64)> {
+    let mut buf = [0u8; 256];
+    let mut fields = read_task_file(c, "syscall", &mut buf)?.split_ascii_whitespace();
     let nr: i64 = fields.next()?.parse().ok()?; // "running" fails to parse: computing.
     let arg = u64::from_str_radix(fields.next()?.trim_start_matches("0x"), 16).ok()?;
     (nr >= 0).then_some((nr, arg))
