@@ -264,15 +264,20 @@ pub fn main_task() -> Option<&'static Task> {
     (!h.main_gone.get()).then_some(h.main)
 }
 
-/// Moves a runtime fd to the top of the fd range (just below the soft RLIMIT_NOFILE), so the
-/// program's own open() calls get the numbers they get natively. Keeps `fd` if that fails.
-fn move_high(fd: isize) -> isize {
+/// Where the runtime's fds go: just below the soft RLIMIT_NOFILE (at most 4096), so the
+/// program's own open() calls get the numbers they get natively. None if unknown.
+fn high_fd_floor() -> Option<usize> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: a live rlimit out-buffer.
-    if fd < 0 || unsafe { sys::syscall3(libc::SYS_getrlimit, libc::RLIMIT_NOFILE as usize, &mut lim as *mut _ as usize, 0) } < 0 {
-        return fd;
+    if unsafe { sys::syscall3(libc::SYS_getrlimit, libc::RLIMIT_NOFILE as usize, &mut lim as *mut _ as usize, 0) } < 0 {
+        return None;
     }
-    let low = lim.rlim_cur.min(1 << 20).saturating_sub(16).max(3) as usize;
+    Some(lim.rlim_cur.min(4096).saturating_sub(16).max(3) as usize)
+}
+
+/// Moves a runtime fd to `high_fd_floor` or above. Keeps `fd` if that fails.
+fn move_high(fd: isize) -> isize {
+    let Some(low) = high_fd_floor().filter(|_| fd >= 0) else { return fd };
     // SAFETY: duplicating and closing our own fd.
     unsafe {
         let high = sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, low);
@@ -281,6 +286,26 @@ fn move_high(fd: isize) -> isize {
         }
         sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
         high
+    }
+}
+
+/// Grows the fd table up to `high_fd_floor` now, while the process has one thread: growing it
+/// later (the first I/O wait creates the epoll fds there) costs the kernel an RCU grace period
+/// (≈10 ms here) once another thread shares the table, which stalled the hub. The table never
+/// shrinks; no fd stays open.
+fn grow_fd_table() {
+    let Some(low) = high_fd_floor() else { return };
+    // SAFETY: a new eventfd, duplicated high and both closed: no fd of the program is touched.
+    unsafe {
+        let fd = sys::syscall3(libc::SYS_eventfd2, 0, libc::EFD_CLOEXEC as usize, 0);
+        if fd < 0 {
+            return;
+        }
+        let high = sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, low);
+        if high >= 0 {
+            sys::syscall3(libc::SYS_close, high as usize, 0, 0);
+        }
+        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
     }
 }
 
@@ -369,6 +394,7 @@ pub fn after_fork_child() {
 
 /// Makes the main thread green thread 0 on carrier 0. Called once from the constructor.
 pub fn start() -> Result<(), &'static str> {
+    grow_fd_table();
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
     task::register(main);
     let tp = tls::thread_pointer();
