@@ -56,7 +56,8 @@ pub struct Hub {
     timers: UnsafeCell<TimerHeap>,
     inject: SpinLock<Vec<usize>>,
     inject_pending: AtomicBool,
-    /// Scheduling decisions so far (all carriers), for stats and tests.
+    /// Scheduling decisions so far, counting when to poll timers and wake-ups (POLL_EVERY);
+    /// bumped inside sections. The watchdog uses each carrier's own counter instead.
     dispatches: AtomicU64,
     /// The earliest timer deadline (u64::MAX: none), kept for the watchdog: lowered when a
     /// timed park pushes an earlier one, refreshed whenever the hub fires timers.
@@ -1098,12 +1099,4 @@ pub fn alive() -> usize {
         return 0;
     }
     hub().alive.get()
-}
-
-/// Scheduling decisions so far (all carriers).
-pub fn dispatches() -> u64 {
-    if !started() {
-        return 0;
-    }
-    hub().dispatches.load(Ordering::Relaxed)
 }
