@@ -544,6 +544,11 @@ fn start_home_carriers() {
 
 /// Queues a new green thread (created by the calling green thread).
 pub fn spawn(t: &'static Task) {
+    // A hand-off can make a second carrier run while some thread is anywhere in glibc: glibc
+    // must stop taking its single-thread shortcuts now, while every other thread is at a hook.
+    if crate::watchdog::HANDOFF_MS.load(Ordering::Relaxed) != 0 {
+        crate::osthread::become_multithreaded();
+    }
     if carrier::home_count() > 1 && MODE.load(Ordering::Relaxed) != MULTI {
         start_home_carriers();
     }

@@ -288,7 +288,11 @@ pub fn alloc(creator_tp: usize) -> Option<usize> {
 /// TCBs made later get the flag in `init_header`. Walks this module's own list of TCBs (not the
 /// task list) under the pool lock, so a TCB being made on another carrier at the same moment
 /// is either in the list or sees the flag (see `carve_tcb_memory`).
-pub fn mark_multithreaded() {
+/// Returns whether this call did the marking (false: it was done already).
+pub fn mark_multithreaded() -> bool {
+    if MULTITHREADED.load(Ordering::Acquire) && MARKED.load(Ordering::Acquire) {
+        return false;
+    }
     if MULTITHREADED.swap(true, Ordering::AcqRel) {
         // Another OS thread may be marking right now (two carriers starting offload workers):
         // ours must not start before every TCB says "multiple threads".
@@ -296,7 +300,7 @@ pub fn mark_multithreaded() {
             // SAFETY: sched_yield takes no arguments; raw, so it cannot re-enter our hooks.
             unsafe { crate::sys::syscall3(libc::SYS_sched_yield, 0, 0, 0) };
         }
-        return;
+        return false;
     }
     let main = MAIN_TP.load(Ordering::Relaxed);
     if main != 0 {
@@ -310,6 +314,7 @@ pub fn mark_multithreaded() {
     }
     drop(pool);
     MARKED.store(true, Ordering::Release);
+    true
 }
 
 /// Returns a TCB whose thread has exited and been joined or detached.

@@ -339,6 +339,10 @@ if want handoff_sysread; then
         fi
     done
 fi
+# glibc's view of threading flips at the first pthread_create, as natively (hand-off is on, so a
+# second carrier may run at any moment; glibc's single-thread malloc path then corrupts the heap:
+# stress-ng --pthread aborted in sysmalloc once in CI), then threads malloc and free.
+compare glibc_threaded --env GREEN_HUBS=1 threads_created=5 parks_join=1+
 # OpenMP: libgomp's barriers spin and make raw futex syscalls; 20 parallel regions of 4 threads.
 compare omp_sum --env GREEN_HUBS=1 --timeout 60 --carriers 1+ threads_created=3
 # A thread spinning on a volatile flag that another sets after usleep(10000).
