@@ -598,6 +598,22 @@ fn drain_slot(fd: i32, dir: Dir, want: usize, flags: i32) -> Option<&'static Ato
     existing_slot(fd).filter(|s| s.load(Ordering::Relaxed) & (STREAM | REGISTERED) == STREAM | REGISTERED)
 }
 
+/// Whether slot value `v`, read after a short receive armed with `armed`, shows no read edge
+/// (and no hang-up) since that receive began, so the queue was empty then (READ_DRAINED). With
+/// one carrier READ_EDGE (cleared as the receive began) says it. With several, a receiver on
+/// another carrier may have cleared READ_EDGE after an edge this one should have seen, so the
+/// edge count decides; an unarmed receive (begun before a hand-off turned `multi()` on) marks
+/// nothing.
+fn no_edge_since(v: u64, armed: Armed, multi: bool) -> bool {
+    if v & READ_HUP != 0 {
+        return false;
+    }
+    if armed != Armed::UNARMED {
+        return seq(v, Dir::Read) == armed.0;
+    }
+    !multi && v & READ_EDGE == 0
+}
+
 /// Repeats a socket call with MSG_DONTWAIT added until it gives something other than EAGAIN,
 /// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
 /// gets its EAGAIN. `want` is the byte count a receive asks for (0: not a receive), used to skip
@@ -620,7 +636,7 @@ pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32
             if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
                 if let Some(s) = drain.filter(|_| r > 0 && (r as usize) < want) {
                     let v = s.load(Ordering::Acquire);
-                    if v & (READ_EDGE | READ_HUP) == 0 {
+                    if no_edge_since(v, armed, crate::hub::multi()) {
                         // Fails only if an edge came in meanwhile: then the queue may not be empty.
                         let _ = s.compare_exchange(v, v | READ_DRAINED, Ordering::AcqRel, Ordering::Relaxed);
                     }
@@ -976,6 +992,25 @@ mod tests {
         s.fetch_and(SEQ_MASK, Ordering::AcqRel); // what forget() does, without epoll
         assert_eq!(seq(s.load(Ordering::Acquire), Dir::Read), before);
         assert_eq!(s.load(Ordering::Acquire) & !SEQ_MASK, UNKNOWN);
+    }
+
+    /// Receiver A's short read may mark the socket drained only if no edge came since A began,
+    /// even when receiver B (another carrier) cleared READ_EDGE after that edge.
+    #[test]
+    fn a_short_read_marks_drained_only_without_an_edge_since_it_began() {
+        let v0 = STREAM | REGISTERED | SOCKET;
+        let a = Armed::of(v0, Dir::Read);
+        assert!(no_edge_since(v0, a, true));
+        let edged = note_edge(v0, true, false, false);
+        let cleared_by_b = edged & !READ_EDGE;
+        assert!(!no_edge_since(cleared_by_b, a, true));
+        assert!(!no_edge_since(note_edge(v0, true, false, true), Armed::of(v0, Dir::Read), true), "hang-up");
+        // One carrier: READ_EDGE decides, as before; an unarmed receive with several marks nothing.
+        assert!(no_edge_since(cleared_by_b, Armed::UNARMED, false));
+        assert!(!no_edge_since(edged, Armed::UNARMED, false));
+        assert!(!no_edge_since(v0, Armed::UNARMED, true));
+        // A write edge does not count against the read side.
+        assert!(no_edge_since(note_edge(v0, false, true, false), a, true));
     }
 
     #[test]

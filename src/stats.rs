@@ -39,13 +39,13 @@ pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
 /// The longest time the watchdog saw ready green threads wait for a hub that did not switch
 /// (its resolution is the watchdog's tick; 0 when the watchdog is off).
 pub static LONGEST_STALL_NS: AtomicU64 = AtomicU64::new(0);
-/// OS threads the runtime itself started in this process (the watchdog): tests subtract them
-/// from the strace count of threads, which must otherwise be zero.
 /// Hand-offs: carriers started or woken because one was stuck (watchdog.rs).
 pub static HANDOFFS: AtomicU64 = AtomicU64::new(0);
 /// Carrier OS threads started (GREEN_HUBS home carriers and hand-off ones; a hand-off that
 /// wakes a spare carrier starts none), like `watchdog`: tests tell them from program threads.
 pub static CARRIER_THREADS: AtomicU64 = AtomicU64::new(0);
+/// OS threads the runtime itself started in this process (the watchdog): tests subtract them
+/// from the strace count of threads, which must otherwise be zero.
 pub static WATCHDOG_THREADS: AtomicU64 = AtomicU64::new(0);
 
 /// 0 off, 1 stderr, 2 file (`PATH`).
