@@ -84,8 +84,11 @@ impl Sem {
             }
             let v = self.value();
             let r = park::park(self.key(), !0, || v.load(Ordering::SeqCst) == 0, backoff.deadline(), ParkReason::Sem);
-            if r == ParkResult::TimedOut && backoff.expired() && self.trywait() != 0 {
-                break libc::ETIMEDOUT;
+            if r == ParkResult::TimedOut && backoff.expired() {
+                // A post that landed since the timer fired is ours; the unit this trywait takes
+                // must be returned as a success, never dropped with ETIMEDOUT or a retry (a
+                // lost unit left stress-ng --sem's semaphore at 0 for good).
+                break if self.trywait() == 0 { 0 } else { libc::ETIMEDOUT };
             }
             // A signal handler ran on this thread: EINTR unless it has SA_RESTART (signal(7);
             // glibc's futex wait is restarted by the kernel then).
