@@ -17,7 +17,7 @@ use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sys;
-use crate::task::Task;
+use crate::task::{RunQueue, Task};
 
 /// Carriers at most (home + hand-off). Hand-offs beyond it are refused (the stall then lasts).
 pub const MAX_CARRIERS: usize = 320;
@@ -52,10 +52,14 @@ pub struct Carrier {
     pub state: AtomicU32,
     /// Found stuck by the watchdog: leave at the next scheduling point.
     pub surplus: AtomicBool,
+    /// Tasks made ready by green threads running here (several carriers only): this carrier
+    /// runs them next, cache-warm and without a cross-CPU wake-up, unless an idle carrier
+    /// steals them first (hub.rs). Touched only inside hub sections.
+    pub runq: RunQueue,
 }
 
 // SAFETY: Cell fields are touched only by the carrier's own OS thread (its root, or the green
-// thread it runs); the rest are atomics.
+// thread it runs), `runq` only inside hub sections (by thieves too); the rest are atomics.
 unsafe impl Sync for Carrier {}
 
 impl Carrier {
@@ -72,6 +76,7 @@ impl Carrier {
             tid: AtomicI32::new(0),
             state: AtomicU32::new(ACTIVE),
             surplus: AtomicBool::new(false),
+            runq: RunQueue::new(),
         }
     }
 
@@ -151,6 +156,11 @@ pub fn get(i: usize) -> Option<&'static Carrier> {
     let p = CARRIERS[i].load(Ordering::Acquire);
     // SAFETY: carrier structs are leaked, never freed.
     (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// How many carrier structs exist (indices below it are made).
+pub fn made() -> usize {
+    MADE.load(Ordering::Acquire)
 }
 
 /// Calls `f` on every carrier made so far.

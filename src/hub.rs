@@ -19,7 +19,14 @@
 //! - The thread pointer is changed only here, and only when the next task's TCB differs from the
 //!   one loaded on the carrier; with several carriers a root loads its own TCB while it runs,
 //!   so two OS threads never share one TCB's glibc state (malloc's tcache).
-//! - A carrier blocks only in `epoll_pwait2` with an empty run queue, or parked as a spare.
+//! - Run queues: one shared FIFO (`Hub::runq`) and, once several carriers run, one per carrier
+//!   (`Carrier::runq`), all touched only inside sections. A task made ready by a green thread
+//!   joins the queue of the carrier that thread runs on (the wake-up stays on the waker's
+//!   carrier: no cross-CPU hand-over of the woken thread when the waker parks next), anything
+//!   else (timers, fd readiness, foreign threads, yields) the shared one. A carrier takes its own
+//!   queue first, then the shared one, then steals from another carrier's; an idle carrier is
+//!   woken for every push, so a waker that goes on running does not keep the work to itself.
+//! - A carrier blocks only in `epoll_pwait2` with every run queue empty, or parked as a spare.
 //! - Tasks made ready by threads that are not carriers go through the `inject` queue and an
 //!   eventfd while there is one carrier; with several they take the lock like carriers do.
 
@@ -70,7 +77,7 @@ pub struct Hub {
     /// The wake-up eventfd was written and not yet drained: further pushes need not write it.
     wake_sent: AtomicBool,
     /// Main called pthread_exit: run until every other thread is done, then let exit proceed.
-    main_exiting: Cell<bool>,
+    main_exiting: AtomicBool,
     /// In a child forked by another green thread, main does not exist: the process ends with
     /// exit(0) when its last green thread finishes, as glibc's last thread does.
     main_gone: Cell<bool>,
@@ -265,6 +272,17 @@ pub fn main_task() -> Option<&'static Task> {
     (!h.main_gone.get()).then_some(h.main)
 }
 
+/// The thread the kernel would give a process-directed signal first (the thread-group leader):
+/// main, unless it is gone (a fork child of another thread) or waiting in pthread_exit (an
+/// exiting leader takes no signals). From any thread, signal handlers included.
+pub fn leader() -> Option<&'static Task> {
+    if !started() {
+        return None;
+    }
+    let h = hub();
+    (!h.main_gone.get() && !h.main_exiting.load(Ordering::Relaxed)).then_some(h.main)
+}
+
 /// Where the runtime's fds go: just below the soft RLIMIT_NOFILE (at most 4096), so the
 /// program's own open() calls get the numbers they get natively. None if unknown.
 fn high_fd_floor() -> Option<usize> {
@@ -369,6 +387,7 @@ pub fn after_fork_child() {
     h.in_section.store(false, Ordering::Relaxed);
     h.idle.store(0, Ordering::Relaxed);
     while h.runq.pop().is_some() {}
+    carrier::for_each(|c| while c.runq.pop().is_some() {});
     task::for_each(|t| {
         if !me.is_some_and(|m| core::ptr::eq(m, t)) {
             // A thread that does not exist here: never parked, never scheduled.
@@ -429,7 +448,7 @@ pub fn start() -> Result<(), &'static str> {
         alive: SharedCell(AtomicUsize::new(0)),
         idle: AtomicUsize::new(0),
         wake_sent: AtomicBool::new(false),
-        main_exiting: Cell::new(false),
+        main_exiting: AtomicBool::new(false),
         main_gone: Cell::new(false),
         epfd_cell: AtomicI32::new(-1),
         wake_fd_cell: AtomicI32::new(-1),
@@ -571,8 +590,72 @@ pub fn spawn(t: &'static Task) {
 /// stress on four carriers fell from millions of operations to a hundred.)
 #[inline(always)]
 fn push_locked(h: &Hub, t: &'static Task, locked: bool) -> bool {
-    h.runq.push(t);
+    queue_for_caller(h).push(t);
     locked && h.idle.load(Ordering::Relaxed) > 0 && !h.wake_sent.swap(true, Ordering::Relaxed)
+}
+
+/// The queue a task made ready by the calling thread joins (module doc): with several carriers
+/// the caller's carrier's own when the caller is a green thread, else the shared one. Inside a
+/// section.
+#[inline(always)]
+fn queue_for_caller(h: &Hub) -> &RunQueue {
+    if MODE.load(Ordering::Relaxed) == MULTI {
+        if let Some(me) = current() {
+            return &carrier_of(me).runq;
+        }
+    }
+    &h.runq
+}
+
+/// The next task for carrier `c`, inside a section: its own queue, the shared one, then one
+/// stolen from another carrier's (the shared one first when `shared_first`: every POLL_EVERY
+/// dispatches, so its tasks never wait behind a ping-pong that keeps refilling the local queue).
+#[inline]
+fn pop_ready(h: &Hub, c: &Carrier, shared_first: bool) -> Option<&'static Task> {
+    if MODE.load(Ordering::Relaxed) != MULTI {
+        // Carrier queues are used only once several carriers run (and never emptied by a
+        // return to one carrier, which does not happen).
+        return h.runq.pop();
+    }
+    if shared_first {
+        if let Some(t) = h.runq.pop() {
+            return Some(t);
+        }
+    }
+    if let Some(t) = c.runq.pop() {
+        stats::ran_queued(false);
+        return Some(t);
+    }
+    if let Some(t) = h.runq.pop() {
+        return Some(t);
+    }
+    steal(c)
+}
+
+/// Takes the oldest task from the first carrier queue with work, starting after `c`'s own (so
+/// thieves spread over victims). Inside a section.
+#[cold]
+fn steal(c: &Carrier) -> Option<&'static Task> {
+    let n = carrier::made();
+    for k in 1..n {
+        if let Some(t) = carrier::get((c.index + k) % n).and_then(|v| v.runq.pop()) {
+            stats::ran_queued(true);
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Whether any run queue holds a task. Inside a section (or a racy snapshot for the watchdog).
+fn work_queued(h: &Hub) -> bool {
+    if !h.runq.is_empty() {
+        return true;
+    }
+    let mut any = false;
+    if MODE.load(Ordering::Relaxed) == MULTI {
+        carrier::for_each(|c| any |= !c.runq.is_empty());
+    }
+    any
 }
 
 /// Wakes the carriers idle in epoll (the eventfd is level-triggered for them).
@@ -647,7 +730,7 @@ pub fn yield_now(t: &'static Task) {
     let h = hub();
     let mut locked = enter(h);
     poll(h, carrier_of(t), &mut locked, false);
-    if h.runq.is_empty() {
+    if !work_queued(h) {
         leave(h, locked);
         return;
     }
@@ -684,8 +767,11 @@ fn root_loop(c: &'static Carrier) {
     loop {
         let mut locked = c.section_locked.get();
         if c.surplus.load(Ordering::Relaxed) {
-            // Work this carrier's last task made ready was left for it (no wake-up for a push
-            // onto an empty queue): hand it to a carrier idle in epoll.
+            // Work left in this carrier's queue, or queued while no carrier idled: hand it to
+            // the others through the shared queue and wake one idle in epoll.
+            while let Some(t) = c.runq.pop() {
+                h.runq.push(t);
+            }
             let queued = !h.runq.is_empty();
             leave(h, locked);
             if queued {
@@ -829,10 +915,11 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
         }
         let d = h.dispatches.load(Ordering::Relaxed) + 1;
         h.dispatches.store(d, Ordering::Relaxed);
-        if d % POLL_EVERY == 0 || h.runq.is_empty() {
+        let fairness_turn = d % POLL_EVERY == 0;
+        if fairness_turn || (h.runq.is_empty() && c.runq.is_empty()) {
             poll(h, c, locked, false);
         }
-        if let Some(t) = h.runq.pop() {
+        if let Some(t) = pop_ready(h, c, fairness_turn) {
             return Some(t);
         }
         if h.alive.get() == 0 {
@@ -841,8 +928,8 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
                 // start_thread calls exit(0) here.
                 unsafe { libc::exit(0) };
             }
-            if h.main_exiting.get() {
-                h.main_exiting.set(false);
+            if h.main_exiting.load(Ordering::Relaxed) {
+                h.main_exiting.store(false, Ordering::Relaxed);
                 return Some(h.main);
             }
         }
@@ -858,7 +945,7 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
             check_deadlock();
         }
         poll(h, c, locked, true);
-        if let Some(t) = h.runq.pop() {
+        if let Some(t) = pop_ready(h, c, false) {
             return Some(t);
         }
     }
@@ -1040,7 +1127,7 @@ pub fn main_exit_wait() {
             leave(h, locked);
             break;
         }
-        h.main_exiting.set(true);
+        h.main_exiting.store(true, Ordering::Relaxed);
         t.park_state.store(PARKED, Ordering::Release);
         switch_out(t, locked);
     }
@@ -1062,7 +1149,7 @@ pub struct HubView {
 pub fn view(now_ns: u64) -> HubView {
     let h = hub();
     HubView {
-        work_waiting: !h.runq.is_empty() || h.inject_pending.load(Ordering::Relaxed) || h.next_due.load(Ordering::Relaxed) <= now_ns,
+        work_waiting: work_queued(h) || crate::sigroute::ROUTE.load(Ordering::Relaxed) || h.inject_pending.load(Ordering::Relaxed) || h.next_due.load(Ordering::Relaxed) <= now_ns,
         idle: h.idle.load(Ordering::Relaxed),
         alive: h.alive.get(),
     }
@@ -1072,6 +1159,19 @@ pub fn view(now_ns: u64) -> HubView {
 /// that kept running, which wakes nobody): wake the idle ones.
 pub fn nudge_idle() {
     wake_idle(hub());
+}
+
+/// From a signal handler: wakes carriers idle in epoll so one routes what was captured. Only
+/// writes the eventfd if it exists (creating it is not async-signal-safe; without it no carrier
+/// has ever waited, and the next poll routes anyway).
+pub fn nudge_idle_from_signal() {
+    let h = hub();
+    let wf = h.wake_fd_cell.load(Ordering::Acquire);
+    if wf >= 0 && h.idle.load(Ordering::Relaxed) > 0 {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a live u64 to our eventfd; a raw syscall.
+        unsafe { sys::syscall3(libc::SYS_write, wf as usize, &one as *const u64 as usize, 8) };
+    }
 }
 
 /// Whether the calling green thread is the only one in the process (main with no others, or

@@ -10,7 +10,10 @@
 //!   carrier because that thread's mask (loaded on the carrier) lets the signal in, and a
 //!   running thread that does not block a process-directed signal takes it itself on its way
 //!   back from the kernel (a thread that kill()s its own process runs the handler natively
-//!   too); a call the thread is in gets EINTR from the kernel as natively.
+//!   too); a call the thread is in gets EINTR from the kernel as natively. Except when that
+//!   thread is not main and main takes the signal: the kernel would have chosen main (the
+//!   thread-group leader) for a process-directed signal, so it is captured and routed to main
+//!   like one landing in the hub (`leader_takes_instead`); only tgkill's (SI_TKILL) stay.
 //! - in the hub, the signal and its siginfo are kept process-pending (`PENDING`, one slot per
 //!   signal: a second one arriving before the first is delivered merges with it, as standard
 //!   signals do in the kernel; real-time signals do not queue here) and the hub routes it at its
@@ -113,12 +116,35 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 }
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
-    // On the carrier (a green TCB is loaded) but no green thread running: the hub.
-    if hub::in_root() && !synchronous(sig, info) {
-        capture(sig, info);
-        return;
+    if !synchronous(sig, info) {
+        // On the carrier (a green TCB is loaded) but no green thread running: the hub.
+        if hub::in_root() {
+            capture(sig, info);
+            return;
+        }
+        if leader_takes_instead(sig, info) {
+            capture(sig, info);
+            hub::nudge_idle_from_signal();
+            return;
+        }
     }
     call_program_handler(sig, info, uctx);
+}
+
+/// A process-directed signal landed while a green thread other than main runs, and main takes
+/// it: the kernel would have given it to main (complete_signal tries the thread-group leader
+/// first), so it is routed there instead of run here. A program whose main waits in `pause()`
+/// for an `alarm()` while threads work (stress-ng's stressors do) would otherwise wait for a
+/// signal its worker swallowed. Thread-directed signals (tgkill: SI_TKILL) stay with the
+/// running thread, as do redeliveries of routed ones (their target was chosen already: main
+/// first, so a redelivery to another thread means main did not take the signal then).
+fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    if unsafe { (*info).si_code } == libc::SI_TKILL {
+        return false;
+    }
+    let Some(main) = hub::leader() else { return false };
+    signal::takes(main, sig) && hub::running().is_some_and(|t| !t.is_main)
 }
 
 fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {

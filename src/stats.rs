@@ -41,6 +41,11 @@ pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
 pub static LONGEST_STALL_NS: AtomicU64 = AtomicU64::new(0);
 /// Hand-offs: carriers started or woken because one was stuck (watchdog.rs).
 pub static HANDOFFS: AtomicU64 = AtomicU64::new(0);
+/// With several carriers: tasks a carrier ran from its own queue (made ready by a green thread
+/// it was running: the wake-up stayed on the waker's carrier) and tasks it took from another
+/// carrier's queue (work stealing). Counted inside hub sections.
+pub static LOCAL_RUNS: AtomicU64 = AtomicU64::new(0);
+pub static STEALS: AtomicU64 = AtomicU64::new(0);
 /// Carrier OS threads started (GREEN_HUBS home carriers and hand-off ones; a hand-off that
 /// wakes a spare carrier starts none), like `watchdog`: tests tell them from program threads.
 pub static CARRIER_THREADS: AtomicU64 = AtomicU64::new(0);
@@ -78,6 +83,12 @@ fn bump(c: &AtomicU64) {
 #[inline]
 pub fn switched() {
     bump(&SWITCHES);
+}
+
+/// A carrier ran a task from its own queue (`stolen`: from another carrier's).
+#[inline]
+pub fn ran_queued(stolen: bool) {
+    bump(if stolen { &STEALS } else { &LOCAL_RUNS });
 }
 
 #[inline]
@@ -151,7 +162,7 @@ pub fn at_exit() {
 /// In a fork child: counters are per process, so start from zero (the forking thread, if not
 /// main, is the one alive thread).
 pub fn after_fork_child(alive: usize) {
-    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS] {
+    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS, &LOCAL_RUNS, &STEALS] {
         c.store(0, Relaxed);
     }
     for c in &PARKS {
@@ -183,12 +194,14 @@ pub fn print() {
     }
     let _ = write!(
         line,
-        " longest_stall_ms={} watchdog={} carriers={} hubs={} handoffs={} pid={}\n",
+        " longest_stall_ms={} watchdog={} carriers={} hubs={} handoffs={} local_runs={} steals={} pid={}\n",
         LONGEST_STALL_NS.load(Relaxed) / 1_000_000,
         WATCHDOG_THREADS.load(Relaxed),
         CARRIER_THREADS.load(Relaxed),
         crate::carrier::home_count(),
         HANDOFFS.load(Relaxed),
+        LOCAL_RUNS.load(Relaxed),
+        STEALS.load(Relaxed),
         getpid()
     );
     let path = PATH.load(Relaxed);

@@ -247,6 +247,15 @@ compare waitpid threads_created=2 parks_io=2+
 compare system_popen threads_created=4 parks_io=5+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
 compare kill_main threads_created=2 parks_sleep=1+ parks_io=1+
+# SIGALRM goes to main (waiting in pause) while other threads run, on one carrier and on two.
+compare leader_signal threads_created=2 parks_yield=1+
+compare leader_signal --env GREEN_HUBS=2 --carriers 1+ threads_created=2
+if want leader_signal; then
+    for f in leader_signal leader_signal_GREEN_HUBS=2; do
+        rep=$(grep '^leader_signal: ' "$B/$f.green.err")
+        if [[ "$rep" =~ in_main=[0-9]+\ elsewhere=0$ ]]; then ok "$f: every alarm handled in main ($rep)"; else ko "$f" "want every alarm in main: '$rep'"; fi
+    done
+fi
 compare sigmasks threads_created=2 parks_cond=2+
 compare sigwait threads_created=5 parks_io=5+ parks_sleep=20+
 compare eintr threads_created=15 parks_io=8+ parks_sem=2+
@@ -273,6 +282,8 @@ compare robust threads_created=4 parks_mutex=1+
 compare timed_waits threads_created=3 parks_cond=4+ parks_mutex=2+ parks_rwlock=4+ parks_sem=2+ parks_join=2+
 compare rwlock threads_created=26 parks_rwlock=1+
 compare semaphores threads_created=13 parks_sem=1000+
+# No unit lost when a post races with a timed wait's expiry (two carriers make it common).
+compare sem_tokens --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=4 parks_sem=1+
 compare barrier threads_created=16 parks_barrier=100+
 compare philosophers --args 5 threads_created=5 parks_sleep=100
 compare philosophers --args 500 threads_created=500 parks_sleep=10000 parks_mutex=1+
