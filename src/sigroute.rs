@@ -135,12 +135,17 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
 /// it: the kernel would have given it to main (complete_signal tries the thread-group leader
 /// first), so it is routed there instead of run here. A program whose main waits in `pause()`
 /// for an `alarm()` while threads work (stress-ng's stressors do) would otherwise wait for a
-/// signal its worker swallowed. Thread-directed signals (tgkill: SI_TKILL) stay with the
-/// running thread, as do redeliveries of routed ones (their target was chosen already: main
-/// first, so a redelivery to another thread means main did not take the signal then).
+/// signal its worker swallowed. Staying with the running thread: thread-directed signals
+/// (tgkill: SI_TKILL); a kill or sigqueue from this process itself, which Linux lets the
+/// sending thread take when it can (CPython's test_threadsignals counts on a worker's
+/// `os.kill` being handled at once, not at the hub's next poll); and redeliveries of routed
+/// signals (their target was chosen already: main first, so a redelivery to another thread
+/// means main did not take the signal then).
 fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
-    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
-    if unsafe { (*info).si_code } == libc::SI_TKILL {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler; si_pid is valid
+    // for SI_USER and SI_QUEUE.
+    let (code, from) = unsafe { ((*info).si_code, if matches!((*info).si_code, libc::SI_USER | libc::SI_QUEUE) { (*info).si_pid() } else { 0 }) };
+    if code == libc::SI_TKILL || (from != 0 && from as usize == hub_pid()) {
         return false;
     }
     let Some(main) = hub::leader() else { return false };
