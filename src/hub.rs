@@ -1035,9 +1035,15 @@ fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>) {
             crate::fd::ready(token, evs);
         } else {
             let mut v: u64 = 0;
-            h.wake_sent.store(false, Ordering::Relaxed);
             // SAFETY: draining our own non-blocking eventfd into a live u64.
             unsafe { sys::syscall3(libc::SYS_read, fds(h).1 as usize, &mut v as *mut u64 as usize, 8) };
+            // Drained first, then cleared: cleared first, a push in between would write, the
+            // drain would swallow its write and leave `wake_sent` set with nothing pending, and
+            // every later push (offload workers' completions, say) would wake nobody: all
+            // carriers idle in epoll with work queued (offload_pool hung on two carriers). In
+            // this order a push in between skips its write, and its task is seen by this
+            // carrier, which looks at the queues next.
+            h.wake_sent.store(false, Ordering::SeqCst);
         }
     }
 }

@@ -227,6 +227,8 @@ compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_job
 compare splice threads_created=9 parks_io=20+
 # Overlapping fsyncs: as many workers as the bound allows (4 by default, at most), jobs queue.
 compare offload_pool threads_created=8 offload_jobs=24+ parks_offload=1+
+# 12,000 completions from offload workers on two carriers: none may be lost (a lost wake-up hung).
+compare offload_storm --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=8 offload_jobs=12000 parks_offload=1+
 if want offload_pool; then
     # GREEN_OFFLOAD_THREADS=2: eight overlapping fsyncs reach the bound and never pass it.
     out=$(GREEN_OFFLOAD_THREADS=2 timeout 120 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl -o "$B/offload_pool.bound.strace" \
