@@ -584,10 +584,11 @@ pub fn spawn(t: &'static Task) {
 }
 
 /// Pushes inside a section; returns whether an idle carrier should be woken for it: whenever
-/// several carriers run and one idles in epoll, unless a wake-up is already on its way. (Keeping
-/// the task for the pushing carrier, which runs it when its own thread parks, saves a cross-vCPU
-/// wake in a ping-pong, but a pusher that goes on running leaves the task waiting: a semaphore
-/// stress on four carriers fell from millions of operations to a hundred.)
+/// several carriers run and one idles in epoll, unless a wake-up is already on its way. (Not
+/// waking, and leaving the task to the pusher's carrier, would save the eventfd write in a
+/// ping-pong, but a pusher that goes on running would leave the task waiting for the
+/// watchdog's next tick. The collapse of a semaphore stress once blamed on that was the lost
+/// semaphore unit fixed in sync/sem.rs; the policy has not been measured again since.)
 #[inline(always)]
 fn push_locked(h: &Hub, t: &'static Task, locked: bool) -> bool {
     queue_for_caller(h).push(t);
