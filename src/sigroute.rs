@@ -13,7 +13,8 @@
 //!   too); a call the thread is in gets EINTR from the kernel as natively. Except when that
 //!   thread is not main and main takes the signal: the kernel would have chosen main (the
 //!   thread-group leader) for a process-directed signal, so it is captured and routed to main
-//!   like one landing in the hub (`leader_takes_instead`); only tgkill's (SI_TKILL) stay.
+//!   like one landing in the hub (`leader_takes_instead`); tgkill's (SI_TKILL) and the
+//!   process's own kill/sigqueue stay with the running thread, as Linux lets the sender take them.
 //! - in the hub, the signal and its siginfo are kept process-pending (`PENDING`, one slot per
 //!   signal: a second one arriving before the first is delivered merges with it, as standard
 //!   signals do in the kernel; real-time signals do not queue here) and the hub routes it at its
