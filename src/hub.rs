@@ -769,11 +769,14 @@ fn root_loop(c: &'static Carrier) {
         let mut locked = c.section_locked.get();
         if c.surplus.load(Ordering::Relaxed) {
             // Work left in this carrier's queue, or queued while no carrier idled: hand it to
-            // the others through the shared queue and wake one idle in epoll.
+            // the others through the shared queue and wake one idle in epoll. Timers too: one
+            // added here (the last thread this carrier ran went to sleep) may be due before
+            // whatever an idle carrier computed its epoll timeout from, or it had none.
             while let Some(t) = c.runq.pop() {
                 h.runq.push(t);
             }
-            let queued = !h.runq.is_empty();
+            // SAFETY: timers are touched only inside sections.
+            let queued = !h.runq.is_empty() || unsafe { !(*h.timers.get()).is_empty() };
             leave(h, locked);
             if queued {
                 wake_idle(h);

@@ -52,6 +52,13 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     // park::recheck), so a target on another carrier that is on its way into a wait sees it.
     target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     wake_for(target, sig);
+    if target.sigmask.get() & bit(sig) == 0 {
+        if let Some(tid) = crate::hub::carrier_running(target) {
+            // Running on another carrier: the kernel would interrupt it now, not at its next
+            // wait (which a thread that computes may never reach).
+            crate::sigroute::kick(tid, target, sig);
+        }
+    }
     0
 }
 

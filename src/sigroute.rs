@@ -117,6 +117,10 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 }
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    if let Some(target) = kicked(info) {
+        take_kick(target, sig, info, uctx);
+        return;
+    }
     if !synchronous(sig, info) {
         // On the carrier (a green TCB is loaded) but no green thread running: the hub.
         if hub::in_root() {
@@ -151,6 +155,80 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
     }
     let Some(main) = hub::leader() else { return false };
     signal::takes(main, sig) && hub::running().is_some_and(|t| !t.is_main)
+}
+
+/// Words 8 and 9 of a kick's siginfo (after si_pid, si_uid and the word a tgkill leaves 0):
+/// this marker, then the target task.
+const KICK_MARK: u32 = 0x6b69_636b; // "kick"
+const KICK_WORD: usize = 8;
+
+/// pthread_kill of a green thread running on another carrier (tid `tid`) with `sig` unblocked:
+/// the signal goes to that carrier now, as the kernel interrupts a running thread at once, with
+/// a siginfo that names its target, so that the trampoline there runs the handler only if the
+/// target is still the one running and the signal still pending for it (the pending bit is the
+/// claim: whichever of the kick and the target's own next delivery clears it runs the handler,
+/// once). Anywhere else the kick is dropped and the target takes the signal when it next runs.
+/// A signal without a program handler (default action or ignored) acts on the whole process:
+/// it is sent plainly and its pending bit dropped.
+pub fn kick(tid: i32, target: &Task, sig: c_int) {
+    let b = bit(sig);
+    let pid = hub_pid();
+    if TRAMPOLINED.load(Ordering::Acquire) & b == 0 {
+        if target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b != 0 {
+            // SAFETY: tgkill takes no pointers; the carrier is a thread of our process.
+            unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid as usize, sig as usize) };
+        }
+        return;
+    }
+    // What tgkill gives (our pid and real uid), plus the marker and target. SI_QUEUE: the
+    // kernel lets a thread send SI_TKILL only to itself; take_kick makes it SI_TKILL again.
+    let mut info = [0u32; 32];
+    info[0] = sig as u32;
+    info[2] = libc::SI_QUEUE as u32;
+    info[4] = pid as u32;
+    // SAFETY: getuid takes no arguments.
+    info[5] = unsafe { sys::syscall3(libc::SYS_getuid, 0, 0, 0) } as u32;
+    let t = target as *const Task as usize;
+    info[KICK_WORD] = KICK_MARK;
+    info[KICK_WORD + 1] = t as u32;
+    info[KICK_WORD + 2] = (t >> 32) as u32;
+    // SAFETY: a live 128-byte siginfo to a thread of our own process (any si_code is allowed
+    // there).
+    unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, sig as usize, info.as_ptr() as usize, 0, 0) };
+}
+
+/// The target of a kick (see `kick`), if `info` is one.
+fn kicked(info: *const libc::siginfo_t) -> Option<&'static Task> {
+    let w = info as *const u32;
+    // SAFETY: the kernel passes a valid 128-byte siginfo to an SA_SIGINFO handler.
+    unsafe {
+        if (*info).si_code != libc::SI_QUEUE || *w.add(KICK_WORD) != KICK_MARK {
+            return None;
+        }
+        let t = *w.add(KICK_WORD + 1) as usize | (*w.add(KICK_WORD + 2) as usize) << 32;
+        // SAFETY: kicks name pooled tasks, which are never freed.
+        Some(&*(t as *const Task))
+    }
+}
+
+/// A kick landed: the handler runs if its target is running here, lets the signal in, and
+/// still has it pending (and not as a routed process-directed signal, which keeps its own
+/// siginfo and path); the handler sees the siginfo of a tgkill.
+fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    let b = bit(sig);
+    if !hub::running().is_some_and(|t| core::ptr::eq(t, target))
+        || target.sigmask.get() & b != 0
+        || target.routed_signals.load(Ordering::Acquire) & b != 0
+        || target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b == 0
+    {
+        return;
+    }
+    // SAFETY: the kernel's siginfo is ours to change while this handler runs.
+    unsafe {
+        (*info).si_code = libc::SI_TKILL;
+        core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
+    }
+    call_program_handler(sig, info, uctx);
 }
 
 fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {

@@ -365,6 +365,11 @@ compare glibc_threaded --env GREEN_HUBS=1 threads_created=5 parks_join=1+
 compare omp_sum --env GREEN_HUBS=1 --timeout 60 --carriers 1+ threads_created=3
 # A thread spinning on a volatile flag that another sets after usleep(10000).
 compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+# pthread_kill of a thread that computes on another carrier: its handler runs on it at once
+# (a hand-off carrier runs main with GREEN_HUBS=1); then with the signal blocked first, unblocked
+# by the worker, whose next sleep is served by the hand-off carrier after carrier 0 leaves.
+compare kill_running --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+compare kill_running --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
 # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
 # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
 compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+

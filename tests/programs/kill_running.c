@@ -1,0 +1,77 @@
+/* pthread_kill of a thread that is running, not waiting (issue #8): a worker spins on a flag
+ * that only its own SIGUSR1 handler sets, so it never reaches a call the runtime sees. Natively
+ * the kernel interrupts the worker at once. Under the preload the worker runs on one carrier
+ * while main, which sends the signal, runs on another (GREEN_HUBS=2, or a hand-off carrier
+ * with GREEN_HUBS=1): the signal must reach the running worker now, not at its next wait
+ * (which never comes: the program would hang), run the handler on the worker (pthread_self),
+ * and run it once (the worker then sleeps, where a second delivery would show).
+ * Twice: the second time the worker has the signal blocked while main sends it, and unblocks it
+ * itself (it is delivered by pthread_sigmask, as natively). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t flag, runs, on_worker, on_other;
+static volatile int started, sent;
+static pthread_t worker_id;
+
+static void handler(int sig)
+{
+    (void)sig;
+    runs++;
+    if (pthread_equal(pthread_self(), worker_id))
+        on_worker++;
+    else
+        on_other++;
+    flag = 1;
+}
+
+static void *worker(void *arg)
+{
+    int blocked = arg != NULL;
+    if (blocked) {
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &s, NULL);
+        started = 1;
+        while (!sent) {}
+        if (flag)
+            return (void *)1L; /* delivered while blocked: wrong */
+        pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    } else {
+        started = 1;
+    }
+    while (!flag) {}
+    usleep(20000); /* a wait point: a signal still pending here would run the handler again */
+    return NULL;
+}
+
+static int round_(int blocked)
+{
+    flag = runs = on_worker = on_other = started = sent = 0;
+    pthread_create(&worker_id, NULL, worker, blocked ? (void *)1L : NULL);
+    while (!started)
+        usleep(1000); /* main waits; with one carrier a hand-off carrier runs it meanwhile */
+    usleep(20000);
+    pthread_kill(worker_id, SIGUSR1);
+    sent = 1;
+    void *r;
+    pthread_join(worker_id, &r);
+    printf("%s: handler ran %d time(s), on the worker %d, elsewhere %d%s\n", blocked ? "blocked first" : "running",
+           runs, on_worker, on_other, r ? ", delivered while blocked" : "");
+    return runs == 1 && on_worker == 1 && !r;
+}
+
+int main(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigaction(SIGUSR1, &sa, NULL);
+    int ok = round_(0);
+    ok &= round_(1);
+    return ok ? 0 : 1;
+}
