@@ -452,9 +452,27 @@ fn has_waiters(b: &Bucket, key: usize) -> bool {
     false
 }
 
-/// Wakes one waiter on `key`. Returns whether one was woken.
-pub fn unpark_one(key: usize, after: impl FnOnce(usize, bool)) -> bool {
-    unpark(key, 1, !0, after) == 1
+/// Wakes the oldest waiter on `key`. Returns whether one was woken. The hand-off path of
+/// every mutex, condition variable and semaphore: one walk to the first match, no batch.
+pub fn unpark_one(key: usize) -> bool {
+    let w = {
+        let mut b = bucket(key).lock();
+        let mut cur = b.head;
+        loop {
+            if cur.is_null() {
+                return false;
+            }
+            // SAFETY: linked nodes are live.
+            let n = unsafe { &*cur };
+            if n.key.load(Ordering::Relaxed) == key {
+                b.unlink(n);
+                break claim(n, R_UNPARKED);
+            }
+            cur = n.next.get();
+        }
+    };
+    release(w);
+    true
 }
 
 /// Wakes every waiter on `key`.

@@ -101,7 +101,7 @@ impl Drop for Turn {
     fn drop(&mut self) {
         if let Some((word, bit, key)) = self.held {
             word.fetch_and(!bit, Ordering::Release);
-            park::unpark_one(key, |_, _| {});
+            park::unpark_one(key);
         }
         if let Some(i) = self.entry {
             ENTRIES[i].task.store(0, Ordering::Relaxed);

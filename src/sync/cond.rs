@@ -110,7 +110,7 @@ impl Cond {
             return 0;
         }
         self.seq().fetch_add(1, Ordering::SeqCst);
-        park::unpark_one(self.key(), |_, _| {});
+        park::unpark_one(self.key());
         if self.shared() {
             park::wake_kernel_shared(self.key(), 1);
         }

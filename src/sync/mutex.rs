@@ -275,7 +275,7 @@ impl Mutex {
         if all {
             park::unpark_all(self.key());
         } else {
-            park::unpark_one(self.key(), |_, _| {});
+            park::unpark_one(self.key());
         }
         if kind & PSHARED != 0 {
             park::wake_kernel_shared(self.key(), if all { i32::MAX } else { 1 });

@@ -170,7 +170,7 @@ impl RwLock {
 
     fn wake_writer(&self) -> bool {
         if self.wwait().load(Ordering::SeqCst) > 0 {
-            let woke = park::unpark_one(self.wkey(), |_, _| {});
+            let woke = park::unpark_one(self.wkey());
             if self.shared() {
                 park::wake_kernel_shared(self.wkey(), 1);
             }

@@ -112,7 +112,7 @@ impl Sem {
             }
         }
         if self.nwaiters().load(Ordering::SeqCst) > 0 {
-            park::unpark_one(self.key(), |_, _| {});
+            park::unpark_one(self.key());
             if self.shared() {
                 park::wake_kernel_shared(self.key(), 1);
             }
