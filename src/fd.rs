@@ -23,7 +23,9 @@
 //! edge that follows the failed try is either seen by that check (no park: the caller tries
 //! again) or its unpark takes the bucket lock after the node is linked (and wakes it): if its
 //! unpark came first, its bump happened-before our check, which would have seen it. Counts, not
-//! bits, so another waiter on the same fd cannot consume our edge. With one carrier nobody runs
+//! bits, so another waiter on the same fd cannot consume our edge. `ready` unparks only a
+//! direction whose WAITERS bit is set (a parker sets it in that same locked check, so an edge
+//! that misses the bit is seen by the check instead: `park_io`). With one carrier nobody runs
 //! `ready` between our try and park (the hub polls epoll only while no green thread runs), so
 //! `arm` costs one relaxed load of `hub::multi()` and snapshots nothing; an unarmed wait that
 //! finds `multi()` true under the lock (a hand-off began meanwhile) refuses to park and the
@@ -84,6 +86,12 @@ const READ_HUP: u64 = 0x800;
 /// A green thread holds the read or write turn of this fd (src/turn.rs).
 const READ_BUSY: u64 = 0x1000;
 const WRITE_BUSY: u64 = 0x2000;
+/// Green threads may be parked on this direction (set under the direction's park bucket lock by
+/// a parker, cleared under it by the wake-up that leaves no waiter): `ready` skips the unpark
+/// (a bucket lock and a cache line of the park table) for a direction nobody waits on, such as
+/// the write side of a socket whose sends never wait.
+const READ_WAITERS: u64 = 0x4000;
+const WRITE_WAITERS: u64 = 0x8000;
 /// Everything above the flags: per-direction counts of readiness edges (see the module doc),
 /// kept across `forget` (a waiter's snapshot must never see an older count come back).
 const READ_SEQ_SHIFT: u32 = 16;
@@ -91,7 +99,7 @@ const WRITE_SEQ_SHIFT: u32 = 40;
 const SEQ_BITS: u32 = 24;
 const SEQ_MASK: u64 = !0xffff;
 /// What survives `forget` and a refused registration: the edge counts and the turns held.
-const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY;
+const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY | READ_WAITERS | WRITE_WAITERS;
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
@@ -400,8 +408,41 @@ pub fn wait_until(fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> boo
     }
     IO_WAITERS.fetch_add(1, Ordering::Relaxed);
     let _waiting = Waiting;
-    park::park(key(fd, dir), !0, || armed.may_park(s.load(Ordering::Acquire), dir, crate::hub::multi()), deadline, ParkReason::Io);
+    park_io(s, fd, dir, armed, deadline);
     true
+}
+
+fn waiters_bit(dir: Dir) -> u64 {
+    if dir == Dir::Read { READ_WAITERS } else { WRITE_WAITERS }
+}
+
+/// Parks on (`fd`, `dir`) unless an edge came since `armed`, announcing the waiter first.
+/// No wake-up is lost by `ready` skipping directions without the bit: the bit is set under the
+/// bucket lock and both it and `ready`'s edge are read-modify-writes of the one slot word, so
+/// either `ready` finds the bit (and its unpark, under the same lock, finds us linked or our
+/// check saw its edge), or its edge came first and the check below sees it.
+fn park_io(s: &AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> park::ParkResult {
+    let bit = waiters_bit(dir);
+    let validate = || {
+        let mut v = s.load(Ordering::Acquire);
+        if v & bit == 0 {
+            // Only a wake-up holding this bucket's lock clears it: a set bit stays set here.
+            v = s.fetch_or(bit, Ordering::AcqRel) | bit;
+        }
+        armed.may_park(v, dir, crate::hub::multi())
+    };
+    park::park(key(fd, dir), !0, validate, deadline, ParkReason::Io)
+}
+
+/// Wakes every thread parked on (`fd`, `dir`); the wake-up that leaves none clears the
+/// direction's WAITERS bit under the bucket lock.
+fn wake_waiters(s: &AtomicU64, fd: i32, dir: Dir) {
+    let bit = waiters_bit(dir);
+    park::unpark(key(fd, dir), usize::MAX, !0, |_, left| {
+        if !left {
+            s.fetch_and(!bit, Ordering::AcqRel);
+        }
+    });
 }
 
 /// Unless `fd` polls ready for `dir` now, parks until it may be: true when it parked (or was
@@ -418,16 +459,18 @@ pub fn ready(token: u64, events: u32) {
     let e = events as i32;
     let read = e & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) != 0;
     let write = e & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0;
-    if let Some(s) = existing_slot(fd) {
-        // One RMW: a receiver deciding "drained" races with this only through its CAS.
-        let hup = e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
-        let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(note_edge(v, read, write, hup)));
+    // No slot: nobody ever waited on this fd (waits make one).
+    let Some(s) = existing_slot(fd) else { return };
+    // One RMW: a receiver deciding "drained" races with this only through its CAS.
+    let hup = e & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0;
+    let prev = match s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(note_edge(v, read, write, hup))) {
+        Ok(v) | Err(v) => v,
+    };
+    if read && prev & READ_WAITERS != 0 {
+        wake_waiters(s, fd, Dir::Read);
     }
-    if read {
-        park::unpark_all(key(fd, Dir::Read));
-    }
-    if write {
-        park::unpark_all(key(fd, Dir::Write));
+    if write && prev & WRITE_WAITERS != 0 {
+        wake_waiters(s, fd, Dir::Write);
     }
 }
 
@@ -977,6 +1020,23 @@ mod tests {
     }
 
     #[test]
+    fn ready_unparks_only_directions_with_waiters_and_the_last_wake_up_clears_the_bit() {
+        let (fd, s) = fake_fd(3);
+        ready(TOKEN_FD | fd as u64, IN | OUT);
+        assert_eq!(s.load(Ordering::Acquire) & (READ_WAITERS | WRITE_WAITERS), 0, "an edge alone announces no waiter");
+        let armed = Armed::of(s.load(Ordering::Acquire), Dir::Read);
+        let waiter = std::thread::spawn(move || park_io(s, fd, Dir::Read, armed, Some(sys::now_ns() + 10_000_000_000)));
+        // The bit is set in the same bucket-locked step that links the waiter.
+        while s.load(Ordering::Acquire) & READ_WAITERS == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(s.load(Ordering::Acquire) & WRITE_WAITERS, 0, "nobody waits to write");
+        ready(TOKEN_FD | fd as u64, IN | OUT);
+        assert_eq!(waiter.join().unwrap(), park::ParkResult::Unparked);
+        assert_eq!(s.load(Ordering::Acquire) & (READ_WAITERS | WRITE_WAITERS), 0, "no waiter is left");
+    }
+
+    #[test]
     fn an_edge_after_arming_refuses_the_park_of_its_direction_only() {
         let (fd, s) = fake_fd(1);
         let (r, w) = (Armed::of(s.load(Ordering::Acquire), Dir::Read), Armed::of(s.load(Ordering::Acquire), Dir::Write));
@@ -1067,7 +1127,7 @@ mod tests {
                 continue;
             }
             let deadline = Some(sys::now_ns() + 10_000_000_000);
-            let r = park::park(key(fd, Dir::Read), !0, || armed.may_park(s.load(Ordering::Acquire), Dir::Read, true), deadline, ParkReason::Io);
+            let r = park_io(s, fd, Dir::Read, armed, deadline);
             assert_ne!(r, park::ParkResult::TimedOut, "a wake-up was lost after {got} reads");
             parks += 1;
         }
