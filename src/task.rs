@@ -50,50 +50,59 @@ pub enum ParkReason {
     Offload,
 }
 
+/// Laid out by hand (`repr(C)`), cache-line aligned, with the fields every park, wake-up and
+/// switch touches first (`HOT_BYTES`): with a thousand threads each waking once per request, a
+/// line of this struct is a cache miss, and Rust's own order spread these over five lines.
+#[repr(C, align(64))]
 pub struct Task {
-    /// 0 for the main thread, then 1, 2, … in creation order.
-    pub id: Cell<u64>,
+    pub wait: WaitNode,
+    pub park_state: AtomicU32,
+    pub is_main: bool,
+    /// Running on a carrier (set by the carrier that resumes it, cleared by that carrier's root
+    /// once it has switched out): another carrier that pops it meanwhile waits.
+    pub on_cpu: AtomicBool,
+    pub reason: Cell<ParkReason>,
+    /// What its last park saw of signal handlers: signal::NONE, RESTART or NO_RESTART.
+    pub last_intr: Cell<u8>,
+    /// Set by the handler trampoline when a program handler runs on this thread (same values);
+    /// sigsuspend clears and reads it.
+    pub handler_ran: Cell<u8>,
     /// The TCB (== pthread_t).
     pub tcb: Cell<usize>,
-    pub is_main: bool,
-    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
+    /// The carrier it runs on (valid while it runs).
+    pub carrier: Cell<*const crate::carrier::Carrier>,
     /// Valid while the coroutine runs: how the task suspends itself.
     pub yielder: Cell<*const Yielder<(), ()>>,
+    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
+    /// Bumped at every park; timers carry it to recognise stale entries.
+    pub park_gen: AtomicU64,
+    /// Intrusive link of the hub's run queue.
+    pub next_ready: Cell<*mut Task>,
+    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
+    pub canary: Cell<usize>,
+    /// Signals pending for this thread (pthread_kill, raise, or a process-directed signal
+    /// routed to it), delivered when it next runs with them unblocked.
+    pub pending_signals: AtomicU64,
+    /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
+    pub sigmask: Cell<u64>,
+    /// 0 for the main thread, then 1, 2, … in creation order.
+    pub id: Cell<u64>,
     pub start: Cell<Option<StartRoutine>>,
     pub arg: Cell<*mut c_void>,
     /// The value returned by the start routine or passed to pthread_exit.
     pub result: Cell<*mut c_void>,
     /// DETACHED | JOIN_CLAIMED | EXITED; joiners park on its address.
     pub join_flags: AtomicU32,
-    pub park_state: AtomicU32,
-    /// Bumped at every park; timers carry it to recognise stale entries.
-    pub park_gen: AtomicU64,
-    pub reason: Cell<ParkReason>,
-    pub wait: WaitNode,
-    /// Intrusive link of the hub's run queue.
-    pub next_ready: Cell<*mut Task>,
     /// Usable stack bounds as reported by pthread_getattr_np.
     pub stack_lo: Cell<usize>,
     pub stack_size: Cell<usize>,
     pub guard_size: Cell<usize>,
-    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
-    pub canary: Cell<usize>,
-    /// Signals pending for this thread (pthread_kill, raise, or a process-directed signal
-    /// routed to it), delivered when it next runs with them unblocked.
-    pub pending_signals: AtomicU64,
     /// Which of `pending_signals` are routed process-directed signals (their siginfo is kept
     /// in signal.rs until delivery).
     pub routed_signals: AtomicU64,
-    /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
-    pub sigmask: Cell<u64>,
     /// Signals this thread waits for in sigwait/sigtimedwait (they count as unblocked for
     /// routing, as the kernel treats a thread in sigtimedwait).
     pub sigwait_set: Cell<u64>,
-    /// What its last park saw of signal handlers: signal::NONE, RESTART or NO_RESTART.
-    pub last_intr: Cell<u8>,
-    /// Set by the handler trampoline when a program handler runs on this thread (same values);
-    /// sigsuspend clears and reads it.
-    pub handler_ran: Cell<u8>,
     /// Robust mutexes held (an intrusive list through the mutexes), released at exit.
     pub robust_head: Cell<usize>,
     /// pthread_setname_np name, NUL-terminated.
@@ -103,11 +112,6 @@ pub struct Task {
     /// What the thread is doing in the kernel right now, for the watchdog (see
     /// `watchdog::Call`): set by hooks around calls that may block the carrier.
     pub call: AtomicU64,
-    /// Running on a carrier (set by the carrier that resumes it, cleared by that carrier's root
-    /// once it has switched out): another carrier that pops it meanwhile waits.
-    pub on_cpu: AtomicBool,
-    /// The carrier it runs on (valid while it runs).
-    pub carrier: Cell<*const crate::carrier::Carrier>,
     /// Main only: its saved stack pointer while parked (context.rs).
     pub ctx_sp: Cell<usize>,
 }
@@ -364,5 +368,35 @@ mod tests {
         assert_eq!(u.join_flags.load(Ordering::Relaxed), 0);
         assert!(u.id.get() > id);
         release(u);
+    }
+}
+
+/// The first bytes of a Task that hold every field a park, a wake-up and a switch touch.
+pub const HOT_BYTES: usize = 256;
+
+#[cfg(test)]
+mod layout_tests {
+    use super::{Task, HOT_BYTES};
+    use core::mem::offset_of;
+
+    #[test]
+    fn the_fields_of_a_switch_share_the_first_four_cache_lines() {
+        assert_eq!(core::mem::align_of::<Task>(), 64);
+        let hot = [
+            offset_of!(Task, wait) + core::mem::size_of::<crate::park::WaitNode>(),
+            offset_of!(Task, park_state) + 4,
+            offset_of!(Task, tcb) + 8,
+            offset_of!(Task, carrier) + 8,
+            offset_of!(Task, yielder) + 8,
+            offset_of!(Task, coroutine) + core::mem::size_of::<Option<super::GreenCoroutine>>(),
+            offset_of!(Task, park_gen) + 8,
+            offset_of!(Task, next_ready) + 8,
+            offset_of!(Task, canary) + 8,
+            offset_of!(Task, pending_signals) + 8,
+            offset_of!(Task, sigmask) + 8,
+        ];
+        for end in hot {
+            assert!(end <= HOT_BYTES, "a hot field ends at byte {end}");
+        }
     }
 }
