@@ -71,23 +71,30 @@ measure() { # kind m
 }
 
 rows=()
+kinds=(native libgreen libgreen-hubs2 epoll)
 for m in 100 1000 5000; do
-    declare -A med=()
-    for kind in native libgreen libgreen-hubs2 epoll; do
-        rps=() p50=() p99=() cpu=() sc=()
-        for _ in $(seq "$RUNS"); do
+    # Runs interleaved (every kind once, then again): this VM's speed drifts over minutes, and
+    # a block of runs per kind would hand one side a slow phase.
+    declare -A med=() rps=() p50=() p99=() cpu=() sc=()
+    for _ in $(seq "$RUNS"); do
+        for kind in "${kinds[@]}"; do
             read -r a b c d e < <(measure $kind $m)
-            rps+=("$a") p50+=("$b") p99+=("$c") cpu+=("$d") sc+=("$e")
+            rps[$kind]+="$a " p50[$kind]+="$b " p99[$kind]+="$c " cpu[$kind]+="$d " sc[$kind]+="$e "
         done
-        read -r rm rmin rmax <<<"$(stats 2 "${rps[@]}")"
+    done
+    for kind in "${kinds[@]}"; do
+        # shellcheck disable=SC2086 # the lists are space-separated numbers
+        read -r rm rmin rmax <<<"$(stats 2 ${rps[$kind]})"
         med[$kind]=$rm
-        row="| $m | $kind | $(printf '%.0f' "$rm") ($(printf '%.0f' "$rmin")–$(printf '%.0f' "$rmax")) | $(stats 2 "${p50[@]}" | cut -d' ' -f1) | $(stats 2 "${p99[@]}" | cut -d' ' -f1) | $(stats 2 "${cpu[@]}" | cut -d' ' -f1) | $(stats 2 "${sc[@]}" | cut -d' ' -f1) |"
+        # shellcheck disable=SC2086
+        row="| $m | $kind | $(printf '%.0f' "$rm") ($(printf '%.0f' "$rmin")–$(printf '%.0f' "$rmax")) | $(stats 2 ${p50[$kind]} | cut -d' ' -f1) | $(stats 2 ${p99[$kind]} | cut -d' ' -f1) | $(stats 2 ${cpu[$kind]} | cut -d' ' -f1) | $(stats 2 ${sc[$kind]} | cut -d' ' -f1) |"
         echo "$row" >&2
         rows+=("$row")
     done
     rows+=("| $m | **libgreen / epoll** | **$(awk -v g="${med[libgreen]}" -v e="${med[epoll]}" 'BEGIN { printf "%.2f×", g / e }')** | | | | |")
     rows+=("| $m | libgreen / native | $(awk -v g="${med[libgreen]}" -v n="${med[native]}" 'BEGIN { printf "%.2f×", g / n }') | | | | |")
     rows+=("| $m | libgreen-hubs2 / libgreen | $(awk -v h="${med[libgreen-hubs2]}" -v g="${med[libgreen]}" 'BEGIN { printf "%.2f×", h / g }') | | | | |")
+    unset med rps p50 p99 cpu sc
 done
 
 {

@@ -99,7 +99,7 @@ fi
     echo "## Echo server: threads vs epoll (\`bench/echo.sh $RUNS\`)"
     echo
     echo "Server pinned to CPU 0 (but libgreen-hubs2: GREEN_HUBS=2, unpinned), load generator to CPU 1;"
-    echo "medians of $RUNS runs. The chart's echo bar is libgreen req/s / native req/s at 1000 connections."
+    echo "medians of $RUNS runs, the four servers interleaved run by run. The chart's echo bar is libgreen req/s / native req/s at 1000 connections."
     echo
     cat "$B/echo.md"
     echo
