@@ -157,8 +157,8 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
     signal::takes(main, sig) && hub::running().is_some_and(|t| !t.is_main)
 }
 
-/// Words 8 and 9 of a kick's siginfo (after si_pid, si_uid and the word a tgkill leaves 0):
-/// this marker, then the target task.
+/// Words 8 to 10 of a kick's siginfo (after si_pid, si_uid and the two words a tgkill leaves
+/// 0): this marker, then the target task's address, low half first.
 const KICK_MARK: u32 = 0x6b69_636b; // "kick"
 const KICK_WORD: usize = 8;
 
