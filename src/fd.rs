@@ -87,9 +87,10 @@ const READ_HUP: u64 = 0x800;
 const READ_BUSY: u64 = 0x1000;
 const WRITE_BUSY: u64 = 0x2000;
 /// Green threads may be parked on this direction (set under the direction's park bucket lock by
-/// a parker, cleared under it by the wake-up that leaves no waiter): `ready` skips the unpark
-/// (a bucket lock and a cache line of the park table) for a direction nobody waits on, such as
-/// the write side of a socket whose sends never wait.
+/// a parker, cleared under it by a wake-up that finds nobody): `ready` skips the unpark (a
+/// bucket lock and a cache line of the park table) for a direction nobody waits on, such as the
+/// write side of a socket whose sends never wait. Kept while the direction is in use, so a
+/// thread that parks on every read pays no read-modify-write for it.
 const READ_WAITERS: u64 = 0x4000;
 const WRITE_WAITERS: u64 = 0x8000;
 /// Everything above the flags: per-direction counts of readiness edges (see the module doc),
@@ -434,12 +435,12 @@ fn park_io(s: &AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>
     park::park(key(fd, dir), !0, validate, deadline, ParkReason::Io)
 }
 
-/// Wakes every thread parked on (`fd`, `dir`); the wake-up that leaves none clears the
-/// direction's WAITERS bit under the bucket lock.
+/// Wakes every thread parked on (`fd`, `dir`); a wake-up that finds none clears the direction's
+/// WAITERS bit under the bucket lock.
 fn wake_waiters(s: &AtomicU64, fd: i32, dir: Dir) {
     let bit = waiters_bit(dir);
-    park::unpark(key(fd, dir), usize::MAX, !0, |_, left| {
-        if !left {
+    park::unpark(key(fd, dir), usize::MAX, !0, |woken, left| {
+        if woken == 0 && !left {
             s.fetch_and(!bit, Ordering::AcqRel);
         }
     });
@@ -1020,7 +1021,7 @@ mod tests {
     }
 
     #[test]
-    fn ready_unparks_only_directions_with_waiters_and_the_last_wake_up_clears_the_bit() {
+    fn ready_unparks_only_directions_with_waiters_and_an_empty_wake_up_clears_the_bit() {
         let (fd, s) = fake_fd(3);
         ready(TOKEN_FD | fd as u64, IN | OUT);
         assert_eq!(s.load(Ordering::Acquire) & (READ_WAITERS | WRITE_WAITERS), 0, "an edge alone announces no waiter");
@@ -1033,7 +1034,9 @@ mod tests {
         assert_eq!(s.load(Ordering::Acquire) & WRITE_WAITERS, 0, "nobody waits to write");
         ready(TOKEN_FD | fd as u64, IN | OUT);
         assert_eq!(waiter.join().unwrap(), park::ParkResult::Unparked);
-        assert_eq!(s.load(Ordering::Acquire) & (READ_WAITERS | WRITE_WAITERS), 0, "no waiter is left");
+        assert_ne!(s.load(Ordering::Acquire) & READ_WAITERS, 0, "kept while the direction is in use");
+        ready(TOKEN_FD | fd as u64, IN);
+        assert_eq!(s.load(Ordering::Acquire) & READ_WAITERS, 0, "an edge that finds nobody clears it");
     }
 
     #[test]
