@@ -240,10 +240,12 @@ pub fn in_root() -> bool {
     carrier::by_tid(carrier::gettid()).is_some_and(|c| c.current.load(Ordering::Relaxed).is_null())
 }
 
-/// The kernel tid of the carrier running `t` right now, if it runs (several carriers only): a
-/// signal routed to it is sent there, so its handler runs in it at once, as natively.
+/// The kernel tid of the carrier running `t` right now, if it runs: a signal for it is sent
+/// there, so its handler runs in it at once, as natively. Racy by nature (the receiving side
+/// checks again); with one carrier only a thread that is not green (or a signal handler) can
+/// see another thread running.
 pub fn carrier_running(t: &Task) -> Option<i32> {
-    if MODE.load(Ordering::Relaxed) != MULTI || !t.on_cpu.load(Ordering::Acquire) {
+    if !t.on_cpu.load(Ordering::Acquire) {
         return None;
     }
     let c = carrier_of(t);
