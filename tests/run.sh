@@ -372,7 +372,7 @@ compare kill_running --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_creat
 compare kill_running --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
 # pthread_kill from glibc's SIGEV_THREAD timer threads (not green) to a green thread computing
 # on the only carrier, with no hand-off: it must be interrupted where it runs.
-compare kill_foreign --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 20 threads_created=1
+compare kill_running --args foreign --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 20 threads_created=1
 # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
 # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
 compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+

@@ -1,16 +1,21 @@
 /* pthread_kill of a thread that is running, not waiting (issue #8): a worker spins on a flag
  * that only its own SIGUSR1 handler sets, so it never reaches a call the runtime sees. Natively
- * the kernel interrupts the worker at once. Under the preload the worker runs on one carrier
- * while main, which sends the signal, runs on another (GREEN_HUBS=2, or a hand-off carrier
- * with GREEN_HUBS=1): the signal must reach the running worker now, not at its next wait
- * (which never comes: the program would hang), run the handler on the worker (pthread_self),
- * and run it once (the worker then sleeps, where a second delivery would show).
- * Twice: the second time the worker has the signal blocked while main sends it, and unblocks it
- * itself (it is delivered by pthread_sigmask, as natively). */
+ * the kernel interrupts the worker at once. Under the preload the signal must reach the running
+ * worker now, not at its next wait (which never comes: the program would hang), run the handler
+ * on the worker (pthread_self), and run it once (the worker then sleeps, where a second delivery
+ * would show).
+ *  - default: main sends the signal. The worker runs on one carrier while main runs on another
+ *    (GREEN_HUBS=2, or a hand-off carrier with GREEN_HUBS=1). Twice: the second time the worker
+ *    has the signal blocked while main sends it, and unblocks it itself (it is delivered by
+ *    pthread_sigmask, as natively).
+ *  - "foreign": glibc's SIGEV_THREAD timer sends it from a thread glibc starts itself (not
+ *    green) while main waits in pthread_join; with one carrier and no hand-off the worker holds
+ *    the only carrier. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t flag, runs, on_worker, on_other;
@@ -49,7 +54,22 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static int round_(int blocked)
+/* The SIGEV_THREAD callback, on a thread glibc made. */
+static void fire(union sigval v)
+{
+    (void)v;
+    while (!started) {}
+    pthread_kill(worker_id, SIGUSR1);
+}
+
+static int report(const char *what, void *r)
+{
+    printf("%s: handler ran %d time(s), on the worker %d, elsewhere %d%s\n", what, runs, on_worker, on_other,
+           r ? ", delivered while blocked" : "");
+    return runs == 1 && on_worker == 1 && !r;
+}
+
+static int from_main(int blocked)
 {
     flag = runs = on_worker = on_other = started = sent = 0;
     pthread_create(&worker_id, NULL, worker, blocked ? (void *)1L : NULL);
@@ -60,18 +80,39 @@ static int round_(int blocked)
     sent = 1;
     void *r;
     pthread_join(worker_id, &r);
-    printf("%s: handler ran %d time(s), on the worker %d, elsewhere %d%s\n", blocked ? "blocked first" : "running",
-           runs, on_worker, on_other, r ? ", delivered while blocked" : "");
-    return runs == 1 && on_worker == 1 && !r;
+    return report(blocked ? "blocked first" : "running", r);
 }
 
-int main(void)
+static int from_foreign(void)
+{
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD;
+    ev.sigev_notify_function = fire;
+    timer_t tm;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &tm) != 0) {
+        perror("timer_create");
+        return 0;
+    }
+    /* Armed before the worker exists: once it spins, main gets no carrier to arm anything. */
+    struct itimerspec its = { .it_value = { .tv_nsec = 20 * 1000 * 1000 } };
+    timer_settime(tm, 0, &its, NULL);
+    pthread_create(&worker_id, NULL, worker, NULL);
+    void *r;
+    pthread_join(worker_id, &r);
+    timer_delete(tm);
+    return report("from a glibc timer thread", r);
+}
+
+int main(int argc, char **argv)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
     sigaction(SIGUSR1, &sa, NULL);
-    int ok = round_(0);
-    ok &= round_(1);
+    if (argc > 1 && strcmp(argv[1], "foreign") == 0)
+        return from_foreign() ? 0 : 1;
+    int ok = from_main(0);
+    ok &= from_main(1);
     return ok ? 0 : 1;
 }
