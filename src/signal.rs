@@ -54,8 +54,9 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     wake_for(target, sig);
     if target.sigmask.get() & bit(sig) == 0 {
         if let Some(tid) = crate::hub::carrier_running(target) {
-            // Running on another carrier: the kernel would interrupt it now, not at its next
-            // wait (which a thread that computes may never reach).
+            // Running (on another carrier, or seen from a thread that is not green): the kernel
+            // would interrupt it now, not at its next wait (which a computing thread never
+            // reaches).
             crate::sigroute::kick(tid, target, sig);
         }
     }
@@ -82,14 +83,22 @@ pub fn kill_self_here(t: &Task, pid: libc::pid_t, sig: c_int) -> bool {
         return false;
     }
     // The siginfo kill() would give: SI_USER (0), our pid and real uid.
-    let mut info = [0u32; 32];
-    info[0] = sig as u32;
-    info[4] = own as u32;
-    // SAFETY: getuid takes no arguments.
-    info[5] = unsafe { sys::syscall3(libc::SYS_getuid, 0, 0, 0) } as u32;
+    let info = sent_by_us(sig, libc::SI_USER, own);
     // SAFETY: a 128-byte siginfo to this process's calling OS thread; any si_code is allowed
     // towards our own process.
     unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, own, tid, sig as usize, info.as_ptr() as usize, 0, 0) == 0 }
+}
+
+/// A siginfo (as 32 words, for rt_tgsigqueueinfo) of `sig` with `code`, sent by our process
+/// `pid` and its real uid: what kill() or tgkill() from this process would give.
+pub fn sent_by_us(sig: c_int, code: c_int, pid: usize) -> [u32; 32] {
+    let mut info = [0u32; 32];
+    info[0] = sig as u32;
+    info[2] = code as u32;
+    info[4] = pid as u32;
+    // SAFETY: getuid takes no arguments.
+    info[5] = unsafe { sys::syscall3(libc::SYS_getuid, 0, 0, 0) } as u32;
+    info
 }
 
 pub fn takes(t: &Task, sig: c_int) -> bool {

@@ -162,7 +162,8 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
 const KICK_MARK: u32 = 0x6b69_636b; // "kick"
 const KICK_WORD: usize = 8;
 
-/// pthread_kill of a green thread running on another carrier (tid `tid`) with `sig` unblocked:
+/// pthread_kill of a green thread running on carrier `tid` (another carrier, or the only one
+/// when the sender is not green) with `sig` unblocked:
 /// the signal goes to that carrier now, as the kernel interrupts a running thread at once, with
 /// a siginfo that names its target, so that the trampoline there runs the handler only if the
 /// target is still the one running and the signal still pending for it (the pending bit is the
@@ -180,14 +181,9 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
         }
         return;
     }
-    // What tgkill gives (our pid and real uid), plus the marker and target. SI_QUEUE: the
-    // kernel lets a thread send SI_TKILL only to itself; take_kick makes it SI_TKILL again.
-    let mut info = [0u32; 32];
-    info[0] = sig as u32;
-    info[2] = libc::SI_QUEUE as u32;
-    info[4] = pid as u32;
-    // SAFETY: getuid takes no arguments.
-    info[5] = unsafe { sys::syscall3(libc::SYS_getuid, 0, 0, 0) } as u32;
+    // What tgkill gives, plus the marker and target. SI_QUEUE: the kernel lets a thread send
+    // SI_TKILL only to itself; take_kick makes it SI_TKILL again.
+    let mut info = signal::sent_by_us(sig, libc::SI_QUEUE, pid);
     let t = target as *const Task as usize;
     info[KICK_WORD] = KICK_MARK;
     info[KICK_WORD + 1] = t as u32;
