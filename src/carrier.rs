@@ -8,8 +8,10 @@
 //! Lifecycle: a carrier is ACTIVE (running green threads, or idle in the hub's epoll) or SPARE
 //! (parked on its `state` futex, waiting to be handed work). A carrier the watchdog found stuck
 //! is marked `surplus`; when its green thread next parks, it leaves and becomes SPARE. A
-//! hand-off carrier about to go idle while a home carrier is SPARE wakes that one and leaves,
-//! so a program whose stall is over returns to its GREEN_HUBS active carriers; a hand-off
+//! hand-off carrier that finds a home carrier SPARE (when about to go idle, and every
+//! POLL_EVERY dispatches while busy) wakes that one and leaves, handing it its queue, so a
+//! program whose stall is over returns to its GREEN_HUBS active carriers (and with one, to one
+//! carrier's unlocked sections: hub.rs `end_multi`); a hand-off
 //! carrier SPARE for a second exits its thread (the next hand-off reuses a spare first).
 
 use core::cell::Cell;

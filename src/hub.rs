@@ -143,17 +143,23 @@ pub static DEADLOCK_CHECK: AtomicBool = AtomicBool::new(true);
 static READY: AtomicBool = AtomicBool::new(false);
 
 /// `MODE`: one carrier (sections are a flag), carrier 0 being switched to locked sections by a
-/// hand-off, or several carriers (sections take the hub lock). Never goes back, except in a
-/// fork child.
+/// hand-off, or several carriers (sections take the hub lock). Goes back to SINGLE when a
+/// hand-off is over and carrier 0 is the only carrier left (`end_multi`), never with
+/// GREEN_HUBS > 1.
 const SINGLE: u8 = 0;
 const SWITCHING: u8 = 1;
 const MULTI: u8 = 2;
 static MODE: AtomicU8 = AtomicU8::new(SINGLE);
+/// Held by a hand-off for its whole course (the mode change and the new carrier's start), and
+/// tried by `end_multi`: a carrier is never started into one carrier's unlocked sections.
+pub static MODE_CHANGE: SpinLock<()> = SpinLock::new(());
 
 /// Whether several carriers may run green threads at once: code that is correct only with one
 /// carrier (plain load + store counters, wake-ups that rely on epoll being polled only between
 /// switches) takes its concurrent path when this is true. Turns true before a second carrier
-/// starts, never false again.
+/// starts; false again only once every other carrier is spare or gone and carrier 0, in its
+/// root, runs no green thread (`end_multi`): code that saw it true may finish on its
+/// concurrent path, which stays correct with one carrier.
 #[inline(always)]
 pub fn multi() -> bool {
     MODE.load(Ordering::Relaxed) == MULTI
@@ -181,6 +187,23 @@ fn enter(h: &Hub) -> bool {
         h.lock.lock_raw();
         return true;
     }
+    false
+}
+
+/// A thread that is not a carrier enters a section: only while several carriers run (the hub
+/// lock, held with MODE checked again under it: `end_multi` changes it holding the lock).
+/// False: one carrier, use the inject queue.
+#[inline]
+fn enter_foreign(h: &Hub) -> bool {
+    if MODE.load(Ordering::Relaxed) != MULTI {
+        return false;
+    }
+    h.lock.lock_raw();
+    if MODE.load(Ordering::Relaxed) == MULTI {
+        return true;
+    }
+    // SAFETY: taken just above by this thread.
+    unsafe { h.lock.unlock_raw() };
     false
 }
 
@@ -672,10 +695,16 @@ fn wake_idle(h: &Hub) {
 pub fn make_ready(t: &'static Task) {
     let h = hub();
     let on_carrier = tls::current_task_word() != 0;
-    if on_carrier || MODE.load(Ordering::Relaxed) == MULTI {
+    if on_carrier {
         let locked = enter(h);
         let wake = push_locked(h, t, locked);
         leave(h, locked);
+        if wake {
+            wake_idle(h);
+        }
+    } else if enter_foreign(h) {
+        let wake = push_locked(h, t, true);
+        leave(h, true);
         if wake {
             wake_idle(h);
         }
@@ -789,6 +818,10 @@ fn root_loop(c: &'static Carrier) {
             locked = enter(h);
         }
         let Some(t) = next_ready(h, c, &mut locked) else {
+            // A home carrier takes this one's place: it gets what this one's queue holds.
+            while let Some(t) = c.runq.pop() {
+                h.runq.push(t);
+            }
             leave(h, locked);
             if !carrier::leave(c) {
                 return;
@@ -915,6 +948,9 @@ pub fn reclaim(t: &'static Task) {
 /// hand-off carrier and a spare home carrier takes its place.
 fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'static Task> {
     loop {
+        if MODE.load(Ordering::Relaxed) == MULTI && c.index == 0 && carrier::ACTIVE_COUNT.load(Ordering::Acquire) == 1 {
+            end_multi(h, c, locked);
+        }
         if MODE.load(Ordering::Relaxed) != SINGLE {
             // The root's own TCB (the last task's may be running elsewhere by now).
             load_tp(c, c.root_tp.get());
@@ -922,6 +958,12 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
         let d = h.dispatches.load(Ordering::Relaxed) + 1;
         h.dispatches.store(d, Ordering::Relaxed);
         let fairness_turn = d % POLL_EVERY == 0;
+        if fairness_turn && !c.is_home() && carrier::wake_spare_home() {
+            // A home carrier is free again (the one this carrier was brought in for, once its
+            // thread parked): it takes over, so a stall's extra carrier does not outlive the
+            // stall (and one home carrier can take one carrier's sections back: `end_multi`).
+            return None;
+        }
         if fairness_turn || (h.runq.is_empty() && c.runq.is_empty()) {
             poll(h, c, locked, false);
         }
@@ -957,6 +999,48 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
     }
 }
 
+/// A hand-off is over: carrier 0, in its root inside a locked section, is the only carrier
+/// left (every other one spare or gone, running nothing). With one home carrier it takes one
+/// carrier's unlocked sections back, so the rest of the run does not pay for the hub lock and a
+/// thread-pointer load per switch (a server's accept burst can stall carrier 0 long enough for
+/// one hand-off; the process then stayed in MULTI for good, with an eventfd wake-up per epoll
+/// wait). Not while the watchdog is handing off (MODE_CHANGE), nor with GREEN_HUBS > 1.
+#[cold]
+fn end_multi(h: &Hub, c: &'static Carrier, locked: &mut bool) {
+    if carrier::home_count() != 1 || c.surplus.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(_mode) = MODE_CHANGE.try_lock() else { return };
+    // Under MODE_CHANGE no carrier is being added: the count cannot rise behind this check.
+    let mut others = carrier::ACTIVE_COUNT.load(Ordering::Acquire) != 1;
+    carrier::for_each(|o| {
+        if o.index != 0 {
+            others |= o.state.load(Ordering::Acquire) == carrier::ACTIVE || !o.current.load(Ordering::Acquire).is_null();
+        }
+    });
+    if others || !*locked {
+        return;
+    }
+    // One carrier uses only the shared queue.
+    carrier::for_each(|o| {
+        while let Some(t) = o.runq.pop() {
+            h.runq.push(t);
+        }
+    });
+    // The root runs on main's TCB with one carrier, as before the first hand-off (main runs
+    // nowhere now: every other carrier is idle and this root runs no thread). Its task word
+    // tells hooks and signal routing this OS thread is the carrier.
+    load_tp(c, h.main.tcb.get());
+    // This locked section becomes an unlocked one; threads waiting for the lock find MODE
+    // changed under it (`enter_foreign`).
+    h.in_section.store(true, Ordering::Relaxed);
+    MODE.store(SINGLE, Ordering::Release);
+    // SAFETY: this carrier took the lock when it entered the section (`locked`).
+    unsafe { h.lock.unlock_raw() };
+    *locked = false;
+    stats::ONE_CARRIER_AGAIN.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Fires due timers and drains foreign wake-ups; with `block`, first waits in epoll until the
 /// next deadline or a wake-up. Inside a section, left around every call out of the hub.
 fn poll(h: &Hub, c: &Carrier, locked: &mut bool, block: bool) {
@@ -967,9 +1051,18 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, block: bool) {
         if timeout != Some(0) {
             h.idle.fetch_add(1, Ordering::Relaxed);
             leave(h, *locked);
-            epoll_wait(h, c, timeout);
+            let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+            let n = epoll_wait(h, c, timeout, &mut events);
             *locked = enter(h);
             h.idle.fetch_sub(1, Ordering::Relaxed);
+            // Dispatched once this carrier no longer counts as idle: the wake-ups they cause
+            // would otherwise see it idle and write the eventfd for it (its next wait would
+            // return at once only to drain it: a write, a read and a wait more per wait).
+            if n > 0 {
+                leave(h, *locked);
+                dispatch(h, &events[..n]);
+                *locked = enter(h);
+            }
         }
     }
     // SAFETY: as above (the section was entered again).
@@ -1015,8 +1108,9 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, block: bool) {
     }
 }
 
-fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>) {
-    let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+/// Waits in epoll until an event, a signal or `timeout_ns` (None: no timeout); returns how many
+/// of `events` it filled (to be dispatched).
+fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>, events: &mut [libc::epoll_event; 64]) -> usize {
     let ts;
     let tsp = match timeout_ns {
         Some(ns) => {
@@ -1035,7 +1129,13 @@ fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>) {
     let n = unsafe {
         sys::syscall6(libc::SYS_epoll_pwait2, fds(h).0 as usize, events.as_mut_ptr() as usize, events.len(), tsp, maskp, 8)
     };
-    for ev in events.iter().take(n.max(0) as usize) {
+    n.max(0) as usize
+}
+
+/// Acts on what epoll reported: fd readiness wakes the fd's waiters, the wake-up eventfd is
+/// drained. Outside any section.
+fn dispatch(h: &Hub, events: &[libc::epoll_event]) {
+    for ev in events {
         let (token, evs) = (ev.u64, ev.events);
         if token & crate::fd::TOKEN_FD != 0 {
             crate::fd::ready(token, evs);

@@ -32,6 +32,12 @@ impl<T> SpinLock<T> {
         SpinGuard { lock: self }
     }
 
+    /// The lock if it is free now (never waits).
+    #[inline]
+    pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
+        self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok().map(|_| SpinGuard { lock: self })
+    }
+
     /// Takes the lock without a guard, for a hold that spans a context switch (the hub lock is
     /// taken by a parking green thread and released by the carrier's root); pair with
     /// `unlock_raw` on the same OS thread.

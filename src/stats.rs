@@ -41,6 +41,8 @@ pub static OFFLOAD_JOBS: AtomicU64 = AtomicU64::new(0);
 pub static LONGEST_STALL_NS: AtomicU64 = AtomicU64::new(0);
 /// Hand-offs: carriers started or woken because one was stuck (watchdog.rs).
 pub static HANDOFFS: AtomicU64 = AtomicU64::new(0);
+/// Returns to one carrier's unlocked sections after a hand-off was over (hub.rs `end_multi`).
+pub static ONE_CARRIER_AGAIN: AtomicU64 = AtomicU64::new(0);
 /// With several carriers: tasks a carrier ran from its own queue (made ready by a green thread
 /// it was running: the wake-up stayed on the waker's carrier) and tasks it took from another
 /// carrier's queue (work stealing). Counted inside hub sections.
@@ -162,7 +164,7 @@ pub fn at_exit() {
 /// In a fork child: counters are per process, so start from zero (the forking thread, if not
 /// main, is the one alive thread).
 pub fn after_fork_child(alive: usize) {
-    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS, &LOCAL_RUNS, &STEALS] {
+    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS, &ONE_CARRIER_AGAIN, &LOCAL_RUNS, &STEALS] {
         c.store(0, Relaxed);
     }
     for c in &PARKS {
@@ -194,12 +196,13 @@ pub fn print() {
     }
     let _ = write!(
         line,
-        " longest_stall_ms={} watchdog={} carriers={} hubs={} handoffs={} local_runs={} steals={} pid={}\n",
+        " longest_stall_ms={} watchdog={} carriers={} hubs={} handoffs={} one_carrier_again={} local_runs={} steals={} pid={}\n",
         LONGEST_STALL_NS.load(Relaxed) / 1_000_000,
         WATCHDOG_THREADS.load(Relaxed),
         CARRIER_THREADS.load(Relaxed),
         crate::carrier::home_count(),
         HANDOFFS.load(Relaxed),
+        ONE_CARRIER_AGAIN.load(Relaxed),
         LOCAL_RUNS.load(Relaxed),
         STEALS.load(Relaxed),
         getpid()

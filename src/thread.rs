@@ -30,7 +30,7 @@ static DEFAULT_STACK: AtomicUsize = AtomicUsize::new(config::DEFAULT_STACK);
 /// when the runtime has no OS thread of its own. Main's cleanup handlers and TLS destructors
 /// then run after the other threads finished, not before (a documented difference).
 pub fn main_exit_with_runtime_threads() -> bool {
-    if !crate::hub::multi() && crate::offload::os_threads() == 0 {
+    if crate::carrier::made() == 1 && crate::offload::os_threads() == 0 {
         return false;
     }
     crate::hub::main_exit_wait();

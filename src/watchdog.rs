@@ -340,6 +340,8 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
 /// Brings in another carrier for the work `stuck` keeps waiting; `stuck` leaves when its
 /// green thread next parks. False when no carrier could be had.
 fn hand_off(stuck: &crate::carrier::Carrier) -> bool {
+    // Carrier 0 does not go back to one carrier's sections while a hand-off is under way.
+    let _mode = hub::MODE_CHANGE.lock();
     if !hub::can_begin_multi() || !hub::begin_multi() {
         return false;
     }

@@ -357,6 +357,11 @@ if want handoff_sysread; then
         fi
     done
 fi
+# Two stalls of main, 250 ms apart, with a ticker, a condvar ping-pong and an fsync loop (an
+# offload worker's wake-ups) running: each stall hands off, and each time the extra carrier
+# gives way and carrier 0 takes one carrier's unlocked sections back (one_carrier_again; without
+# it the process stayed on locked sections after its first hand-off).
+compare handoff_twice --env GREEN_HUBS=1 --timeout 30 --carriers 1+ --offload-threads 1 threads_created=4 handoffs=2+ one_carrier_again=2+
 # glibc's view of threading flips at the first pthread_create, as natively (hand-off is on, so a
 # second carrier may run at any moment; glibc's single-thread malloc path then corrupts the heap:
 # stress-ng --pthread aborted in sysmalloc once in CI), then threads malloc and free.
