@@ -26,7 +26,8 @@
 //!   else (timers, fd readiness, foreign threads, yields) the shared one. A carrier takes its own
 //!   queue first, then the shared one, then steals from another carrier's; an idle carrier is
 //!   woken for every push, so a waker that goes on running does not keep the work to itself.
-//! - A carrier blocks only in `epoll_pwait2` with every run queue empty, or parked as a spare.
+//! - A carrier blocks only in epoll (`epoll_pwait2`, or `epoll_pwait` on older kernels) with
+//!   every run queue empty, or parked as a spare.
 //! - Tasks made ready by threads that are not carriers go through the `inject` queue and an
 //!   eventfd while there is one carrier; with several they take the lock like carriers do.
 
@@ -1124,13 +1125,26 @@ fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>, events: &mut [libc:
     // trampoline keeps them for routing (sigroute.rs). The same syscall sets the mask.
     let idle_mask = c.loaded_mask.get() & !crate::sigroute::TRAMPOLINED.load(Ordering::Relaxed);
     let maskp = if idle_mask != c.loaded_mask.get() { &idle_mask as *const u64 as usize } else { 0 };
-    // SAFETY: events is a live array of 64; tsp is null or a live timespec; maskp is null or a
-    // live 8-byte mask.
-    let n = unsafe {
-        sys::syscall6(libc::SYS_epoll_pwait2, fds(h).0 as usize, events.as_mut_ptr() as usize, events.len(), tsp, maskp, 8)
-    };
+    let ep = fds(h).0 as usize;
+    let mut n = -(libc::ENOSYS as isize);
+    if PWAIT2.load(Ordering::Relaxed) {
+        // SAFETY: events is a live array of 64; tsp is null or a live timespec; maskp is null or
+        // a live 8-byte mask.
+        n = unsafe { sys::syscall6(libc::SYS_epoll_pwait2, ep, events.as_mut_ptr() as usize, events.len(), tsp, maskp, 8) };
+    }
+    if n == -(libc::ENOSYS as isize) {
+        PWAIT2.store(false, Ordering::Relaxed);
+        // Whole milliseconds, rounded up: a timer is never fired early, at most 1 ms late.
+        let ms = timeout_ns.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i32::MAX as u64) as i32);
+        // SAFETY: as above, with a millisecond timeout instead of the timespec.
+        n = unsafe { sys::syscall6(libc::SYS_epoll_pwait, ep, events.as_mut_ptr() as usize, events.len(), ms as isize as usize, maskp, 8) };
+    }
     n.max(0) as usize
 }
+
+/// epoll_pwait2 (Linux 5.11) takes a nanosecond timeout; on a kernel without it (ENOSYS, also
+/// under a seccomp filter or valgrind that refuses it) the hub waits with epoll_pwait.
+static PWAIT2: AtomicBool = AtomicBool::new(true);
 
 /// Acts on what epoll reported: fd readiness wakes the fd's waiters, the wake-up eventfd is
 /// drained. Outside any section.
