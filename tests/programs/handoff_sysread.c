@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ns.h"
+
 #define PERIOD_NS 10000000LL
 #define TICKS 100        /* a 1 s window: the read returns at ~600 ms, inside it */
 #define FILL_AFTER_MS 600
@@ -29,13 +31,6 @@ static long long read_done;
 static int pipe_fd[2];
 static char got;
 static long got_n;
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void *ticker(void *arg)
 {

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_ns.h"
+
 #define STALL_MS 150
 #define GAP_MS 250
 #define MAX_TICKS 4096
@@ -35,13 +37,6 @@ static int out_of_order;
 
 static int fsync_failed;
 static long fsyncs;
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void *ticker(void *arg)
 {
