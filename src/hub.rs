@@ -496,6 +496,27 @@ const MEMBARRIER_CMD_PRIVATE_EXPEDITED: usize = 1 << 3;
 const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: usize = 1 << 4;
 static MEMBARRIER_OK: AtomicBool = AtomicBool::new(false);
 
+/// The process is exiting (the GREEN_STATS exit report is about to be printed): a hand-off in
+/// flight finishes first, so its carrier has named itself and is counted, and no new one
+/// starts, so the report and the threads the process ends with agree (a hand-off whose thread
+/// was cloned but had not yet named itself when exit_group came looked like a program thread
+/// to the tests' census). Never released: the process is ending. Waits at most 100 ms (a
+/// hand-off takes well under 1 ms), and never holds up exit for longer.
+pub fn freeze_handoffs_at_exit() {
+    let deadline = sys::now_ns() + 100_000_000;
+    loop {
+        if let Some(g) = MODE_CHANGE.try_lock() {
+            core::mem::forget(g);
+            return;
+        }
+        if sys::now_ns() >= deadline {
+            return;
+        }
+        // SAFETY: sched_yield takes no arguments.
+        unsafe { sys::syscall3(libc::SYS_sched_yield, 0, 0, 0) };
+    }
+}
+
 /// Whether a second carrier can be brought in (the process is already MULTI, or membarrier
 /// lets us switch carrier 0 to locked sections safely).
 pub fn can_begin_multi() -> bool {

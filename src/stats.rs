@@ -157,6 +157,9 @@ pub fn at_exit() {
         return;
     }
     if !EXIT_PRINTED.swap(true, Relaxed) {
+        if crate::hub::started() {
+            crate::hub::freeze_handoffs_at_exit();
+        }
         print();
     }
 }

@@ -369,6 +369,26 @@ fi
 # gives way and carrier 0 takes one carrier's unlocked sections back (one_carrier_again; without
 # it the process stayed on locked sections after its first hand-off).
 compare handoff_twice --env GREEN_HUBS=1 --timeout 30 --carriers 1+ --offload-threads 1 threads_created=4 handoffs=2+ one_carrier_again=2+
+# A hand-off racing exit (GREEN_HANDOFF_MS=1, main computing 0..4.75 ms before it returns), 60
+# runs: the exit report waits for a hand-off in flight and stops new ones, so no run ends with a
+# carrier cloned but not yet named (the census took it for a program thread) and every stats
+# line counts the carriers started. It happened at the end of a CI run of real_http_ab.
+if want handoff_exit; then
+    why="" handed=0
+    for run in $(seq 0 59); do
+        q=$((run % 20))
+        out=$(GREEN_STATS=1 GREEN_HUBS=1 GREEN_HANDOFF_MS=1 timeout 20 strace -f -qq --seccomp-bpf -e trace=clone,clone3,prctl \
+            -o "$B/handoff_exit.strace" -E LD_PRELOAD="$LIB" "$B/handoff_exit" $q 2>"$B/handoff_exit.err")
+        [ "$out" = done ] || { why="run $run (ARG $q): output '$out'"; break; }
+        read -r g_threads _ g_watchdog g_carriers < <(census "$B/handoff_exit.strace")
+        [ "$g_threads" = 0 ] || { why="run $run (ARG $q): $g_threads OS threads taken for the program's"; break; }
+        r=$(runtime_threads_reported "$g_watchdog" "$g_carriers" "$B/handoff_exit.err") || { why="run $run (ARG $q): $r"; break; }
+        handed=$((handed + $(stat_sum handoffs "$B/handoff_exit.err")))
+    done
+    if [ -n "$why" ]; then ko "handoff_exit" "$why"
+    elif [ "${handed:-0}" -lt 10 ]; then ko "handoff_exit" "only $handed hand-offs in 60 runs: the race was not exercised"
+    else ok "handoff_exit: 60 runs, $handed hand-offs, every carrier named and counted at exit"; fi
+fi
 # glibc's view of threading flips at the first pthread_create, as natively (hand-off is on, so a
 # second carrier may run at any moment; glibc's single-thread malloc path then corrupts the heap:
 # stress-ng --pthread aborted in sysmalloc once in CI), then threads malloc and free.
