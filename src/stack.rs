@@ -143,7 +143,7 @@ fn mmap_noreserve(len: usize) -> Option<usize> {
 /// every thread, and a set-associative cache indexes them into the same 1/64 of its sets: with
 /// hundreds of threads taking turns (a thread-per-connection server) each such line is evicted
 /// before its thread runs again, though all of them would fit (cachegrind, 300 connections of
-/// the echo benchmark, this host's 1 MiB 8-way L2: 11.8 misses per request without, 0.04 with).
+/// the echo benchmark, this host's 1 MiB 8-way L2: 11.8 misses per request without, 0.1 with).
 /// The span leaves 1 KiB of the top page below it for a parked thread's frames.
 const COLOR_SPAN: usize = 3 * 1024;
 const COLOR_STEP: usize = 64;
