@@ -821,30 +821,15 @@ fn root_loop(c: &'static Carrier) {
     loop {
         let mut locked = c.section_locked.get();
         if c.surplus.load(Ordering::Relaxed) {
-            // Work left in this carrier's queue, or queued while no carrier idled: hand it to
-            // the others through the shared queue and wake one idle in epoll. Timers too: one
-            // added here (the last thread this carrier ran went to sleep) may be due before
-            // whatever an idle carrier computed its epoll timeout from, or it had none.
-            while let Some(t) = c.runq.pop() {
-                h.runq.push(t);
-            }
-            // SAFETY: timers are touched only inside sections.
-            let queued = !h.runq.is_empty() || unsafe { !(*h.timers.get()).is_empty() };
-            leave(h, locked);
-            if queued {
-                wake_idle(h);
-            }
+            hand_over(h, c, locked);
             if !carrier::leave(c) {
                 return;
             }
             locked = enter(h);
         }
         let Some(t) = next_ready(h, c, &mut locked) else {
-            // A home carrier takes this one's place: it gets what this one's queue holds.
-            while let Some(t) = c.runq.pop() {
-                h.runq.push(t);
-            }
-            leave(h, locked);
+            // A home carrier takes this one's place.
+            hand_over(h, c, locked);
             if !carrier::leave(c) {
                 return;
             }
@@ -853,6 +838,24 @@ fn root_loop(c: &'static Carrier) {
         };
         leave(h, locked);
         run(h, c, t);
+    }
+}
+
+/// Carrier `c` is about to leave (surplus, or a hand-off carrier giving way to a home one):
+/// work left in its queue, or queued while no carrier idled, goes to the others through the
+/// shared queue, and one idle in epoll is woken for it (the carrier taking over may already
+/// have looked, found nothing and gone to wait). Timers too: one added here (the last thread
+/// this carrier ran went to sleep) may be due before whatever an idle carrier computed its
+/// epoll timeout from, or it had none. Leaves the section.
+fn hand_over(h: &Hub, c: &Carrier, locked: bool) {
+    while let Some(t) = c.runq.pop() {
+        h.runq.push(t);
+    }
+    // SAFETY: timers are touched only inside sections.
+    let queued = !h.runq.is_empty() || unsafe { !(*h.timers.get()).is_empty() };
+    leave(h, locked);
+    if queued {
+        wake_idle(h);
     }
 }
 
