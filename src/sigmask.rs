@@ -12,6 +12,7 @@
 //! to the thread loads the recorded mask (README limit).
 
 use core::ffi::c_int;
+use core::sync::atomic::Ordering;
 
 use crate::sys;
 use crate::task::Task;
@@ -62,6 +63,28 @@ pub fn set_mask(t: &'static Task, mask: u64) {
     t.sigmask.set(mask & !UNBLOCKABLE);
     crate::hub::mask_changed(t);
     crate::signal::mask_unblocked(t);
+}
+
+/// Runs `wait` with `mask` as the calling green thread's mask, restored after: sigsuspend,
+/// ppoll, pselect and epoll_pwait apply theirs atomically for their wait, so a handler that runs
+/// once the mask is in place ends the call with EINTR (-EINTR at once when setting the mask
+/// delivered one; `wait` sees `Task::last_intr` or `handler_ran` for the rest). While it waits,
+/// a signal for the thread is not run on its way into the park but left to wake the park
+/// (`Task::masked_wait`). As the kernel does, a signal still pending that the mask lets in is
+/// delivered before an interrupted call restores the old mask; after a call that was not
+/// interrupted, the old mask decides.
+pub fn wait_with(t: &'static Task, mask: u64, wait: impl FnOnce() -> isize) -> isize {
+    let old = t.sigmask.get();
+    t.handler_ran.set(crate::signal::NONE);
+    t.masked_wait.store(true, Ordering::SeqCst);
+    set_mask(t, mask);
+    let r = if t.handler_ran.get() != crate::signal::NONE { -(libc::EINTR as isize) } else { wait() };
+    t.masked_wait.store(false, Ordering::SeqCst);
+    if r == -(libc::EINTR as isize) {
+        crate::signal::deliver_pending(t);
+    }
+    set_mask(t, old);
+    r
 }
 
 /// Reads the first 64 signals of a sigset_t (glibc's and the kernel's layout: bit `sig - 1`).

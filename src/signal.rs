@@ -169,12 +169,18 @@ fn deliver_slow(t: &Task) -> u8 {
             continue;
         }
         kind = kind.max(handler_kind(sig));
+        // Sent to this carrier with `sig` unblocked: delivered before the call returns. A kick
+        // for `sig` (sigroute::kick) queued on this carrier meanwhile makes the kernel drop
+        // this send (a standard signal is pending once), and the kick finds the pending bit
+        // cleared above: `self_send` lets whichever arrives first run the handler, once.
+        t.self_send.store(sig as u32, Ordering::SeqCst);
         if routed & bit(sig) != 0 {
             crate::sigroute::redeliver(pid, tid, sig);
         } else {
             // SAFETY: tgkill to the carrier, whose TCB is this green thread's.
             unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid, sig as usize) };
         }
+        t.self_send.store(0, Ordering::SeqCst);
     }
     kind
 }

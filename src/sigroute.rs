@@ -127,6 +127,23 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
             capture(sig, info);
             return;
         }
+        if let Some(t) = hub::current() {
+            match claim_self_send(t, sig) {
+                SelfSend::Claimed => {
+                    call_program_handler(sig, info, uctx);
+                    return;
+                }
+                SelfSend::TakenAlready => return, // a kick ran its handler
+                SelfSend::NotSending if t.masked_wait.load(Ordering::SeqCst) => {
+                    // On its way into a wait with its own mask: routed to it like a signal
+                    // landing in the hub, so that it wakes the wait (the handler runs then).
+                    capture(sig, info);
+                    hub::nudge_idle_from_signal();
+                    return;
+                }
+                SelfSend::NotSending => {}
+            }
+        }
         if leader_takes_instead(sig, info) {
             capture(sig, info);
             hub::nudge_idle_from_signal();
@@ -215,8 +232,16 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     if !hub::running().is_some_and(|t| core::ptr::eq(t, target))
         || target.sigmask.get() & b != 0
         || target.routed_signals.load(Ordering::Acquire) & b != 0
-        || target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b == 0
     {
+        return;
+    }
+    let run = match claim_self_send(target, sig) {
+        SelfSend::Claimed => true,
+        SelfSend::TakenAlready => false,
+        // In a wait with its own mask, the pending bit wakes the park (`Task::masked_wait`).
+        SelfSend::NotSending => !target.masked_wait.load(Ordering::SeqCst) && target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b != 0,
+    };
+    if !run {
         return;
     }
     // SAFETY: the kernel's siginfo is ours to change while this handler runs.
@@ -225,6 +250,29 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
         core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
     }
     call_program_handler(sig, info, uctx);
+}
+
+/// `Task::self_send`'s mark: the handler for the signal being sent has run.
+const SELF_SEND_CLAIMED: u32 = 0x100;
+
+/// What a signal landing on running thread `t` is to `t`'s own delivery of it (signal.rs
+/// `deliver_slow`, which sends `t`'s pending signals to its carrier). While `t` sends itself
+/// `sig` the kernel delivers that send or, when a kick was queued here first and the send
+/// merged into it (a standard signal is pending once), only the kick: the first of them to
+/// arrive claims the delivery and runs the handler, a later one is dropped.
+enum SelfSend {
+    Claimed,
+    TakenAlready,
+    NotSending,
+}
+
+fn claim_self_send(t: &Task, sig: c_int) -> SelfSend {
+    let s = sig as u32;
+    match t.self_send.compare_exchange(s, s | SELF_SEND_CLAIMED, Ordering::SeqCst, Ordering::SeqCst) {
+        Ok(_) => SelfSend::Claimed,
+        Err(v) if v == s | SELF_SEND_CLAIMED => SelfSend::TakenAlready,
+        Err(_) => SelfSend::NotSending,
+    }
 }
 
 fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
@@ -243,6 +291,8 @@ fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_voi
     if let Some(t) = hub::running() {
         let k = if flags & libc::SA_RESTART != 0 { signal::RESTART } else { signal::NO_RESTART };
         t.handler_ran.set(t.handler_ran.get().max(k));
+        // The handler ends a wait with its own mask (and may longjmp out of it).
+        t.masked_wait.store(false, Ordering::SeqCst);
     }
     if flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the program registered a three-argument handler for this signal.

@@ -116,25 +116,23 @@ pub fn timedwait(t: &'static Task, set: u64, info: Option<&mut libc::siginfo_t>,
 
 /// sigsuspend for green thread `t`: waits with `mask` until a handler has run; always -EINTR.
 pub fn suspend(t: &'static Task, mask: u64) -> isize {
-    let old = t.sigmask.get();
-    t.handler_ran.set(signal::NONE);
-    sigmask::set_mask(t, mask);
-    // Everything the mask lets in wakes the wait (handled or, by default action, fatal).
-    let sfd = signalfd(!mask & !UNBLOCKABLE);
-    let mut armed = fd::arm(sfd as i32, Dir::Read);
-    while t.handler_ran.get() == signal::NONE {
-        if sfd < 0 || !fd::wait(sfd as i32, Dir::Read, armed) {
-            break;
+    sigmask::wait_with(t, mask, || {
+        // Everything the mask lets in wakes the wait (handled or, by default action, fatal).
+        let sfd = signalfd(!mask & !UNBLOCKABLE);
+        let mut armed = fd::arm(sfd as i32, Dir::Read);
+        while t.handler_ran.get() == signal::NONE {
+            if sfd < 0 || !fd::wait(sfd as i32, Dir::Read, armed) {
+                break;
+            }
+            if t.last_intr.get() != signal::NONE {
+                break;
+            }
+            // Armed before the mask lets signals in: one the kernel queues after is not missed.
+            armed = fd::arm(sfd as i32, Dir::Read);
+            // The signalfd fired: a signal the kernel holds; loading our mask again lets it in.
+            crate::hub::mask_changed(t);
         }
-        if t.last_intr.get() != signal::NONE {
-            break;
-        }
-        // Armed before the mask lets signals in: one the kernel queues after is not missed.
-        armed = fd::arm(sfd as i32, Dir::Read);
-        // The signalfd fired: a signal the kernel holds; loading our mask again lets it in.
-        crate::hub::mask_changed(t);
-    }
-    close(sfd);
-    sigmask::set_mask(t, old);
-    -(libc::EINTR as isize)
+        close(sfd);
+        -(libc::EINTR as isize)
+    })
 }

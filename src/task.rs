@@ -67,6 +67,11 @@ pub struct Task {
     /// Set by the handler trampoline when a program handler runs on this thread (same values);
     /// sigsuspend clears and reads it.
     pub handler_ran: Cell<u8>,
+    /// In a call that applies its own signal mask for a wait (sigsuspend, ppoll, pselect,
+    /// epoll_pwait: sigmask.rs `wait_with`), until a handler runs: signals reach the thread
+    /// through its pending bits and its park, not by running the handler on its way into the
+    /// park (sigroute.rs), so that a handler always ends the wait.
+    pub masked_wait: AtomicBool,
     /// The TCB (== pthread_t).
     pub tcb: Cell<usize>,
     /// The carrier it runs on (valid while it runs).
@@ -93,6 +98,10 @@ pub struct Task {
     pub result: Cell<*mut c_void>,
     /// DETACHED | JOIN_CLAIMED | EXITED; joiners park on its address.
     pub join_flags: AtomicU32,
+    /// The signal this thread is sending itself right now to deliver it (signal.rs
+    /// `deliver_slow`), or 0; `SELF_SEND_CLAIMED` is or-ed in once the trampoline has run its
+    /// handler for it (sigroute.rs `claim_self_send`). Only this thread's carrier touches it.
+    pub self_send: AtomicU32,
     /// Usable stack bounds as reported by pthread_getattr_np.
     pub stack_lo: Cell<usize>,
     pub stack_size: Cell<usize>,
@@ -144,6 +153,8 @@ impl Task {
             canary: Cell::new(0),
             pending_signals: AtomicU64::new(0),
             routed_signals: AtomicU64::new(0),
+            self_send: AtomicU32::new(0),
+            masked_wait: AtomicBool::new(false),
             sigmask: Cell::new(0),
             sigwait_set: Cell::new(0),
             last_intr: Cell::new(0),
@@ -251,6 +262,8 @@ pub fn alloc() -> &'static Task {
     t.join_flags.store(0, Ordering::Relaxed);
     t.pending_signals.store(0, Ordering::Relaxed);
     t.routed_signals.store(0, Ordering::Relaxed);
+    t.self_send.store(0, Ordering::Relaxed);
+    t.masked_wait.store(false, Ordering::Relaxed);
     t.sigwait_set.set(0);
     t.last_intr.set(0);
     t.park_state.store(RUNNING, Ordering::Relaxed);

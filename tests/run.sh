@@ -289,6 +289,12 @@ compare pc_queue threads_created=16 parks_cond=100+
 compare mutex_types threads_created=18
 compare glibc_locks threads_created=2 parks_sem=1+
 compare park_races threads_created=209 parks_cond=1000+ parks_sleep=1600+ parks_join=200+
+# pthread_kill from main on one carrier to a thread entering a wait with its own mask on the
+# other, 20000 times per call: the signal is never lost (a kick merging with the target's own
+# delivery) and its handler always ends the wait (one run on the way into the park).
+for call in sigsuspend ppoll pselect epoll_pwait; do
+    compare kill_suspend --args $call --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=1 parks_io=1+
+done
 compare robust threads_created=4 parks_mutex=1+
 compare timed_waits threads_created=3 parks_cond=4+ parks_mutex=2+ parks_rwlock=4+ parks_sem=2+ parks_join=2+
 compare rwlock threads_created=26 parks_rwlock=1+

@@ -14,19 +14,15 @@ use green_rt::watchdog::{Call, InCall};
 
 use crate::{real, set_errno};
 
-/// Runs a green wait with `mask` (if given) as the thread's signal mask, restored after, as
-/// ppoll/pselect/epoll_pwait apply theirs atomically for the wait: a signal the mask lets in
-/// wakes the wait, its handler runs, and the call fails with EINTR.
+/// Runs a green wait with `mask` (if given) as the thread's signal mask, restored after
+/// (green_rt::sigmask::wait_with): a signal the mask lets in wakes the wait, its handler runs,
+/// and the call fails with EINTR.
 fn with_mask(t: &'static green_rt::task::Task, mask: *const libc::sigset_t, wait: impl FnOnce() -> isize) -> isize {
     // SAFETY: mask is null or a sigset_t (contract).
-    let Some(m) = (unsafe { green_rt::sigmask::read_set(mask) }) else { return wait() };
-    let old = t.sigmask.get();
-    t.handler_ran.set(green_rt::signal::NONE);
-    green_rt::sigmask::set_mask(t, m);
-    // A signal the new mask let in was delivered by set_mask: the call is interrupted.
-    let r = if t.handler_ran.replace(green_rt::signal::NONE) != green_rt::signal::NONE { -(libc::EINTR as isize) } else { wait() };
-    green_rt::sigmask::set_mask(t, old);
-    r
+    match unsafe { green_rt::sigmask::read_set(mask) } {
+        Some(m) => green_rt::sigmask::wait_with(t, m, wait),
+        None => wait(),
+    }
 }
 
 /// Maps a raw syscall result (-errno) to the libc convention.

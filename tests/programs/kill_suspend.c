@@ -1,0 +1,104 @@
+/* pthread_kill of a thread on its way into sigsuspend, many times over. The target keeps
+ * SIGUSR1 blocked except inside sigsuspend, so natively the signal is never lost: it waits
+ * blocked until sigsuspend opens the mask. The argument picks another call that applies a mask
+ * for its wait and waits for nothing else: ppoll, pselect or epoll_pwait (-1 EINTR, as
+ * sigsuspend). With several carriers (GREEN_HUBS=2) main sends it
+ * from another OS thread at the moment the target's sigsuspend unblocks it, which is the race
+ * between the sender's kick (sigroute.rs) and the target delivering the signal to itself: a
+ * round whose signal is lost would leave the target suspended for good, and so would a handler
+ * that runs as the target enters the wait without ending it. Each step of a round waits at most
+ * 5 s, and a round that stalls is reported (exit 1) instead of hanging. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock_ns.h"
+
+#define ROUNDS 20000
+
+static atomic_int entering, handled;
+static pthread_t target_id;
+static atomic_int wrong_thread;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    if (!pthread_equal(pthread_self(), target_id)) atomic_fetch_add(&wrong_thread, 1);
+    atomic_fetch_add(&handled, 1);
+}
+
+static const char *call = "sigsuspend";
+static atomic_int not_eintr;
+
+/* One wait with `open` as the mask, for nothing but a signal. */
+static int masked_wait(const sigset_t *open, int epfd)
+{
+    if (!strcmp(call, "ppoll")) return ppoll(NULL, 0, NULL, open);
+    if (!strcmp(call, "pselect")) return pselect(0, NULL, NULL, NULL, NULL, open);
+    if (!strcmp(call, "epoll_pwait")) {
+        struct epoll_event ev;
+        return epoll_pwait(epfd, &ev, 1, -1, open);
+    }
+    return sigsuspend(open);
+}
+
+static void *suspender(void *arg)
+{
+    (void)arg;
+    sigset_t open;
+    pthread_sigmask(SIG_SETMASK, NULL, &open);
+    sigdelset(&open, SIGUSR1);
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    for (int r = 1; r <= ROUNDS; r++) {
+        atomic_store(&entering, r);
+        while (atomic_load(&handled) < r)
+            if (masked_wait(&open, epfd) != -1 || errno != EINTR) atomic_fetch_add(&not_eintr, 1);
+    }
+    close(epfd);
+    return NULL;
+}
+
+/* Waits until *v reaches r; after 5 s reports `what` and exits 1. */
+static void wait_for(atomic_int *v, int r, const char *what)
+{
+    long long give_up = now_ns() + 5000000000LL;
+    while (atomic_load(v) < r) {
+        if (now_ns() > give_up) {
+            printf("round %d of %s: %s (handler runs: %d)\n", r, call, what, atomic_load(&handled));
+            fflush(stdout);
+            _exit(1);
+        }
+        sched_yield();
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) call = argv[1];
+    struct sigaction sa = {.sa_handler = on_usr1};
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* inherited: blocked until sigsuspend */
+    pthread_create(&target_id, NULL, suspender, NULL);
+    for (int r = 1; r <= ROUNDS; r++) {
+        wait_for(&entering, r, "the handler of the last round ran, but the wait did not return");
+        pthread_kill(target_id, SIGUSR1);
+        wait_for(&handled, r, "the signal was lost");
+    }
+    pthread_join(target_id, NULL);
+    printf("%s callers signalled as they entered: %d rounds, %d handler runs, %d on another thread, %d returns "
+           "other than EINTR\n",
+           call, ROUNDS, atomic_load(&handled), atomic_load(&wrong_thread), atomic_load(&not_eintr));
+    return 0;
+}
