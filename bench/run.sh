@@ -50,7 +50,7 @@ done
 gcc -O2 -Wall -pthread "$ROOT/tests/programs/sleepers.c" -o "$B/sleepers"
 walls=()
 for _ in $(seq "$RUNS"); do
-    w=$(GREEN_HANDOFF_MS=0 LD_PRELOAD="$LIB" $PIN "$B/sleepers" 100000 | sed -n 's/.* in \([0-9.]*\) s wall/\1/p')
+    w=$(GREEN_HANDOFF_MS=0 LD_PRELOAD="$LIB" $PIN "$B/sleepers" 100000 | sed -n 's/.* in \([0-9.]*\) s wall.*/\1/p')
     walls+=("$w")
 done
 read -r wm wmin wmax <<<"$(stats 3 "${walls[@]}")"

@@ -21,6 +21,8 @@
 //!
 //! Every function returns the raw kernel result (-errno).
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use crate::fd;
 use crate::offload;
 use crate::sys;
@@ -102,6 +104,68 @@ pub fn write(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32
         return offload::run(move || pwritev2(fd, iov as *const libc::iovec, n, offset, flags));
     }
     pwritev2(fd, iov, n, offset, flags)
+}
+
+/// cachestat(2) (Linux 6.5): page-cache counts of a file range, without mapping it.
+const SYS_CACHESTAT: i64 = 451;
+/// The most a warm-up reads on the pool at once, ahead of a call that asked for more.
+const WARM_MAX: usize = 2 << 20;
+/// The pool reads a range to warm in pieces of this size.
+const WARM_PIECE: usize = 128 << 10;
+/// cachestat answered ENOSYS (a kernel before 6.5, or a seccomp filter): no more warm-ups.
+static NO_CACHESTAT: AtomicBool = AtomicBool::new(false);
+
+/// Before a call that reads regular file `fd` inside the kernel (sendfile, or splice from a
+/// file) `len` bytes at `offset` (None: the file position): when cachestat(2) says some pages
+/// of the first WARM_MAX of them are not in the page cache, the pool reads those bytes first,
+/// so the call copies from memory instead of waiting for the disk on the hub. Best effort:
+/// pages evicted again in between are read by the call itself, and without cachestat (before
+/// Linux 6.5) the call reads as before. Files opened O_DIRECT are left alone (the call reads
+/// the device whatever the cache holds).
+pub fn warm(fd: i32, offset: Option<i64>, len: usize) {
+    if len == 0 || NO_CACHESTAT.load(Ordering::Relaxed) || crate::hub::alive() == 0 || fd::file_flags(fd).0 {
+        return;
+    }
+    let off = match offset {
+        Some(o) => o,
+        // SAFETY: lseek takes integers only; SEEK_CUR with 0 only reads the position.
+        None => (unsafe { sys::syscall3(libc::SYS_lseek, fd as usize, 0, libc::SEEK_CUR as usize) }) as i64,
+    };
+    // SAFETY: all-zero is a valid struct stat.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: a live struct stat to fill.
+    if off < 0 || unsafe { sys::syscall3(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0) } < 0 || off >= st.st_size {
+        return;
+    }
+    let (off, end) = (off as u64, (off as u64).saturating_add(len.min(WARM_MAX) as u64).min(st.st_size as u64));
+    let range = [off, end - off];
+    // nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted
+    let mut stat = [0u64; 5];
+    // SAFETY: a live struct cachestat_range and struct cachestat; flags 0.
+    let r = unsafe { sys::syscall6(SYS_CACHESTAT, fd as usize, range.as_ptr() as usize, stat.as_mut_ptr() as usize, 0, 0, 0) };
+    if r == -(libc::ENOSYS as isize) {
+        NO_CACHESTAT.store(true, Ordering::Relaxed);
+    }
+    let page = crate::stack::PAGE as u64;
+    if r < 0 || stat[0] >= (end - 1) / page - off / page + 1 {
+        return;
+    }
+    offload::run(move || read_into_cache(fd, off, end - off));
+}
+
+/// Reads `len` bytes of `fd` at `off` into a scratch buffer (the pool's side of `warm`).
+fn read_into_cache(fd: i32, mut off: u64, len: u64) {
+    let mut buf = vec![0u8; WARM_PIECE];
+    let end = off + len;
+    while off < end {
+        let n = ((end - off) as usize).min(WARM_PIECE);
+        // SAFETY: a live buffer of at least n bytes.
+        let r = unsafe { sys::syscall6(libc::SYS_pread64, fd as usize, buf.as_mut_ptr() as usize, n, off as usize, 0, 0) };
+        if r <= 0 {
+            return;
+        }
+        off += r as u64;
+    }
 }
 
 /// A call of the fsync family (`nr` with up to four arguments) on the pool.

@@ -10,8 +10,10 @@
 //!   buffer size minus what is allocated/queued), waiting for writability when there is none, so
 //!   the kernel never has to wait for space inside the call.
 //! sendfile into a socket loops until `count` bytes are sent, as a blocking sendfile does;
-//! splice, and sendfile into a pipe, return after moving some bytes, as the kernel's do. Reading the file side of sendfile still
-//! happens in the call (the page cache; the disk when it misses).
+//! splice, and sendfile into a pipe, return after moving some bytes, as the kernel's do. The file
+//! side is read inside the call, so pages of a regular file that are not in the page cache are
+//! read on the offload pool first (`file::warm`, asking cachestat(2)): the call then copies
+//! from memory.
 //! Every function returns the raw kernel result (-errno).
 
 use crate::fd::{self, Dir, Kind};
@@ -62,6 +64,12 @@ fn splice_raw(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
     unsafe { sys::syscall6(libc::SYS_splice, fd_in as usize, off_in as usize, fd_out as usize, off_out as usize, len, flags as usize) }
 }
 
+/// The offset a caller passed (None: the file position).
+fn offset_of(p: *const i64) -> Option<i64> {
+    // SAFETY: the caller's offset pointer, null or live (as the real call would read it).
+    (!p.is_null()).then(|| unsafe { *p })
+}
+
 /// splice for a green thread when a side is a pipe or socket (see the module doc).
 pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len: usize, flags: u32) -> isize {
     let (kin, kout) = (fd::kind(fd_in), fd::kind(fd_out));
@@ -72,6 +80,9 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
         let Some(n) = writable_len(fd_out, kout, len) else {
             return splice_raw(fd_in, off_in, fd_out, off_out, len, flags);
         };
+        if kin == Kind::File {
+            crate::file::warm(fd_in, offset_of(off_in), n);
+        }
         let r = splice_raw(fd_in, off_in, fd_out, off_out, n, flags | libc::SPLICE_F_NONBLOCK);
         if r != -(libc::EAGAIN as isize) {
             return r;
@@ -97,6 +108,7 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
 /// (or up to the end of the input), into a pipe what fits, as a blocking sendfile returns.
 pub fn sendfile(out: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize {
     let kout = fd::kind(out);
+    let from_file = fd::kind(in_fd) == Kind::File;
     let mut done = 0usize;
     while done < count {
         let left = count - done;
@@ -105,6 +117,9 @@ pub fn sendfile(out: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize {
             // like the kernel's it returns once it has filled the pipe.
             return splice(in_fd, offset, out, core::ptr::null_mut(), left, 0);
         } else {
+            if from_file {
+                crate::file::warm(in_fd, offset_of(offset), left);
+            }
             match writable_len(out, kout, left) {
                 // SAFETY: the caller's offset (null or live).
                 Some(n) => unsafe { sys::syscall6(libc::SYS_sendfile, out as usize, in_fd as usize, offset as usize, n, 0, 0) },

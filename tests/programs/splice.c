@@ -2,7 +2,8 @@
  * while they wait, and move every byte: sendfile of an 8 MiB file into a socket and into a pipe
  * whose readers start late (with an offset pointer, and from the file position), splice from a
  * socket that has no data yet into a pipe, and splice from a pipe into a TCP socket whose buffer
- * fills before its reader starts. */
+ * fills before its reader starts; then sendfile and splice from the file once its pages are
+ * dropped from the page cache. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -152,6 +153,32 @@ int main(void)
     close(s);
     close(l);
     close(p[0]);
+
+    /* sendfile into a socket, then splice into a pipe, from a file whose pages were dropped from
+     * the page cache: under the preload the pool reads them first (offload_jobs), so the hub does
+     * not wait for the disk inside the call. */
+    fsync(f);
+    posix_fadvise(f, 0, 0, POSIX_FADV_DONTNEED);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    j = (struct job){sv[1], SIZE, 0};
+    pthread_create(&t, NULL, late_reader, &j);
+    off = 0;
+    n = sendfile(sv[0], f, &off, SIZE);
+    pthread_join(t, &ok);
+    printf("sendfile to a socket from uncached pages: %zd, reader got it intact: %s\n", n, ok ? "yes" : "no");
+    close(sv[0]);
+    close(sv[1]);
+    posix_fadvise(f, 0, 0, POSIX_FADV_DONTNEED);
+    pipe(p);
+    j = (struct job){p[0], SIZE, 0};
+    pthread_create(&t, NULL, late_reader, &j);
+    loff_t from = 0;
+    moved = 0;
+    while (moved < SIZE && (n = splice(f, &from, p[1], NULL, SIZE - moved, 0)) > 0) moved += (size_t)n;
+    pthread_join(t, &ok);
+    printf("splice from uncached pages to a pipe: %zu, reader got it intact: %s\n", moved, ok ? "yes" : "no");
+    close(p[0]);
+    close(p[1]);
     close(f);
     unlink(path);
     free(data);
