@@ -64,10 +64,15 @@ fn splice_raw(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
     unsafe { sys::syscall6(libc::SYS_splice, fd_in as usize, off_in as usize, fd_out as usize, off_out as usize, len, flags as usize) }
 }
 
-/// The offset a caller passed (None: the file position).
-fn offset_of(p: *const i64) -> Option<i64> {
-    // SAFETY: the caller's offset pointer, null or live (as the real call would read it).
-    (!p.is_null()).then(|| unsafe { *p })
+/// Warms the `len` bytes a call is about to read from file `fd` at `*off` (null: the file
+/// position). An offset pointer the kernel would refuse (EFAULT, from the call itself) is not
+/// read here.
+fn warm_file(fd: i32, off: *const i64, len: usize) {
+    if off.is_null() {
+        crate::file::warm(fd, None, len);
+    } else if let Some(o) = sys::read_program_i64(off) {
+        crate::file::warm(fd, Some(o), len);
+    }
 }
 
 /// splice for a green thread when a side is a pipe or socket (see the module doc).
@@ -81,7 +86,7 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
             return splice_raw(fd_in, off_in, fd_out, off_out, len, flags);
         };
         if kin == Kind::File {
-            crate::file::warm(fd_in, offset_of(off_in), n);
+            warm_file(fd_in, off_in, n);
         }
         let r = splice_raw(fd_in, off_in, fd_out, off_out, n, flags | libc::SPLICE_F_NONBLOCK);
         if r != -(libc::EAGAIN as isize) {
@@ -118,7 +123,7 @@ pub fn sendfile(out: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize {
             return splice(in_fd, offset, out, core::ptr::null_mut(), left, 0);
         } else {
             if from_file {
-                crate::file::warm(in_fd, offset_of(offset), left);
+                warm_file(in_fd, offset, left);
             }
             match writable_len(out, kout, left) {
                 // SAFETY: the caller's offset (null or live).

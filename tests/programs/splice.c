@@ -6,6 +6,7 @@
  * dropped from the page cache. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -177,6 +178,17 @@ int main(void)
     while (moved < SIZE && (n = splice(f, &from, p[1], NULL, SIZE - moved, 0)) > 0) moved += (size_t)n;
     pthread_join(t, &ok);
     printf("splice from uncached pages to a pipe: %zu, reader got it intact: %s\n", moved, ok ? "yes" : "no");
+
+    /* An offset pointer the kernel cannot read: EFAULT, as natively (not a crash). */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    errno = 0;
+    n = sendfile(sv[0], f, (off_t *)8, 100);
+    printf("sendfile with an unreadable offset pointer: %zd (%s)\n", n, strerror(errno));
+    errno = 0;
+    n = splice(f, (loff_t *)8, p[1], NULL, 100, 0);
+    printf("splice with an unreadable offset pointer: %zd (%s)\n", n, strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
     close(p[0]);
     close(p[1]);
     close(f);
