@@ -24,7 +24,10 @@
 //! - a waker that sets its condition outside the park table (a pending signal, a cancellation
 //!   request) and then finds the thread not parked yet is caught by the parker, which looks at
 //!   those conditions again after publishing PARKED and wakes itself (`recheck`); with one
-//!   carrier such wakers run only while the parker is switched out, so the check is skipped.
+//!   carrier such wakers run only while the parker is switched out, so the check is skipped,
+//!   except in a wait with its own signal mask (`Task::masked_wait`): a thread that is not
+//!   green (glibc's SIGEV_THREAD timer threads) may pthread_kill it on its way in, and the
+//!   signal then waits for the park instead of running where the thread is (sigroute.rs).
 
 use core::cell::Cell;
 use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -205,7 +208,7 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         task.park_state.store(PARKED, Ordering::Release);
         b.link(node);
     }
-    if hub::multi() {
+    if hub::multi() || task.masked_wait.load(Ordering::Relaxed) {
         recheck(task, cancellable);
     }
     // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
@@ -389,7 +392,7 @@ pub fn prepare_timer_park(task: &'static Task) {
     // The token before PARKED: whoever sees PARKED can claim the park.
     node.timer.store(g, Ordering::Release);
     task.park_state.store(PARKED, Ordering::Release);
-    if hub::multi() {
+    if hub::multi() || task.masked_wait.load(Ordering::Relaxed) {
         recheck(task, true);
     }
 }

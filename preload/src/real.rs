@@ -117,6 +117,7 @@ real! {
     openat: unsafe extern "C" fn(c_int, *const c_char, c_int, c_uint) -> c_int;
     __open_2: unsafe extern "C" fn(*const c_char, c_int) -> c_int;
     __openat_2: unsafe extern "C" fn(c_int, *const c_char, c_int) -> c_int;
+    fopen: unsafe extern "C" fn(*const c_char, *const c_char) -> *mut libc::FILE;
     recvmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int, *mut libc::timespec) -> c_int;
     sendmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int) -> c_int;
     epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int;

@@ -2,7 +2,8 @@
  * SIGUSR1 blocked except inside sigsuspend, so natively the signal is never lost: it waits
  * blocked until sigsuspend opens the mask. The argument picks another call that applies a mask
  * for its wait and waits for nothing else: ppoll, pselect or epoll_pwait (-1 EINTR, as
- * sigsuspend). With several carriers (GREEN_HUBS=2) main sends it
+ * sigsuspend). A second argument "foreign" makes the sender a thread that is not green (glibc's
+ * SIGEV_THREAD timer thread), which races the target on one carrier too. With several carriers (GREEN_HUBS=2) main sends it
  * from another OS thread at the moment the target's sigsuspend unblocks it, which is the race
  * between the sender's kick (sigroute.rs) and the target delivering the signal to itself: a
  * round whose signal is lost would leave the target suspended for good, and so would a handler
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -81,6 +83,21 @@ static void wait_for(atomic_int *v, int r, const char *what)
     }
 }
 
+static void send_rounds(void)
+{
+    for (int r = 1; r <= ROUNDS; r++) {
+        wait_for(&entering, r, "the handler of the last round ran, but the wait did not return");
+        pthread_kill(target_id, SIGUSR1);
+        wait_for(&handled, r, "the signal was lost");
+    }
+}
+
+static void send_rounds_notify(union sigval v)
+{
+    (void)v;
+    send_rounds();
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) call = argv[1];
@@ -91,12 +108,21 @@ int main(int argc, char **argv)
     sigaddset(&usr1, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* inherited: blocked until sigsuspend */
     pthread_create(&target_id, NULL, suspender, NULL);
-    for (int r = 1; r <= ROUNDS; r++) {
-        wait_for(&entering, r, "the handler of the last round ran, but the wait did not return");
-        pthread_kill(target_id, SIGUSR1);
-        wait_for(&handled, r, "the signal was lost");
+    if (argc > 2 && !strcmp(argv[2], "foreign")) {
+        /* The sender is a thread glibc starts for a SIGEV_THREAD timer: never green, it runs
+         * beside the only carrier and kills the target as soon as the last round's handler ran,
+         * while the target is on its way into its next wait. */
+        struct sigevent ev = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = send_rounds_notify};
+        timer_t tm;
+        timer_create(CLOCK_MONOTONIC, &ev, &tm);
+        struct itimerspec once = {.it_value = {0, 1000000}};
+        timer_settime(tm, 0, &once, NULL);
+        pthread_join(target_id, NULL);
+        timer_delete(tm);
+    } else {
+        send_rounds();
+        pthread_join(target_id, NULL);
     }
-    pthread_join(target_id, NULL);
     printf("%s callers signalled as they entered: %d rounds, %d handler runs, %d on another thread, %d returns "
            "other than EINTR\n",
            call, ROUNDS, atomic_load(&handled), atomic_load(&wrong_thread), atomic_load(&not_eintr));

@@ -3,13 +3,11 @@
  *  1. A sleep is never cut short by the timer of an earlier wait of the same thread (timed
  *     condition waits woken early leave their timers behind, due while the thread sleeps).
  *  2. pthread_cancel of a thread entering a condition wait is never lost (it would hang).
- *  3. pthread_kill of a thread entering sigsuspend is never lost (it would hang): the signal is
- *     blocked until sigsuspend opens it, so natively it is never lost either.
+ * (pthread_kill of a thread entering sigsuspend: kill_suspend.c.)
  * With one carrier these orders cannot happen; the program checks the same results. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -83,21 +81,6 @@ static void *cond_waiter(void *arg)
     return NULL;
 }
 
-/* 3 ----------------------------------------------------------------------------------------- */
-#define KILLS 100
-static __thread int got_usr1;
-static void on_usr1(int sig) { (void)sig; got_usr1 = 1; }
-
-static void *suspender(void *arg)
-{
-    sigset_t open;
-    pthread_sigmask(SIG_SETMASK, NULL, &open);
-    sigdelset(&open, SIGUSR1);
-    atomic_store(&entering, 1);
-    while (!got_usr1) sigsuspend(&open);
-    return arg;
-}
-
 int main(void)
 {
     pthread_t th[SLEEPERS], w;
@@ -119,24 +102,5 @@ int main(void)
         cancelled += r == PTHREAD_CANCELED;
     }
     printf("condition waiters cancelled as they entered the wait: %d of %d\n", cancelled, CANCELS);
-
-    struct sigaction sa = {.sa_handler = on_usr1};
-    sigaction(SIGUSR1, &sa, NULL);
-    sigset_t usr1;
-    sigemptyset(&usr1);
-    sigaddset(&usr1, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* inherited: blocked until sigsuspend */
-    int woken = 0;
-    for (int i = 0; i < KILLS; i++) {
-        atomic_store(&entering, 0);
-        pthread_t t;
-        pthread_create(&t, NULL, suspender, (void *)1);
-        while (!atomic_load(&entering)) sched_yield();
-        pthread_kill(t, SIGUSR1);
-        void *r;
-        pthread_join(t, &r);
-        woken += r == (void *)1;
-    }
-    printf("sigsuspend callers signalled as they entered: %d of %d\n", woken, KILLS);
     return 0;
 }

@@ -1,7 +1,8 @@
 //! Regular files: the positioned read/write family and the fsync family of green threads go
 //! through green_rt::file (page cache first, the offload pool when the call would wait for the
 //! device); other fds and callers that are not green take the real call. open/openat of a FIFO,
-//! which waits for the other end, runs on the pool (green_rt::fifo).
+//! which waits for the other end, runs on the pool (green_rt::fifo), and so does fopen of one
+//! (glibc's fopen opens through an internal call our open hook never sees).
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -232,4 +233,60 @@ pub unsafe extern "C-unwind" fn __openat_2(dirfd: c_int, path: *const c_char, fl
 pub unsafe extern "C-unwind" fn __openat64_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
     // SAFETY: the same function on x86-64.
     unsafe { __openat_2(dirfd, path, flags) }
+}
+
+/// The open flags of an fopen mode, as glibc's fopen reads it ('r', 'w' or 'a', then '+', 'x',
+/// 'e'; 'b', 'm' and 'c' change nothing for a FIFO). None for what glibc's fopen should answer
+/// itself: a bad mode (EINVAL), or a ",ccs=" conversion, which only fopen sets up.
+fn fopen_flags(mode: &[u8]) -> Option<c_int> {
+    let mut flags = match mode.first()? {
+        b'r' => libc::O_RDONLY,
+        b'w' => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        b'a' => libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND,
+        _ => return None,
+    };
+    for &c in mode[1..].iter().take(6) {
+        match c {
+            b'+' => flags = (flags & !libc::O_ACCMODE) | libc::O_RDWR,
+            b'x' => flags |= libc::O_EXCL,
+            b'e' => flags |= libc::O_CLOEXEC,
+            b',' => return None,
+            _ => {}
+        }
+    }
+    Some(flags)
+}
+
+/// A green thread's fopen of a FIFO that waits for its other end: opened on the pool, then
+/// wrapped by fdopen with the same mode. Anything else is glibc's fopen.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fopen(path: *const c_char, mode: *const c_char) -> *mut libc::FILE {
+    if hub::current().is_some() && !mode.is_null() {
+        // SAFETY: a non-null mode is a NUL-terminated string (fopen's contract).
+        let m = unsafe { core::ffi::CStr::from_ptr(mode) }.to_bytes();
+        if let Some(r) = fopen_flags(m).and_then(|flags| fifo::openat(libc::AT_FDCWD, path, flags, 0o666)) {
+            if r < 0 {
+                crate::set_errno(-r as c_int);
+                return core::ptr::null_mut();
+            }
+            // SAFETY: a fresh fd of ours and the caller's mode string.
+            let fp = unsafe { libc::fdopen(r as c_int, mode) };
+            if fp.is_null() {
+                // SAFETY: __errno_location is the calling thread's errno slot.
+                let e = unsafe { *libc::__errno_location() };
+                // SAFETY: the fd opened above, not handed out; our close keeps the fd table true.
+                unsafe { super::io::close(r as c_int) };
+                crate::set_errno(e);
+            }
+            return fp;
+        }
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fopen()(path, mode) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fopen64(path: *const c_char, mode: *const c_char) -> *mut libc::FILE {
+    // SAFETY: the same function on x86-64.
+    unsafe { fopen(path, mode) }
 }
