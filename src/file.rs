@@ -24,6 +24,7 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fd;
+use crate::lock::SpinLock;
 use crate::offload;
 use crate::sys;
 
@@ -115,13 +116,24 @@ const WARM_PIECE: usize = 128 << 10;
 /// cachestat answered ENOSYS (a kernel before 6.5, or a seccomp filter): no more warm-ups.
 static NO_CACHESTAT: AtomicBool = AtomicBool::new(false);
 
-/// Before a call that reads regular file `fd` inside the kernel (sendfile, or splice from a
-/// file) `len` bytes at `offset` (None: the file position): when cachestat(2) says some pages
-/// of the first WARM_MAX of them are not in the page cache, the pool reads those bytes first,
-/// so the call copies from memory instead of waiting for the disk on the hub. Best effort:
-/// pages evicted again in between are read by the call itself, and without cachestat (before
-/// Linux 6.5) the call reads as before. Files opened O_DIRECT are left alone (the call reads
-/// the device whatever the cache holds).
+/// The range `warm` last found or made cached: (fd, start, end, end is the end of the file).
+/// A sequential sendfile or splice loop then asks the kernel again only when less than half of
+/// WARM_MAX of it is left ahead, not at every call. A hint only: a stale one (the fd reused, pages evicted since) skips a warm-up, and the
+/// call then reads the disk itself, as it would without one.
+static WARMED: SpinLock<(i32, u64, u64, bool)> = SpinLock::new((-1, 0, 0, false));
+
+fn warmed_covers(fd: i32, off: u64, end: u64) -> bool {
+    let (wfd, ws, we, weof) = *WARMED.lock();
+    wfd == fd && ws <= off && (end <= we || (weof && off < we))
+}
+
+/// Before a call that reads `len` bytes of regular file `fd` inside the kernel (sendfile, or
+/// splice from a file) at `offset` (None: the file position): when cachestat(2) says some of
+/// the next WARM_MAX bytes there are not in the page cache, the pool reads them first, so this
+/// call and the next ones of a sequential loop copy from memory instead of waiting for the disk
+/// on the hub (`WARMED` spares them the check). Best effort: pages evicted again in between are
+/// read by the call itself, and without cachestat (before Linux 6.5) the call reads as before.
+/// Files opened O_DIRECT are left alone (the call reads the device whatever the cache holds).
 pub fn warm(fd: i32, offset: Option<i64>, len: usize) {
     if len == 0 || NO_CACHESTAT.load(Ordering::Relaxed) || crate::hub::alive() == 0 || fd::file_flags(fd).0 {
         return;
@@ -131,13 +143,19 @@ pub fn warm(fd: i32, offset: Option<i64>, len: usize) {
         // SAFETY: lseek takes integers only; SEEK_CUR with 0 only reads the position.
         None => (unsafe { sys::syscall3(libc::SYS_lseek, fd as usize, 0, libc::SEEK_CUR as usize) }) as i64,
     };
+    if off < 0 || warmed_covers(fd, off as u64, (off as u64).saturating_add(len.min(WARM_MAX / 2) as u64)) {
+        return;
+    }
     // SAFETY: all-zero is a valid struct stat.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: a live struct stat to fill.
-    if off < 0 || unsafe { sys::syscall3(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0) } < 0 || off >= st.st_size {
+    if unsafe { sys::syscall3(libc::SYS_fstat, fd as usize, &mut st as *mut libc::stat as usize, 0) } < 0 || off >= st.st_size {
         return;
     }
-    let (off, end) = (off as u64, (off as u64).saturating_add(len.min(WARM_MAX) as u64).min(st.st_size as u64));
+    let size = st.st_size as u64;
+    let off = off as u64;
+    // The next WARM_MAX, not only this call's bytes: a sequential loop's next calls read them.
+    let end = off.saturating_add(WARM_MAX as u64).min(size);
     let range = [off, end - off];
     // nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted
     let mut stat = [0u64; 5];
@@ -146,11 +164,14 @@ pub fn warm(fd: i32, offset: Option<i64>, len: usize) {
     if r == -(libc::ENOSYS as isize) {
         NO_CACHESTAT.store(true, Ordering::Relaxed);
     }
-    let page = crate::stack::PAGE as u64;
-    if r < 0 || stat[0] >= (end - 1) / page - off / page + 1 {
+    if r < 0 {
         return;
     }
-    offload::run(move || read_into_cache(fd, off, end - off));
+    let page = crate::stack::PAGE as u64;
+    if stat[0] < (end - 1) / page - off / page + 1 {
+        offload::run(move || read_into_cache(fd, off, end - off));
+    }
+    *WARMED.lock() = (fd, off, end, end == size);
 }
 
 /// Reads `len` bytes of `fd` at `off` into a scratch buffer (the pool's side of `warm`).

@@ -122,15 +122,12 @@ pub fn sendfile(out: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize {
             // like the kernel's it returns once it has filled the pipe.
             return splice(in_fd, offset, out, core::ptr::null_mut(), left, 0);
         } else {
+            let n = writable_len(out, kout, left).unwrap_or(left);
             if from_file {
-                warm_file(in_fd, offset, left);
+                warm_file(in_fd, offset, n);
             }
-            match writable_len(out, kout, left) {
-                // SAFETY: the caller's offset (null or live).
-                Some(n) => unsafe { sys::syscall6(libc::SYS_sendfile, out as usize, in_fd as usize, offset as usize, n, 0, 0) },
-                // SAFETY: as above.
-                None => unsafe { sys::syscall6(libc::SYS_sendfile, out as usize, in_fd as usize, offset as usize, left, 0, 0) },
-            }
+            // SAFETY: the caller's offset (null or live).
+            unsafe { sys::syscall6(libc::SYS_sendfile, out as usize, in_fd as usize, offset as usize, n, 0, 0) }
         };
         if r < 0 {
             return if done > 0 { done as isize } else { r };
