@@ -517,11 +517,13 @@ fn ready_or_park(fd: i32, dir: Dir) -> Step {
 }
 
 /// Parks until `fd` polls ready for `dir` (or epoll refuses it): the wait before a call that is
-/// then made the blocking way (readv/writev on pipes), to be made while the turn is held.
-pub fn wait_ready(fd: i32, dir: Dir) -> Turn {
+/// then made the blocking way (read/readv/writev on pipes), to be made while the turn is held.
+/// Err(-EINTR) when a handler without SA_RESTART ran meanwhile, as a blocking pipe call fails.
+pub fn wait_ready(fd: i32, dir: Dir) -> Result<Turn, isize> {
     loop {
         match ready_or_park(fd, dir) {
-            Step::Ready(t) | Step::Refused(t) => return t,
+            Step::Ready(t) | Step::Refused(t) => return Ok(t),
+            Step::Parked if crate::signal::interrupted(true) => return Err(EINTR),
             Step::Parked => {}
         }
     }
@@ -537,13 +539,9 @@ pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
     if len == 0 {
         return read();
     }
-    loop {
-        if let Step::Ready(_turn) | Step::Refused(_turn) = ready_or_park(fd, Dir::Read) {
-            return read();
-        }
-        if crate::signal::interrupted(true) {
-            return EINTR;
-        }
+    match wait_ready(fd, Dir::Read) {
+        Ok(_turn) => read(),
+        Err(e) => e,
     }
 }
 
@@ -594,7 +592,14 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
     // SAFETY: the caller's vector of n iovecs.
     let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
     if total <= PIPE_CHUNK || n > 1024 || writes_pass(fd) {
-        let _turn = if writes_pass(fd) { Turn::NONE } else { wait_ready(fd, Dir::Write) };
+        let _turn = if writes_pass(fd) {
+            Turn::NONE
+        } else {
+            match wait_ready(fd, Dir::Write) {
+                Ok(t) => t,
+                Err(e) => return e,
+            }
+        };
         // SAFETY: the caller's vector, as the real writev would receive it.
         return unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) };
     }
@@ -617,7 +622,10 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
             }
             room -= take;
         }
-        let turn = wait_ready(fd, Dir::Write);
+        let turn = match wait_ready(fd, Dir::Write) {
+            Ok(t) => t,
+            Err(e) => return if done > 0 { done as isize } else { e },
+        };
         // SAFETY: sub-ranges of the caller's buffers.
         let r = unsafe { sys::syscall3(libc::SYS_writev, fd as usize, piece.as_ptr() as usize, piece.len()) };
         drop(turn);
@@ -779,49 +787,94 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
 
 /// connect on a blocking socket without blocking the hub: the socket is made non-blocking for
 /// the call only (it was created by this process and is not yet connected, so nothing else
-/// uses it), the thread parks until it is writable (or until SO_SNDTIMEO: EINPROGRESS, as the
-/// kernel gives), and SO_ERROR gives the result a blocking connect would have returned.
+/// uses it). A connection in progress (EINPROGRESS, or EALREADY for a second connect after an
+/// EINTR) parks the thread until the socket is writable, and a second non-blocking connect then
+/// answers what the blocking one would have (0 or the error), leaving the kernel's socket state
+/// as a blocking connect leaves it. A Unix listener's full backlog (EAGAIN) is waited out with
+/// timer parks. SO_SNDTIMEO and handlers act as in the kernel.
 pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t) -> isize {
     // SAFETY: F_GETFL/F_SETFL on the caller's socket.
     let fl = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
     if fl < 0 {
         return fl;
     }
-    // SAFETY: as above.
-    unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, (fl as i32 | libc::O_NONBLOCK) as usize) };
+    let set_flags = |f: isize| {
+        // SAFETY: F_SETFL on the caller's socket: O_NONBLOCK added, or its own flags restored.
+        unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, f as usize) };
+    };
+    set_flags(fl | libc::O_NONBLOCK as isize);
     // SAFETY: the caller's address, as the real connect would receive it.
-    let mut r = unsafe { sys::syscall3(libc::SYS_connect, fd as usize, addr as usize, len as usize) };
-    let mut timed_out = false;
-    if r == -(libc::EINPROGRESS as isize) {
-        // SO_SNDTIMEO bounds a blocking connect: at the timeout the kernel gives EINPROGRESS
-        // and the connection goes on in the background.
-        let deadline = timeout_deadline(fd, Dir::Write);
-        loop {
-            let armed = arm(fd, Dir::Write);
-            if poll_now(fd, Dir::Write) {
-                break;
-            }
-            if deadline.is_some_and(|d| sys::now_ns() >= d) {
-                timed_out = true;
-                break;
-            }
-            if !wait_until(fd, Dir::Write, armed, deadline) {
-                break;
-            }
+    let connect = || unsafe { sys::syscall3(libc::SYS_connect, fd as usize, addr as usize, len as usize) };
+    let mut r = connect();
+    if r == -(libc::EINPROGRESS as isize) || r == -(libc::EALREADY as isize) {
+        r = finish_connect(fd, r, &connect, || set_flags(fl));
+    } else if r == -(libc::EAGAIN as isize) && socket_domain(fd) == libc::AF_UNIX {
+        r = wait_unix_backlog(fd, &connect);
+    }
+    set_flags(fl);
+    r
+}
+
+/// Parks until the connection in progress on `fd` is made or fails, then returns what a blocking
+/// connect returns. `started` (EINPROGRESS or EALREADY) is the kernel's answer at SO_SNDTIMEO.
+/// A handler ends the wait with EINTR unless SA_RESTART restarts it (never with a timeout); the
+/// connection goes on in the background, as natively.
+fn finish_connect(fd: i32, started: isize, connect: &dyn Fn() -> isize, restore_blocking: impl Fn()) -> isize {
+    let deadline = timeout_deadline(fd, Dir::Write);
+    loop {
+        let armed = arm(fd, Dir::Write);
+        if poll_now(fd, Dir::Write) {
+            return connect();
+        }
+        if deadline.is_some_and(|d| sys::now_ns() >= d) {
+            return started;
+        }
+        if !wait_until(fd, Dir::Write, armed, deadline) {
+            restore_blocking(); // epoll refused the fd: the blocking call
+            return connect();
+        }
+        if crate::signal::interrupted(deadline.is_none()) {
+            return EINTR;
         }
     }
-    if r == -(libc::EINPROGRESS as isize) && !timed_out {
-        let mut err: i32 = 0;
-        let mut elen = core::mem::size_of::<i32>() as libc::socklen_t;
-        // SAFETY: live out-buffers of the right sizes.
-        let g = unsafe {
-            sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, libc::SO_ERROR as usize, &mut err as *mut i32 as usize, &mut elen as *mut libc::socklen_t as usize, 0)
-        };
-        r = if g < 0 { g } else { -(err as isize) };
+}
+
+/// Longest pause between two tries of a connect to a Unix listener whose backlog is full.
+const UNIX_BACKLOG_PAUSE_MAX_NS: u64 = 16_000_000;
+
+/// A blocking connect to a Unix stream listener with a full backlog sleeps in the kernel until
+/// the server accepts; nothing a client can poll says when (its socket polls writable and hung
+/// up while unconnected), so the try is repeated after timer parks of 1 ms doubling to 16 ms.
+/// EAGAIN at SO_SNDTIMEO; EINTR after a handler as in [`finish_connect`].
+fn wait_unix_backlog(fd: i32, connect: &dyn Fn() -> isize) -> isize {
+    let Some(t) = crate::hub::current() else { return connect() };
+    let deadline = timeout_deadline(fd, Dir::Write);
+    let mut pause = 1_000_000u64;
+    loop {
+        let now = sys::now_ns();
+        if deadline.is_some_and(|d| now >= d) {
+            return -(libc::EAGAIN as isize);
+        }
+        let wake = deadline.map_or(now + pause, |d| d.min(now + pause));
+        crate::hub::sleep_until(t, wake);
+        if crate::signal::interrupted(deadline.is_none()) {
+            return EINTR;
+        }
+        let r = connect();
+        if r != -(libc::EAGAIN as isize) {
+            return r;
+        }
+        pause = (pause * 2).min(UNIX_BACKLOG_PAUSE_MAX_NS);
     }
-    // SAFETY: restoring the caller's own flags.
-    unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_SETFL as usize, fl as usize) };
-    r
+}
+
+/// The socket's address family (SO_DOMAIN), or -1.
+fn socket_domain(fd: i32) -> i32 {
+    let mut d: i32 = -1;
+    let mut len = core::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: live out-buffers of the right sizes.
+    let r = unsafe { sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, libc::SO_DOMAIN as usize, &mut d as *mut i32 as usize, &mut len as *mut libc::socklen_t as usize, 0) };
+    if r < 0 { -1 } else { d }
 }
 
 /// A poll(2) timeout in ms (negative: forever) as a CLOCK_MONOTONIC deadline.

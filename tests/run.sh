@@ -255,6 +255,8 @@ if want offload_pool; then
 fi
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
+# parks_sleep: main's 6 sleeps and the retries of the connects to a full Unix backlog.
+compare connect_blocked threads_created=4 parks_io=2+ parks_sleep=20+
 compare stream_drain threads_created=4 recv_skips=300+
 compare stream_eof threads_created=3 parks_io=6+
 compare fd_race threads_created=28 parks_io=100+ recv_skips=100+
@@ -274,7 +276,7 @@ if want leader_signal; then
 fi
 compare sigmasks threads_created=2 parks_cond=2+
 compare sigwait threads_created=5 parks_io=5+ parks_sleep=20+
-compare eintr threads_created=15 parks_io=8+ parks_sem=2+
+compare eintr threads_created=19 parks_io=12+ parks_sem=2+
 compare signal_timers threads_created=4 parks_sleep=100+
 compare fd_numbers threads_created=2 parks_sleep=1+ parks_io=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+

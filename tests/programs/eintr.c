@@ -1,12 +1,13 @@
 /* EINTR exactly where the native call gives it. SIGUSR1's handler has no SA_RESTART, SIGUSR2's
- * has. A signal sent to a thread waiting in sem_wait, read on a pipe, recv on a socket, poll,
- * ppoll, waitpid, nanosleep interrupts it (-1 EINTR); with SA_RESTART, read, waitpid and
- * sem_wait go on waiting and complete, while poll and nanosleep still fail with EINTR;
+ * has. A signal sent to a thread waiting in sem_wait, read or readv on a pipe, writev to a full
+ * pipe, recv on a socket, poll, ppoll, waitpid, nanosleep interrupts it (-1 EINTR); with
+ * SA_RESTART, read, readv, writev, waitpid and sem_wait go on waiting and complete, while poll and nanosleep still fail with EINTR;
  * pthread_mutex_lock and pthread_cond_wait never fail with EINTR. A process-directed signal
  * (kill from a child process) that only the reading thread takes interrupts its read. ppoll's
  * mask lets a signal the thread blocks interrupt the wait. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +30,9 @@ static void on_sig(int sig)
 }
 
 static sem_t sem;
-static int pipefd[2], sock[2];
+static int pipefd[2], sock[2], full[2];
+static long filled; /* bytes in `full` before do_writev's own */
+static char drained_tail[2]; /* the last two bytes drain_full read */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int flag;
@@ -43,6 +47,29 @@ static void *do_read(void *a)
     char c;
     long r = read(pipefd[0], &c, 1);
     printf("  read: %s%s\n", res(r, errno), r == 1 ? (c == 'x' ? " (got the byte)" : " (wrong byte)") : "");
+    return NULL;
+}
+static void *do_readv(void *a)
+{
+    (void)a;
+    char c = 0;
+    struct iovec v = {&c, 1};
+    long r = readv(pipefd[0], &v, 1);
+    printf("  readv: %s%s\n", res(r, errno), r == 1 ? (c == 'x' ? " (got the byte)" : " (wrong byte)") : "");
+    return NULL;
+}
+/* Fills `full` to the brim without blocking, then writes two more bytes the blocking way. */
+static void *do_writev(void *a)
+{
+    (void)a;
+    char junk[4096] = {0};
+    long w;
+    fcntl(full[1], F_SETFL, O_NONBLOCK);
+    while ((w = write(full[1], junk, sizeof junk)) > 0 || (w = write(full[1], junk, 1)) > 0) filled += w;
+    fcntl(full[1], F_SETFL, 0);
+    struct iovec v[2] = {{"y", 1}, {"z", 1}};
+    long r = writev(full[1], v, 2);
+    printf("  writev to a full pipe: %s%s\n", res(r, errno), r >= 0 ? (r == 2 ? " (2 bytes)" : " (short)") : "");
     return NULL;
 }
 static void *do_recv(void *a) { (void)a; char c; long r = recv(sock[0], &c, 1, 0); printf("  recv: %s\n", res(r, errno)); return NULL; }
@@ -127,6 +154,18 @@ static void run(const char *what, void *(*f)(void *), int sig, void (*finish)(vo
 }
 
 static void write_byte(void) { if (write(pipefd[1], "x", 1) != 1) perror("write"); }
+/* Empties `full`: what do_writev filled it with, then its two bytes. */
+static void drain_full(void)
+{
+    char buf[4096], last[2] = {0, 0};
+    long r, left = filled + 2;
+    while (left > 0 && (r = read(full[0], buf, sizeof buf < (size_t)left ? sizeof buf : (size_t)left)) > 0) {
+        left -= r;
+        if (r >= 2) memcpy(last, buf + r - 2, 2);
+        else last[0] = last[1], last[1] = buf[0];
+    }
+    memcpy(drained_tail, last, 2);
+}
 static void post(void) { sem_post(&sem); }
 static void unlock_mu(void) { pthread_mutex_unlock(&mu); }
 static void set_flag(void)
@@ -146,10 +185,12 @@ int main(void)
     handle(SIGUSR1, on_sig, 0);
     handle(SIGUSR2, on_sig, SA_RESTART);
     sem_init(&sem, 0, 0);
-    if (pipe(pipefd) || socketpair(AF_UNIX, SOCK_STREAM, 0, sock)) return 1;
+    if (pipe(pipefd) || pipe(full) || socketpair(AF_UNIX, SOCK_STREAM, 0, sock)) return 1;
 
     run("SIGUSR1 (no SA_RESTART):", do_sem, SIGUSR1, NULL);
     run("", do_read, SIGUSR1, NULL);
+    run("", do_readv, SIGUSR1, NULL);
+    run("", do_writev, SIGUSR1, NULL);
     run("", do_recv, SIGUSR1, NULL);
     run("", do_poll, SIGUSR1, NULL);
     run("", do_sleep, SIGUSR1, NULL);
@@ -158,6 +199,9 @@ int main(void)
     run("", do_ppoll, SIGUSR1, NULL);
 
     run("SIGUSR2 (SA_RESTART):", do_read, SIGUSR2, write_byte);
+    run("", do_readv, SIGUSR2, write_byte);
+    run("", do_writev, SIGUSR2, drain_full);
+    printf("  the pipe's last bytes: \"%.2s\"\n", drained_tail);
     child = spawn_sleeper();
     run("", do_waitpid, SIGUSR2, NULL);
     run("", do_sem, SIGUSR2, post);

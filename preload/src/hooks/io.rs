@@ -322,7 +322,10 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
-            Kind::Pipe => Some(fd::wait_ready(fd, fd::Dir::Read)),
+            Kind::Pipe => match fd::wait_ready(fd, fd::Dir::Read) {
+                Ok(turn) => Some(turn),
+                Err(e) => return ret(e),
+            },
             Kind::File if n >= 0 => return ret(file::read(fd, iov, n as usize, -1, 0)),
             Kind::Pass | Kind::File => None,
         };
