@@ -36,7 +36,7 @@ static mut PRIVATE: Option<Private> = None;
 static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
 /// Offset from the thread pointer of libc's `__resp` TLS word (0: not found).
 static RESP_OFFSET: AtomicUsize = AtomicUsize::new(0);
-/// `__rseq_offset` when glibc registered rseq, else 0.
+/// glibc's `__rseq_offset` (0: glibc before 2.35, which has no rseq area).
 static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
 /// A real OS thread of the runtime exists: every green TCB says "multiple threads" to glibc.
 static MULTITHREADED: AtomicBool = AtomicBool::new(false);
@@ -133,7 +133,9 @@ pub fn init() -> Result<(), &'static str> {
     unsafe {
         let size = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_size".as_ptr()) as *const u32;
         let off = libc::dlsym(libc::RTLD_DEFAULT, c"__rseq_offset".as_ptr()) as *const isize;
-        if !size.is_null() && !off.is_null() && *size > 0 {
+        // The offset whether or not the registration worked: a green TCB must say "not
+        // registered" either way (see init_header).
+        if !size.is_null() && !off.is_null() {
             RSEQ_OFFSET.store(*off as usize, Ordering::Relaxed);
         }
     }
@@ -263,7 +265,9 @@ unsafe fn init_header(tp: usize, creator_tp: usize) {
         let rseq = RSEQ_OFFSET.load(Ordering::Relaxed);
         if rseq != 0 {
             // rseq's cpu_id = RSEQ_CPU_ID_UNINITIALIZED: this area is not registered with the
-            // kernel, so sched_getcpu() must take its syscall fallback.
+            // kernel, so sched_getcpu() must take its syscall fallback, and an OS thread created
+            // from this TCB does not try to register one (glibc inherits the attempt from a
+            // cpu_id >= 0 and aborts the new thread when it fails: rseq denied by seccomp).
             *((tp.wrapping_add(rseq) + 4) as *mut i32) = -1;
         }
     }

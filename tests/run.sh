@@ -222,8 +222,13 @@ compare poll_wait threads_created=4 parks_io=8+
 # with epoll_pwait instead. Before, it spun on the failing call: fd events were never seen
 # (tcp_echo hung) and timers fired only because the spin polled them (sleep_family made 5
 # million waits instead of ~16).
-compare no_pwait2 --exec "$B/no_pwait2 $B/tcp_echo" --args tcp --timeout 60 threads_created=401 parks_io=1000+ epoll_waits=1+
-compare no_pwait2 --exec "$B/no_pwait2 $B/sleep_family" --timeout 60 parks_sleep=18+ epoll_waits=1+ epoll_waits=1000-
+compare no_pwait2 --exec "$B/deny_syscall 441 $B/tcp_echo" --args tcp --timeout 60 threads_created=401 parks_io=1000+ epoll_waits=1+
+compare no_pwait2 --exec "$B/deny_syscall 441 $B/sleep_family" --timeout 60 parks_sleep=18+ epoll_waits=1+ epoll_waits=1000-
+# rseq denied (older Docker seccomp profiles, valgrind, kernels before 4.18): glibc runs without
+# it, and the OS threads the runtime starts from a green thread (offload workers, hand-off
+# carriers) must not try to register one (glibc aborted them: "rseq registration failed").
+compare no_rseq --exec "$B/deny_syscall 334 $B/offload_pool" threads_created=8 offload_jobs=24+ parks_offload=1+
+compare no_rseq --exec "$B/deny_syscall 334 $B/cpu_hash" --env GREEN_HUBS=1 --carriers 1+ threads_created=4 handoffs=1+
 # Jobs come one at a time: the offload pool starts one worker (files: one more in its forked child).
 compare files --offload-threads 2 threads_created=2 offload_jobs=11+ parks_offload=1+
 compare dns --offload-threads 1 threads_created=2 offload_jobs=23 parks_offload=3+
