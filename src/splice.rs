@@ -41,23 +41,38 @@ fn socket_room(fd: i32) -> Option<usize> {
     Some((mi[SK_MEMINFO_SNDBUF].saturating_sub(used) / 2) as usize)
 }
 
-/// How much to hand a call writing to `out` now: `want`, capped for a socket by its room;
-/// parks until there is some. None: the socket's room cannot be read (make the call as is).
-fn writable_len(out: i32, kind: Kind, want: usize) -> Option<usize> {
+/// How much a call writing to `out` may be handed now.
+enum Room {
+    Len(usize),
+    /// The socket's room cannot be read: make the call as is.
+    Unknown,
+    /// A handler without SA_RESTART ran while waiting for room: the call fails with EINTR.
+    Interrupted,
+}
+
+/// `want`, capped for a socket by its room; parks until there is some.
+fn writable_len(out: i32, kind: Kind, want: usize) -> Room {
     if kind != Kind::Socket {
-        return Some(want);
+        return Room::Len(want);
     }
     loop {
         let armed = fd::arm(out, Dir::Write);
-        let room = socket_room(out)?;
+        let Some(room) = socket_room(out) else { return Room::Unknown };
         if room > 0 {
-            return Some(want.min(room));
+            return Room::Len(want.min(room));
         }
         if !fd::wait(out, Dir::Write, armed) {
-            return None;
+            return Room::Unknown;
+        }
+        if crate::signal::interrupted(true) {
+            return Room::Interrupted;
         }
     }
 }
+
+/// -EINTR: the call's wait was cut short by a handler (pipe and socket waits are restarted
+/// under SA_RESTART).
+const EINTR: isize = -(libc::EINTR as isize);
 
 fn splice_raw(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len: usize, flags: u32) -> isize {
     // SAFETY: the caller's offsets (null or live), as the real splice would receive them.
@@ -80,10 +95,15 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
     let (kin, kout) = (fd::kind(fd_in), fd::kind(fd_out));
     loop {
         if kin == Kind::Socket && fd::wait_unless_ready(fd_in, Dir::Read) {
+            if crate::signal::interrupted(true) {
+                return EINTR;
+            }
             continue;
         }
-        let Some(n) = writable_len(fd_out, kout, len) else {
-            return splice_raw(fd_in, off_in, fd_out, off_out, len, flags);
+        let n = match writable_len(fd_out, kout, len) {
+            Room::Len(n) => n,
+            Room::Unknown => return splice_raw(fd_in, off_in, fd_out, off_out, len, flags),
+            Room::Interrupted => return EINTR,
         };
         if kin == Kind::File {
             warm_file(fd_in, off_in, n);
@@ -106,6 +126,9 @@ pub fn splice(fd_in: i32, off_in: *mut i64, fd_out: i32, off_out: *mut i64, len:
             // slot and a range spanning two pages): the blocking call, which will not wait long.
             return splice_raw(fd_in, off_in, fd_out, off_out, len, flags);
         }
+        if crate::signal::interrupted(true) {
+            return EINTR;
+        }
     }
 }
 
@@ -122,7 +145,11 @@ pub fn sendfile(out: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize {
             // like the kernel's it returns once it has filled the pipe.
             return splice(in_fd, offset, out, core::ptr::null_mut(), left, 0);
         } else {
-            let n = writable_len(out, kout, left).unwrap_or(left);
+            let n = match writable_len(out, kout, left) {
+                Room::Len(n) => n,
+                Room::Unknown => left,
+                Room::Interrupted => return if done > 0 { done as isize } else { EINTR },
+            };
             if from_file {
                 warm_file(in_fd, offset, n);
             }

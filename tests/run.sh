@@ -281,7 +281,7 @@ if want leader_signal; then
 fi
 compare sigmasks threads_created=2 parks_cond=2+
 compare sigwait threads_created=5 parks_io=5+ parks_sleep=20+
-compare eintr threads_created=19 parks_io=12+ parks_sem=2+
+compare eintr threads_created=23 parks_io=16+ parks_sem=2+
 compare signal_timers threads_created=4 parks_sleep=100+
 compare fd_numbers threads_created=2 parks_sleep=1+ parks_io=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+

@@ -1,7 +1,8 @@
 /* EINTR exactly where the native call gives it. SIGUSR1's handler has no SA_RESTART, SIGUSR2's
  * has. A signal sent to a thread waiting in sem_wait, read or readv on a pipe, writev to a full
- * pipe, recv on a socket, poll, ppoll, waitpid, nanosleep interrupts it (-1 EINTR); with
- * SA_RESTART, read, readv, writev, waitpid and sem_wait go on waiting and complete, while poll and nanosleep still fail with EINTR;
+ * pipe, splice from an empty pipe, sendfile into a full socket, recv on a socket, poll, ppoll,
+ * waitpid, nanosleep interrupts it (-1 EINTR); with SA_RESTART, read, readv, writev, splice,
+ * sendfile, waitpid and sem_wait go on waiting and complete, while poll and nanosleep still fail with EINTR;
  * pthread_mutex_lock and pthread_cond_wait never fail with EINTR. A process-directed signal
  * (kill from a child process) that only the reading thread takes interrupts its read. ppoll's
  * mask lets a signal the thread blocks interrupt the wait. */
@@ -13,7 +14,9 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -30,7 +33,7 @@ static void on_sig(int sig)
 }
 
 static sem_t sem;
-static int pipefd[2], sock[2], full[2];
+static int pipefd[2], sock[2], full[2], spliced[2], fullsock[2], file;
 static long filled; /* bytes in `full` before do_writev's own */
 static char drained_tail[2]; /* the last two bytes drain_full read */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -70,6 +73,30 @@ static void *do_writev(void *a)
     struct iovec v[2] = {{"y", 1}, {"z", 1}};
     long r = writev(full[1], v, 2);
     printf("  writev to a full pipe: %s%s\n", res(r, errno), r >= 0 ? (r == 2 ? " (2 bytes)" : " (short)") : "");
+    return NULL;
+}
+static void *do_splice(void *a)
+{
+    (void)a;
+    long r = splice(pipefd[0], NULL, spliced[1], NULL, 1, 0);
+    char c = 0;
+    if (r == 1 && read(spliced[0], &c, 1) != 1) c = 0;
+    printf("  splice from an empty pipe: %s%s\n", res(r, errno), r == 1 ? (c == 'x' ? " (moved the byte)" : " (wrong byte)") : "");
+    return NULL;
+}
+static long sock_filled;
+/* Fills fullsock[0]'s direction to the brim without blocking, then sendfiles one byte of `file`. */
+static void *do_sendfile(void *a)
+{
+    (void)a;
+    char junk[1024] = {0};
+    long w;
+    fcntl(fullsock[0], F_SETFL, O_NONBLOCK);
+    while ((w = write(fullsock[0], junk, sizeof junk)) > 0 || (w = write(fullsock[0], junk, 1)) > 0) sock_filled += w;
+    fcntl(fullsock[0], F_SETFL, 0);
+    off_t off = 0;
+    long r = sendfile(fullsock[0], file, &off, 1);
+    printf("  sendfile into a full socket: %s%s\n", res(r, errno), r == 1 ? " (1 byte)" : "");
     return NULL;
 }
 static void *do_recv(void *a) { (void)a; char c; long r = recv(sock[0], &c, 1, 0); printf("  recv: %s\n", res(r, errno)); return NULL; }
@@ -154,6 +181,20 @@ static void run(const char *what, void *(*f)(void *), int sig, void (*finish)(vo
 }
 
 static void write_byte(void) { if (write(pipefd[1], "x", 1) != 1) perror("write"); }
+/* Empties fullsock: what do_sendfile filled it with, and `extra` bytes after that. */
+static char sock_tail;
+static void drain_sock_plus(long extra)
+{
+    char buf[4096];
+    long r, left = sock_filled + extra;
+    while (left > 0 && (r = read(fullsock[1], buf, sizeof buf < (size_t)left ? sizeof buf : (size_t)left)) > 0) {
+        left -= r;
+        sock_tail = buf[r - 1];
+    }
+    sock_filled = 0;
+}
+static void drain_sock(void) { drain_sock_plus(0); }            /* the sendfile failed */
+static void drain_sock_and_byte(void) { drain_sock_plus(1); }   /* it goes on and sends its byte */
 /* Empties `full`: what do_writev filled it with, then its two bytes. */
 static void drain_full(void)
 {
@@ -185,12 +226,20 @@ int main(void)
     handle(SIGUSR1, on_sig, 0);
     handle(SIGUSR2, on_sig, SA_RESTART);
     sem_init(&sem, 0, 0);
-    if (pipe(pipefd) || pipe(full) || socketpair(AF_UNIX, SOCK_STREAM, 0, sock)) return 1;
+    if (pipe(pipefd) || pipe(full) || pipe(spliced) || socketpair(AF_UNIX, SOCK_STREAM, 0, sock) ||
+        socketpair(AF_UNIX, SOCK_STREAM, 0, fullsock))
+        return 1;
+    char path[] = "/tmp/green-eintr-XXXXXX";
+    file = mkstemp(path);
+    if (file < 0 || write(file, "s", 1) != 1) return 1;
+    unlink(path);
 
     run("SIGUSR1 (no SA_RESTART):", do_sem, SIGUSR1, NULL);
     run("", do_read, SIGUSR1, NULL);
     run("", do_readv, SIGUSR1, NULL);
     run("", do_writev, SIGUSR1, NULL);
+    run("", do_splice, SIGUSR1, NULL);
+    run("", do_sendfile, SIGUSR1, drain_sock);
     run("", do_recv, SIGUSR1, NULL);
     run("", do_poll, SIGUSR1, NULL);
     run("", do_sleep, SIGUSR1, NULL);
@@ -202,6 +251,9 @@ int main(void)
     run("", do_readv, SIGUSR2, write_byte);
     run("", do_writev, SIGUSR2, drain_full);
     printf("  the pipe's last bytes: \"%.2s\"\n", drained_tail);
+    run("", do_splice, SIGUSR2, write_byte);
+    run("", do_sendfile, SIGUSR2, drain_sock_and_byte);
+    printf("  the socket's last byte: '%c'\n", sock_tail);
     child = spawn_sleeper();
     run("", do_waitpid, SIGUSR2, NULL);
     run("", do_sem, SIGUSR2, post);
