@@ -8,8 +8,8 @@
 //!   writes, so the call cannot block (a pipe shared with another process's reader that drains
 //!   it between the poll and the read can still block: documented; green threads of this
 //!   process take turns: src/turn.rs).
-//! - An fd the program made non-blocking itself, a regular file, a tty or anything epoll refuses
-//!   takes the real call unchanged.
+//! - An fd the program made non-blocking itself, a regular file or anything epoll refuses takes
+//!   the real call unchanged; a terminal too, except a read that waits for input (`Kind::Tty`).
 //! - An fd is registered with epoll once (edge-triggered, both directions) and stays registered
 //!   until close/dup2/dup3 replaces it; the kind of each fd is cached and forgotten on those calls
 //!   and on fcntl(F_SETFL)/ioctl(FIONBIO)/setsockopt(SO_RCVTIMEO/SO_SNDTIMEO).
@@ -41,7 +41,7 @@ use crate::task::ParkReason;
 /// What the table knows of an fd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Use the real call unchanged (regular file, tty, user-non-blocking, unpollable).
+    /// Use the real call unchanged (user-non-blocking, unpollable, other character devices).
     Pass,
     /// Pipe or FIFO (also eventfd, timerfd, signalfd, inotify): poll, then the real call.
     Pipe,
@@ -50,6 +50,9 @@ pub enum Kind {
     /// Regular file: page cache first, the offload pool when the call would wait for the
     /// device (src/file.rs).
     File,
+    /// Terminal: a read that waits for input ([`tty_read_waits`]) polls, then makes the real
+    /// call; every other call is the real one (a write waits only for flow control).
+    Tty,
 }
 
 const UNKNOWN: u64 = 0;
@@ -57,6 +60,7 @@ const PASS: u64 = 1;
 const PIPE: u64 = 2;
 const SOCKET: u64 = 3;
 const FILE: u64 = 4;
+const TTY: u64 = 5;
 const KIND_MASK: u64 = 7;
 const REGISTERED: u64 = 8;
 /// A socket with SO_RCVTIMEO or SO_SNDTIMEO set: its waits end with EAGAIN at the timeout.
@@ -153,6 +157,7 @@ pub fn kind(fd: i32) -> Kind {
         PIPE => Kind::Pipe,
         SOCKET => Kind::Socket,
         FILE => Kind::File,
+        TTY => Kind::Tty,
         _ => Kind::Pass,
     }
 }
@@ -181,6 +186,7 @@ fn classify(fd: i32) -> u64 {
         libc::S_IFIFO => PIPE,
         libc::S_IFSOCK => SOCKET,
         libc::S_IFREG => FILE,
+        libc::S_IFCHR if termios(fd).is_some() => TTY,
         0 => match anon_inode(fd) {
             Anon::Eventfd => PIPE,
             Anon::ReadOnly => PIPE | WRITE_PASS,
@@ -209,6 +215,35 @@ fn classify(fd: i32) -> u64 {
         v |= TIMEOUT;
     }
     v
+}
+
+/// The terminal settings of `fd` (None: not a terminal).
+fn termios(fd: i32) -> Option<libc::termios> {
+    // SAFETY: termios is plain data; TCGETS fills it or fails.
+    let mut t: libc::termios = unsafe { core::mem::zeroed() };
+    // SAFETY: as above.
+    let r = unsafe { sys::syscall3(libc::SYS_ioctl, fd as usize, libc::TCGETS as usize, &mut t as *mut libc::termios as usize) };
+    (r == 0).then_some(t)
+}
+
+/// Whether a blocking read of terminal `fd` waits only for input that epoll reports, so a green
+/// thread may park until the terminal polls readable and then read without blocking: canonical
+/// mode (a whole line), or VMIN > 0 (VMIN bytes; with VTIME too, one byte and then at most VTIME
+/// per byte). Not when VMIN = 0 (the read's own timer decides: the real call, which waits at most
+/// VTIME), nor for a background job of that terminal (the kernel answers its read at once with
+/// SIGTTIN or EIO, which only the real call gives). Asked at every read: termios and the
+/// foreground group change under the program's feet.
+pub fn tty_read_waits(fd: i32) -> bool {
+    let Some(t) = termios(fd) else { return false };
+    if t.c_lflag & libc::ICANON == 0 && t.c_cc[libc::VMIN] == 0 {
+        return false;
+    }
+    let mut fg: libc::pid_t = 0;
+    // SAFETY: TIOCGPGRP writes one pid_t; ENOTTY when `fd` is not our controlling terminal (no
+    // job control applies then).
+    let r = unsafe { sys::syscall3(libc::SYS_ioctl, fd as usize, libc::TIOCGPGRP as usize, &mut fg as *mut libc::pid_t as usize) };
+    // SAFETY: getpgrp has no arguments.
+    r != 0 || fg == unsafe { sys::syscall3(libc::SYS_getpgrp, 0, 0, 0) } as libc::pid_t
 }
 
 /// An int-valued SOL_SOCKET option (-1 when it cannot be read).

@@ -239,6 +239,9 @@ compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_job
 # fopen of a FIFO: a reader's fopen waits for main's, 50 ms later, on one carrier without
 # hand-off (a hang if the reader's fopen held the carrier); both go to the pool.
 compare fopen_fifo --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --offload-threads 2 threads_created=1 offload_jobs=2 parks_offload=1+
+# A read of a terminal (a pty's slave side) waits for its line, or VMIN bytes, while the
+# others run; on one carrier without hand-off, a blocking read would keep main from typing.
+compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=3+
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.
 compare splice threads_created=11 parks_io=20+ offload_jobs=2+

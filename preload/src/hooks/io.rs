@@ -40,9 +40,10 @@ pub unsafe extern "C-unwind" fn read(fd: c_int, buf: *mut c_void, n: usize) -> i
     if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Pipe => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
+            Kind::Tty if fd::tty_read_waits(fd) => return ret(fd::read_pipe(fd, buf as *mut u8, n)),
             Kind::Socket => return ret(fd::recv_socket(fd, buf as *mut u8, n, 0, null_mut(), null_mut())),
             Kind::File => return ret(file::read(fd, &libc::iovec { iov_base: buf, iov_len: n }, 1, -1, 0)),
-            Kind::Pass => {
+            Kind::Pass | Kind::Tty => {
                 let _in_call = InCall::enter(t, Call::Read, fd as i64);
                 // SAFETY: forwarded unchanged.
                 return unsafe { real::read()(fd, buf, n) };
@@ -71,7 +72,7 @@ pub unsafe extern "C-unwind" fn write(fd: c_int, buf: *const c_void, n: usize) -
             Kind::Pipe => return ret(fd::write_pipe(fd, buf as *const u8, n)),
             Kind::Socket => return ret(fd::send_socket(fd, buf as *const u8, n, 0, null(), 0)),
             Kind::File => return ret(file::write(fd, &libc::iovec { iov_base: buf as *mut c_void, iov_len: n }, 1, -1, 0)),
-            Kind::Pass => {
+            Kind::Pass | Kind::Tty => {
                 let _in_call = InCall::enter(t, Call::Write, fd as i64);
                 // SAFETY: forwarded unchanged.
                 return unsafe { real::write()(fd, buf, n) };
@@ -322,7 +323,8 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
-            Kind::Pipe => match fd::wait_ready(fd, fd::Dir::Read) {
+            Kind::Tty if !fd::tty_read_waits(fd) => None,
+            Kind::Pipe | Kind::Tty => match fd::wait_ready(fd, fd::Dir::Read) {
                 Ok(turn) => Some(turn),
                 Err(e) => return ret(e),
             },
@@ -346,7 +348,7 @@ pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
             Kind::Pipe if n >= 0 => return ret(fd::writev_pipe(fd, iov, n as usize)),
             Kind::File if n >= 0 => return ret(file::write(fd, iov, n as usize, -1, 0)),
-            Kind::Pass | Kind::File | Kind::Pipe => {}
+            Kind::Pass | Kind::File | Kind::Pipe | Kind::Tty => {}
         }
         let _in_call = InCall::enter(t, Call::Writev, fd as i64);
         // SAFETY: forwarded unchanged.
