@@ -246,13 +246,18 @@ pub fn tty_read_waits(fd: i32) -> bool {
     r != 0 || fg == unsafe { sys::syscall3(libc::SYS_getpgrp, 0, 0, 0) } as libc::pid_t
 }
 
-/// An int-valued SOL_SOCKET option (-1 when it cannot be read).
-fn sock_int(fd: i32, opt: i32) -> i32 {
+/// An int-valued SOL_SOCKET option, or the raw error (-errno).
+fn sockopt_int(fd: i32, opt: i32) -> Result<i32, isize> {
     let mut v: i32 = -1;
     let mut len = core::mem::size_of::<i32>() as libc::socklen_t;
     // SAFETY: live out-buffers of the right sizes.
     let r = unsafe { sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, opt as usize, &mut v as *mut i32 as usize, &mut len as *mut libc::socklen_t as usize, 0) };
-    if r < 0 { -1 } else { v }
+    if r < 0 { Err(r) } else { Ok(v) }
+}
+
+/// An int-valued SOL_SOCKET option (-1 when it cannot be read).
+fn sock_int(fd: i32, opt: i32) -> i32 {
+    sockopt_int(fd, opt).unwrap_or(-1)
 }
 
 enum Anon {
@@ -843,7 +848,7 @@ pub fn connect_socket(fd: i32, addr: *const libc::sockaddr, len: libc::socklen_t
     let mut r = connect();
     if r == -(libc::EINPROGRESS as isize) || r == -(libc::EALREADY as isize) {
         r = finish_connect(fd, r, &connect, || set_flags(fl));
-    } else if r == -(libc::EAGAIN as isize) && socket_domain(fd) == libc::AF_UNIX {
+    } else if r == -(libc::EAGAIN as isize) && sock_int(fd, libc::SO_DOMAIN) == libc::AF_UNIX {
         r = wait_unix_backlog(fd, &connect);
     }
     set_flags(fl);
@@ -859,7 +864,7 @@ fn finish_connect(fd: i32, started: isize, connect: &dyn Fn() -> isize, restore_
     loop {
         let armed = arm(fd, Dir::Write);
         if poll_now(fd, Dir::Write) {
-            return connect();
+            return connect_result(fd, connect);
         }
         if deadline.is_some_and(|d| sys::now_ns() >= d) {
             return started;
@@ -871,6 +876,20 @@ fn finish_connect(fd: i32, started: isize, connect: &dyn Fn() -> isize, restore_
         if crate::signal::interrupted(deadline.is_none()) {
             return EINTR;
         }
+    }
+}
+
+/// What the blocking connect returns once the socket polls writable. TCP: a second connect,
+/// which answers as the blocking one does (0 or the error) and leaves the socket's state as it
+/// leaves it (connected, or unconnected after an error, so a retry on the socket starts over).
+/// Other protocols answer a second connect with EISCONN once connected (SCTP, vsock): SO_ERROR.
+fn connect_result(fd: i32, connect: &dyn Fn() -> isize) -> isize {
+    if sock_int(fd, libc::SO_PROTOCOL) == libc::IPPROTO_TCP {
+        return connect();
+    }
+    match sockopt_int(fd, libc::SO_ERROR) {
+        Ok(err) => -(err as isize),
+        Err(e) => e,
     }
 }
 
@@ -901,15 +920,6 @@ fn wait_unix_backlog(fd: i32, connect: &dyn Fn() -> isize) -> isize {
         }
         pause = (pause * 2).min(UNIX_BACKLOG_PAUSE_MAX_NS);
     }
-}
-
-/// The socket's address family (SO_DOMAIN), or -1.
-fn socket_domain(fd: i32) -> i32 {
-    let mut d: i32 = -1;
-    let mut len = core::mem::size_of::<i32>() as libc::socklen_t;
-    // SAFETY: live out-buffers of the right sizes.
-    let r = unsafe { sys::syscall6(libc::SYS_getsockopt, fd as usize, libc::SOL_SOCKET as usize, libc::SO_DOMAIN as usize, &mut d as *mut i32 as usize, &mut len as *mut libc::socklen_t as usize, 0) };
-    if r < 0 { -1 } else { d }
 }
 
 /// A poll(2) timeout in ms (negative: forever) as a CLOCK_MONOTONIC deadline.

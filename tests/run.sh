@@ -264,7 +264,7 @@ fi
 compare socket_calls threads_created=2 parks_io=2+
 compare sock_timeouts threads_created=2 parks_io=4+
 # parks_sleep: main's 6 sleeps and the retries of the connects to a full Unix backlog.
-compare connect_blocked threads_created=4 parks_io=2+ parks_sleep=20+
+compare connect_blocked threads_created=5 parks_io=3+ parks_sleep=20+
 compare stream_drain threads_created=4 recv_skips=300+
 compare stream_eof threads_created=3 parks_io=6+
 compare fd_race threads_created=28 parks_io=100+ recv_skips=100+

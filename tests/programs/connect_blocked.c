@@ -4,6 +4,8 @@
  * - TCP, SIGUSR1 without SA_RESTART: connect fails with EINTR and the connection goes on in the
  *   background; a second blocking connect on that socket waits for it and returns 0.
  * - TCP, SIGUSR2 with SA_RESTART: connect is restarted and returns 0 once there is room.
+ * - TCP, the listener closed while the connect waits: ECONNREFUSED at the retransmitted SYN;
+ *   the same socket then connects afresh to a new listener on that port (0).
  * - Unix: connect waits for room (0), and with SO_SNDTIMEO gives EAGAIN at the timeout.
  * Every connection's first bytes are checked end to end. */
 #define _GNU_SOURCE
@@ -33,6 +35,7 @@ static struct sockaddr_in tcp_addr;
 static struct sockaddr_un unix_addr;
 static int tcp_listener, unix_listener;
 static int client; /* the waiting thread's socket */
+static int relisten[2]; /* main says it listens again */
 
 static double now(void)
 {
@@ -91,6 +94,45 @@ static void tcp_case(int sig)
     close(filler);
 }
 
+static void *tcp_connect_refused_then_retry(void *a)
+{
+    (void)a;
+    int r = connect(client, (struct sockaddr *)&tcp_addr, sizeof tcp_addr);
+    printf("  connect: %s\n", res(r, errno));
+    char go;
+    if (read(relisten[0], &go, 1) != 1) perror("read"); /* main listens again on the port */
+    r = connect(client, (struct sockaddr *)&tcp_addr, sizeof tcp_addr);
+    printf("  the same socket again, to a new listener: %s\n", res(r, errno));
+    return NULL;
+}
+
+static int tcp_listen(void)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(l, (struct sockaddr *)&tcp_addr, sizeof tcp_addr) || listen(l, 0)) perror("listen");
+    return l;
+}
+
+/* A thread connects into the full queue; main closes the listener, so the retransmitted SYN
+ * is refused, then listens again on the port for the thread's second try. */
+static void tcp_refused_case(void)
+{
+    int filler = tcp_fill();
+    client = socket(AF_INET, SOCK_STREAM, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, tcp_connect_refused_then_retry, NULL);
+    usleep(150000);
+    close(tcp_listener);
+    close(filler);
+    usleep(1500000); /* the SYN is retransmitted 1 s after the first */
+    tcp_listener = tcp_listen();
+    if (write(relisten[1], "g", 1) != 1) perror("write");
+    pthread_join(t, NULL);
+    check_bytes(client, tcp_listener, "tcp retry");
+    close(client);
+}
+
 static int unix_client(void)
 {
     int c = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -132,13 +174,11 @@ int main(void)
     handle(SIGUSR1, on_sig, 0);
     handle(SIGUSR2, on_sig, SA_RESTART);
 
-    tcp_listener = socket(AF_INET, SOCK_STREAM, 0);
     tcp_addr.sin_family = AF_INET;
     tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    tcp_listener = tcp_listen();
     socklen_t len = sizeof tcp_addr;
-    if (bind(tcp_listener, (struct sockaddr *)&tcp_addr, sizeof tcp_addr) || listen(tcp_listener, 0) ||
-        getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &len))
-        return 1;
+    if (getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &len)) return 1;
 
     unix_listener = socket(AF_UNIX, SOCK_STREAM, 0);
     unix_addr.sun_family = AF_UNIX;
@@ -150,6 +190,9 @@ int main(void)
     tcp_case(SIGUSR1);
     printf("TCP, full accept queue, SIGUSR2 (SA_RESTART):\n");
     tcp_case(SIGUSR2);
+    if (pipe(relisten)) return 1;
+    printf("TCP, listener closed while connecting:\n");
+    tcp_refused_case();
     printf("Unix, full backlog:\n");
     unix_case(NULL);
     unix_case(&(struct timeval){0, 200000});
