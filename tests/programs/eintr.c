@@ -61,15 +61,32 @@ static void *do_readv(void *a)
     printf("  readv: %s%s\n", res(r, errno), r == 1 ? (c == 'x' ? " (got the byte)" : " (wrong byte)") : "");
     return NULL;
 }
-/* Fills `full` to the brim without blocking, then writes two more bytes the blocking way. */
+/* Writes to `fd` without blocking until it is full to the last byte; returns the bytes written. */
+static long fill(int fd)
+{
+    char junk[1024] = {0};
+    long w, n = 0;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while ((w = write(fd, junk, sizeof junk)) > 0 || (w = write(fd, junk, 1)) > 0) n += w;
+    fcntl(fd, F_SETFL, 0);
+    return n;
+}
+/* Reads exactly `n` bytes from `fd`; `tail` gets the last two. */
+static void drain(int fd, long n, char tail[2])
+{
+    char buf[4096];
+    long r;
+    while (n > 0 && (r = read(fd, buf, sizeof buf < (size_t)n ? sizeof buf : (size_t)n)) > 0) {
+        n -= r;
+        if (r >= 2) memcpy(tail, buf + r - 2, 2);
+        else tail[0] = tail[1], tail[1] = buf[0];
+    }
+}
+/* Fills `full` to the brim, then writes two more bytes the blocking way. */
 static void *do_writev(void *a)
 {
     (void)a;
-    char junk[4096] = {0};
-    long w;
-    fcntl(full[1], F_SETFL, O_NONBLOCK);
-    while ((w = write(full[1], junk, sizeof junk)) > 0 || (w = write(full[1], junk, 1)) > 0) filled += w;
-    fcntl(full[1], F_SETFL, 0);
+    filled += fill(full[1]);
     struct iovec v[2] = {{"y", 1}, {"z", 1}};
     long r = writev(full[1], v, 2);
     printf("  writev to a full pipe: %s%s\n", res(r, errno), r >= 0 ? (r == 2 ? " (2 bytes)" : " (short)") : "");
@@ -85,15 +102,11 @@ static void *do_splice(void *a)
     return NULL;
 }
 static long sock_filled;
-/* Fills fullsock[0]'s direction to the brim without blocking, then sendfiles one byte of `file`. */
+/* Fills fullsock[0]'s direction to the brim, then sendfiles one byte of `file`. */
 static void *do_sendfile(void *a)
 {
     (void)a;
-    char junk[1024] = {0};
-    long w;
-    fcntl(fullsock[0], F_SETFL, O_NONBLOCK);
-    while ((w = write(fullsock[0], junk, sizeof junk)) > 0 || (w = write(fullsock[0], junk, 1)) > 0) sock_filled += w;
-    fcntl(fullsock[0], F_SETFL, 0);
+    sock_filled += fill(fullsock[0]);
     off_t off = 0;
     long r = sendfile(fullsock[0], file, &off, 1);
     printf("  sendfile into a full socket: %s%s\n", res(r, errno), r == 1 ? " (1 byte)" : "");
@@ -182,31 +195,16 @@ static void run(const char *what, void *(*f)(void *), int sig, void (*finish)(vo
 
 static void write_byte(void) { if (write(pipefd[1], "x", 1) != 1) perror("write"); }
 /* Empties fullsock: what do_sendfile filled it with, and `extra` bytes after that. */
-static char sock_tail;
+static char sock_tail[2];
 static void drain_sock_plus(long extra)
 {
-    char buf[4096];
-    long r, left = sock_filled + extra;
-    while (left > 0 && (r = read(fullsock[1], buf, sizeof buf < (size_t)left ? sizeof buf : (size_t)left)) > 0) {
-        left -= r;
-        sock_tail = buf[r - 1];
-    }
+    drain(fullsock[1], sock_filled + extra, sock_tail);
     sock_filled = 0;
 }
 static void drain_sock(void) { drain_sock_plus(0); }            /* the sendfile failed */
 static void drain_sock_and_byte(void) { drain_sock_plus(1); }   /* it goes on and sends its byte */
 /* Empties `full`: what do_writev filled it with, then its two bytes. */
-static void drain_full(void)
-{
-    char buf[4096], last[2] = {0, 0};
-    long r, left = filled + 2;
-    while (left > 0 && (r = read(full[0], buf, sizeof buf < (size_t)left ? sizeof buf : (size_t)left)) > 0) {
-        left -= r;
-        if (r >= 2) memcpy(last, buf + r - 2, 2);
-        else last[0] = last[1], last[1] = buf[0];
-    }
-    memcpy(drained_tail, last, 2);
-}
+static void drain_full(void) { drain(full[0], filled + 2, drained_tail); }
 static void post(void) { sem_post(&sem); }
 static void unlock_mu(void) { pthread_mutex_unlock(&mu); }
 static void set_flag(void)
@@ -253,7 +251,7 @@ int main(void)
     printf("  the pipe's last bytes: \"%.2s\"\n", drained_tail);
     run("", do_splice, SIGUSR2, write_byte);
     run("", do_sendfile, SIGUSR2, drain_sock_and_byte);
-    printf("  the socket's last byte: '%c'\n", sock_tail);
+    printf("  the socket's last byte: '%c'\n", sock_tail[1]);
     child = spawn_sleeper();
     run("", do_waitpid, SIGUSR2, NULL);
     run("", do_sem, SIGUSR2, post);
