@@ -22,6 +22,7 @@ pub mod hub;
 pub mod lock;
 pub mod log;
 pub mod mmsg;
+pub mod mqueue;
 pub mod offload;
 pub mod osthread;
 pub mod park;

@@ -242,6 +242,9 @@ compare fopen_fifo --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --offload-threads 2 t
 # A read of a terminal (a pty's slave side) waits for its line, or VMIN bytes, while the
 # others run; on one carrier without hand-off, a blocking read would keep main from typing.
 compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=3+
+# POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
+# no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
+compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.
 compare splice threads_created=11 parks_io=20+ offload_jobs=2+

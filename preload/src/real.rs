@@ -120,6 +120,8 @@ real! {
     fopen: unsafe extern "C" fn(*const c_char, *const c_char) -> *mut libc::FILE;
     recvmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int, *mut libc::timespec) -> c_int;
     sendmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int) -> c_int;
+    mq_timedreceive: unsafe extern "C" fn(libc::mqd_t, *mut c_char, usize, *mut c_uint, *const libc::timespec) -> isize;
+    mq_timedsend: unsafe extern "C" fn(libc::mqd_t, *const c_char, usize, c_uint, *const libc::timespec) -> c_int;
     epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int;
     getaddrinfo: unsafe extern "C" fn(*const c_char, *const c_char, *const libc::addrinfo, *mut *mut libc::addrinfo) -> c_int;
     getnameinfo: unsafe extern "C" fn(*const libc::sockaddr, libc::socklen_t, *mut c_char, libc::socklen_t, *mut c_char, libc::socklen_t, c_int) -> c_int;

@@ -5,6 +5,7 @@ mod dns;
 mod file;
 mod exit;
 mod io;
+mod mqueue;
 mod process;
 mod sched;
 mod signal;
