@@ -245,6 +245,14 @@ compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks
 # POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
 # no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
 compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+
+# The fortified entry points a _FORTIFY_SOURCE build calls (__recv_chk, __recvfrom_chk,
+# __poll_chk, __ppoll_chk, __pread_chk) wait like the plain calls (one carrier, no hand-off: hung
+# before); the binary must import all five, or the comparison proves nothing.
+compare fortified --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=9 parks_io=4+ offload_jobs=1+
+if want fortified; then
+    n=$(nm -D "$B/fortified" | grep -c -E ' U __(recv|recvfrom|poll|ppoll|pread)_chk@')
+    if [ "$n" = 5 ]; then ok "fortified imports the five _chk calls"; else ko "fortified" "imports $n of the five _chk calls"; fi
+fi
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.
 compare splice threads_created=11 parks_io=20+ offload_jobs=2+

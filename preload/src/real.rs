@@ -77,6 +77,11 @@ real! {
     syscall: unsafe extern "C" fn(c_long, c_long, c_long, c_long, c_long, c_long, c_long) -> c_long;
     read: unsafe extern "C" fn(c_int, *mut c_void, usize) -> isize;
     __read_chk: unsafe extern "C" fn(c_int, *mut c_void, usize, usize) -> isize;
+    __recv_chk: unsafe extern "C" fn(c_int, *mut c_void, usize, usize, c_int) -> isize;
+    __recvfrom_chk: unsafe extern "C" fn(c_int, *mut c_void, usize, usize, c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> isize;
+    __poll_chk: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, c_int, usize) -> c_int;
+    __ppoll_chk: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, *const libc::timespec, *const libc::sigset_t, usize) -> c_int;
+    __pread_chk: unsafe extern "C" fn(c_int, *mut c_void, usize, libc::off_t, usize) -> isize;
     write: unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
     recv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_int) -> isize;
     send: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;

@@ -33,6 +33,23 @@ pub unsafe extern "C-unwind" fn pread64(fd: c_int, buf: *mut c_void, n: usize, o
     unsafe { pread(fd, buf, n, offset) }
 }
 
+/// The fortified pread: glibc's size check, then pread.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __pread_chk(fd: c_int, buf: *mut c_void, n: usize, offset: libc::off_t, buflen: usize) -> isize {
+    if n > buflen || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__pread_chk()(fd, buf, n, offset, buflen) };
+    }
+    // SAFETY: same contract as pread.
+    unsafe { pread(fd, buf, n, offset) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __pread64_chk(fd: c_int, buf: *mut c_void, n: usize, offset: libc::off_t, buflen: usize) -> isize {
+    // SAFETY: the same function on x86-64 (off_t is 64-bit).
+    unsafe { __pread_chk(fd, buf, n, offset, buflen) }
+}
+
 #[no_mangle]
 pub unsafe extern "C-unwind" fn pwrite(fd: c_int, buf: *const c_void, n: usize, offset: libc::off_t) -> isize {
     if green_file(fd, offset, 1) {

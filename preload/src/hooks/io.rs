@@ -92,6 +92,18 @@ pub unsafe extern "C-unwind" fn recv(fd: c_int, buf: *mut c_void, n: usize, flag
     unsafe { real::recv()(fd, buf, n, flags) }
 }
 
+/// The fortified recv (`_FORTIFY_SOURCE`, a length not known at compile time): glibc's size
+/// check, then recv (glibc's own calls its internal recv, out of our reach).
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __recv_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize, flags: c_int) -> isize {
+    if n > buflen || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__recv_chk()(fd, buf, n, buflen, flags) };
+    }
+    // SAFETY: same contract as recv.
+    unsafe { recv(fd, buf, n, flags) }
+}
+
 #[no_mangle]
 pub unsafe extern "C-unwind" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
     if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
@@ -185,6 +197,17 @@ pub unsafe extern "C-unwind" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, ti
     unsafe { real::poll()(fds, n, timeout_ms) }
 }
 
+/// The fortified poll: glibc's check that `fdslen` bytes hold `n` pollfds, then poll.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __poll_chk(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_ms: c_int, fdslen: usize) -> c_int {
+    if fdslen / core::mem::size_of::<libc::pollfd>() < n as usize || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__poll_chk()(fds, n, timeout_ms, fdslen) };
+    }
+    // SAFETY: same contract as poll.
+    unsafe { poll(fds, n, timeout_ms) }
+}
+
 /// A relative timespec timeout (null: none) as a CLOCK_MONOTONIC deadline; Err(-EINVAL) for a
 /// negative or malformed one, as the kernel answers.
 ///
@@ -265,6 +288,36 @@ pub unsafe extern "C-unwind" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vle
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::sendmmsg()(fd, vec, vlen, flags) }
+}
+
+/// The fortified ppoll: the same check as `__poll_chk`, then ppoll.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __ppoll_chk(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t, fdslen: usize) -> c_int {
+    if fdslen / core::mem::size_of::<libc::pollfd>() < n as usize || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__ppoll_chk()(fds, n, ts, mask, fdslen) };
+    }
+    // SAFETY: same contract as ppoll.
+    unsafe { ppoll(fds, n, ts, mask) }
+}
+
+/// The fortified recvfrom: glibc's size check, then recvfrom.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __recvfrom_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    n: usize,
+    buflen: usize,
+    flags: c_int,
+    addr: *mut libc::sockaddr,
+    alen: *mut libc::socklen_t,
+) -> isize {
+    if n > buflen || hub::current().is_none() {
+        // SAFETY: forwarded unchanged (glibc reports the overflow).
+        return unsafe { real::__recvfrom_chk()(fd, buf, n, buflen, flags, addr, alen) };
+    }
+    // SAFETY: same contract as recvfrom.
+    unsafe { recvfrom(fd, buf, n, flags, addr, alen) }
 }
 
 #[no_mangle]
