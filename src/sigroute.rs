@@ -121,6 +121,14 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
         take_kick(target, sig, info, uctx);
         return;
     }
+    // A redelivery carries only its marker: the original siginfo waits in the slot.
+    let mut original;
+    let info = if marked(info, REDELIVER_MARK) {
+        original = take_info(sig);
+        &mut original as *mut libc::siginfo_t
+    } else {
+        info
+    };
     if !synchronous(sig, info) {
         // On the carrier (a green TCB is loaded) but no green thread running: the hub.
         if hub::in_root() {
@@ -178,6 +186,8 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
 /// 0): this marker, then the target task's address, low half first.
 const KICK_MARK: u32 = 0x6b69_636b; // "kick"
 const KICK_WORD: usize = 8;
+/// The marker of a routed signal sent again to its target's carrier (`redeliver`).
+const REDELIVER_MARK: u32 = 0x7265_6476; // "redv"
 
 /// pthread_kill of a green thread running on carrier `tid` (another carrier, or the only one
 /// when the sender is not green) with `sig` unblocked:
@@ -210,14 +220,20 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
     unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, sig as usize, info.as_ptr() as usize, 0, 0) };
 }
 
+/// Whether `info` is one of ours carrying `mark` (SI_QUEUE, sent to our own process).
+fn marked(info: *const libc::siginfo_t, mark: u32) -> bool {
+    // SAFETY: the kernel passes a valid 128-byte siginfo to an SA_SIGINFO handler.
+    unsafe { (*info).si_code == libc::SI_QUEUE && *(info as *const u32).add(KICK_WORD) == mark }
+}
+
 /// The target of a kick (see `kick`), if `info` is one.
 fn kicked(info: *const libc::siginfo_t) -> Option<&'static Task> {
     let w = info as *const u32;
-    // SAFETY: the kernel passes a valid 128-byte siginfo to an SA_SIGINFO handler.
+    if !marked(info, KICK_MARK) {
+        return None;
+    }
+    // SAFETY: as in `marked`.
     unsafe {
-        if (*info).si_code != libc::SI_QUEUE || *w.add(KICK_WORD) != KICK_MARK {
-            return None;
-        }
         let t = *w.add(KICK_WORD + 1) as usize | (*w.add(KICK_WORD + 2) as usize) << 32;
         // SAFETY: kicks name pooled tasks, which are never freed.
         Some(&*(t as *const Task))
@@ -398,11 +414,20 @@ fn hub_pid() -> usize {
     unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as usize }
 }
 
-/// Sends a routed signal to the carrier again, with its original siginfo, while its target runs.
+/// Sends a routed signal to the carrier again while its target runs there. The kernel lets a
+/// thread queue a siginfo with the code of a kill (SI_USER, si_code >= 0) or a tgkill only to
+/// itself (EPERM otherwise: such a signal was lost), so the signal goes as SI_QUEUE with a marker
+/// and the trampoline there takes the original siginfo back from its slot. If it cannot be sent
+/// it is routed again.
 pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
-    let info = take_info(sig);
-    // SAFETY: a live siginfo; to our own process, any si_code is allowed.
-    unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, &info as *const _ as usize, 0, 0) };
+    let mut info = signal::sent_by_us(sig, libc::SI_QUEUE, pid);
+    info[KICK_WORD] = REDELIVER_MARK;
+    // SAFETY: a live 128-byte siginfo to a thread of our own process.
+    let r = unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, info.as_ptr() as usize, 0, 0) };
+    if r < 0 {
+        PENDING.fetch_or(bit(sig), Ordering::AcqRel);
+        ROUTE.store(true, Ordering::Release);
+    }
 }
 
 /// Signals process-pending here (for sigpending).

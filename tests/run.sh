@@ -319,9 +319,13 @@ compare park_races threads_created=109 parks_cond=1000+ parks_sleep=1600+ parks_
 # other, 20000 times per call: the signal is never lost (a kick merging with the target's own
 # delivery) and its handler always ends the wait (one run on the way into the park).
 # The same from glibc's SIGEV_THREAD timer thread (not green) on one carrier: there the signal
-# waits for the park, which looks for it once published (park.rs recheck).
+# waits for the park, which looks for it once published (park.rs recheck). And with kill() to
+# the process, which a carrier takes and routes to the target, sending it again to the target's
+# carrier while the target runs there (lost before: the kernel refuses a kill's siginfo queued
+# to another thread).
 for call in sigsuspend ppoll pselect epoll_pwait; do
     compare kill_suspend --args $call --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=1 parks_io=1+
+    compare kill_suspend --args "$call process" --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=1
     compare kill_suspend --args "$call foreign" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 60 threads_created=1 parks_io=1+
 done
 compare robust threads_created=4 parks_mutex=1+

@@ -3,7 +3,10 @@
  * blocked until sigsuspend opens the mask. The argument picks another call that applies a mask
  * for its wait and waits for nothing else: ppoll, pselect or epoll_pwait (-1 EINTR, as
  * sigsuspend). A second argument "foreign" makes the sender a thread that is not green (glibc's
- * SIGEV_THREAD timer thread), which races the target on one carrier too. With several carriers (GREEN_HUBS=2) main sends it
+ * SIGEV_THREAD timer thread), which races the target on one carrier too; "process" sends it
+ * with kill() to the process (main blocks it, so only the target in its wait takes it: under
+ * libgreen it lands on a carrier and is routed, and sent again to the target's carrier when the
+ * target runs there). With several carriers (GREEN_HUBS=2) main sends it
  * from another OS thread at the moment the target's sigsuspend unblocks it, which is the race
  * between the sender's kick (sigroute.rs) and the target delivering the signal to itself: a
  * round whose signal is lost would leave the target suspended for good, and so would a handler
@@ -83,11 +86,14 @@ static void wait_for(atomic_int *v, int r, const char *what)
     }
 }
 
+static int process_directed;
+
 static void send_rounds(void)
 {
     for (int r = 1; r <= ROUNDS; r++) {
         wait_for(&entering, r, "the handler of the last round ran, but the wait did not return");
-        pthread_kill(target_id, SIGUSR1);
+        if (process_directed) kill(getpid(), SIGUSR1);
+        else pthread_kill(target_id, SIGUSR1);
         wait_for(&handled, r, "the signal was lost");
     }
 }
@@ -101,6 +107,7 @@ static void send_rounds_notify(union sigval v)
 int main(int argc, char **argv)
 {
     if (argc > 1) call = argv[1];
+    process_directed = argc > 2 && !strcmp(argv[2], "process");
     struct sigaction sa = {.sa_handler = on_usr1};
     sigaction(SIGUSR1, &sa, NULL);
     sigset_t usr1;
