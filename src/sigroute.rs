@@ -117,18 +117,19 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 }
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
+    if marked(info, REDELIVER_WORD, REDELIVER_MARK) {
+        // A redelivery (see `redeliver`): the original siginfo again.
+        let w = info as *mut u32;
+        // SAFETY: the kernel's 128-byte siginfo is ours to change while this handler runs.
+        unsafe {
+            (*info).si_code = *w.add(REDELIVER_WORD + 1) as c_int;
+            core::ptr::write_bytes(w.add(REDELIVER_WORD), 0, 2);
+        }
+    }
     if let Some(target) = kicked(info) {
         take_kick(target, sig, info, uctx);
         return;
     }
-    // A redelivery carries only its marker: the original siginfo waits in the slot.
-    let mut original;
-    let info = if marked(info, REDELIVER_MARK) {
-        original = take_info(sig);
-        &mut original as *mut libc::siginfo_t
-    } else {
-        info
-    };
     if !synchronous(sig, info) {
         // On the carrier (a green TCB is loaded) but no green thread running: the hub.
         if hub::in_root() {
@@ -186,8 +187,10 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
 /// 0): this marker, then the target task's address, low half first.
 const KICK_MARK: u32 = 0x6b69_636b; // "kick"
 const KICK_WORD: usize = 8;
-/// The marker of a routed signal sent again to its target's carrier (`redeliver`).
+/// The marker of a routed signal sent again to its target's carrier (`redeliver`), in the last
+/// two words of the siginfo (no layout of the union reaches them), then the original si_code.
 const REDELIVER_MARK: u32 = 0x7265_6476; // "redv"
+const REDELIVER_WORD: usize = 30;
 
 /// pthread_kill of a green thread running on carrier `tid` (another carrier, or the only one
 /// when the sender is not green) with `sig` unblocked:
@@ -220,16 +223,16 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
     unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, sig as usize, info.as_ptr() as usize, 0, 0) };
 }
 
-/// Whether `info` is one of ours carrying `mark` (SI_QUEUE, sent to our own process).
-fn marked(info: *const libc::siginfo_t, mark: u32) -> bool {
+/// Whether `info` is one of ours carrying `mark` at `word` (SI_QUEUE, sent to our own process).
+fn marked(info: *const libc::siginfo_t, word: usize, mark: u32) -> bool {
     // SAFETY: the kernel passes a valid 128-byte siginfo to an SA_SIGINFO handler.
-    unsafe { (*info).si_code == libc::SI_QUEUE && *(info as *const u32).add(KICK_WORD) == mark }
+    unsafe { (*info).si_code == libc::SI_QUEUE && *(info as *const u32).add(word) == mark }
 }
 
 /// The target of a kick (see `kick`), if `info` is one.
 fn kicked(info: *const libc::siginfo_t) -> Option<&'static Task> {
     let w = info as *const u32;
-    if !marked(info, KICK_MARK) {
+    if !marked(info, KICK_WORD, KICK_MARK) {
         return None;
     }
     // SAFETY: as in `marked`.
@@ -416,17 +419,22 @@ fn hub_pid() -> usize {
 
 /// Sends a routed signal to the carrier again while its target runs there. The kernel lets a
 /// thread queue a siginfo with the code of a kill (SI_USER, si_code >= 0) or a tgkill only to
-/// itself (EPERM otherwise: such a signal was lost), so the signal goes as SI_QUEUE with a marker
-/// and the trampoline there takes the original siginfo back from its slot. If it cannot be sent
-/// it is routed again.
+/// itself (EPERM otherwise: such a signal was lost), so the original siginfo goes as SI_QUEUE,
+/// with a marker and its own si_code in its last words, which the trampoline there restores.
+/// Its slot is free once sent: if the kernel merges it with the same signal already pending on
+/// that carrier, one delivery is lost, as the kernel merges a standard signal pending twice. If
+/// it cannot be sent it is routed again.
 pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
-    let mut info = signal::sent_by_us(sig, libc::SI_QUEUE, pid);
-    info[KICK_WORD] = REDELIVER_MARK;
+    let original = take_info(sig);
+    // SAFETY: siginfo_t is 128 bytes of plain data, as is [u32; 32].
+    let mut w: [u32; 32] = unsafe { core::mem::transmute(original) };
+    w[REDELIVER_WORD + 1] = w[2];
+    w[REDELIVER_WORD] = REDELIVER_MARK;
+    w[2] = libc::SI_QUEUE as u32;
     // SAFETY: a live 128-byte siginfo to a thread of our own process.
-    let r = unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, info.as_ptr() as usize, 0, 0) };
+    let r = unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, w.as_ptr() as usize, 0, 0) };
     if r < 0 {
-        PENDING.fetch_or(bit(sig), Ordering::AcqRel);
-        ROUTE.store(true, Ordering::Release);
+        capture(sig, &original);
     }
 }
 
