@@ -318,7 +318,7 @@ fn sock_timeout(fd: i32, opt: i32) -> u64 {
 
 /// When a blocking socket call that started now must give up with EAGAIN (SO_RCVTIMEO for
 /// reads, SO_SNDTIMEO for writes), if the program set one.
-fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
+pub fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
     let s = existing_slot(fd)?;
     if s.load(Ordering::Acquire) & TIMEOUT == 0 {
         return None;
@@ -542,14 +542,14 @@ enum Step {
     Parked,
 }
 
-fn ready_or_park(fd: i32, dir: Dir) -> Step {
+fn ready_or_park(fd: i32, dir: Dir, deadline: Option<u64>) -> Step {
     let t = turn::take(fd, dir);
     let armed = arm(fd, dir);
     if poll_now(fd, dir) {
         return Step::Ready(t);
     }
     drop(t);
-    if wait(fd, dir, armed) {
+    if wait_until(fd, dir, armed, deadline) {
         Step::Parked
     } else {
         Step::Refused(turn::take(fd, dir))
@@ -560,10 +560,17 @@ fn ready_or_park(fd: i32, dir: Dir) -> Step {
 /// then made the blocking way (read/readv/writev on pipes), to be made while the turn is held.
 /// Err(-EINTR) when a handler without SA_RESTART ran meanwhile, as a blocking pipe call fails.
 pub fn wait_ready(fd: i32, dir: Dir) -> Result<Turn, isize> {
+    wait_ready_until(fd, dir, None)
+}
+
+/// As [`wait_ready`], giving up with Err(-EAGAIN) at `deadline` (a socket's SO_RCVTIMEO or
+/// SO_SNDTIMEO, [`timeout_deadline`]); such a wait is never restarted by SA_RESTART (signal(7)).
+pub fn wait_ready_until(fd: i32, dir: Dir, deadline: Option<u64>) -> Result<Turn, isize> {
     loop {
-        match ready_or_park(fd, dir) {
+        match ready_or_park(fd, dir, deadline) {
             Step::Ready(t) | Step::Refused(t) => return Ok(t),
-            Step::Parked if crate::signal::interrupted(true) => return Err(EINTR),
+            Step::Parked if crate::signal::interrupted(deadline.is_none()) => return Err(EINTR),
+            Step::Parked if deadline.is_some_and(|d| sys::now_ns() >= d) => return Err(-(libc::EAGAIN as isize)),
             Step::Parked => {}
         }
     }
@@ -599,7 +606,7 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
     let mut done = 0usize;
     loop {
         let mut chunk = (len - done).min(PIPE_CHUNK);
-        let _turn = match if len > 0 { ready_or_park(fd, Dir::Write) } else { Step::Ready(Turn::NONE) } {
+        let _turn = match if len > 0 { ready_or_park(fd, Dir::Write, None) } else { Step::Ready(Turn::NONE) } {
             Step::Ready(t) => t,
             Step::Refused(t) => {
                 chunk = len - done; // epoll refused the fd: write the rest the blocking way

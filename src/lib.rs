@@ -34,6 +34,7 @@ pub mod sigroute;
 pub mod sigwait;
 pub mod sleep;
 pub mod splice;
+pub mod stdio;
 pub mod stack;
 pub mod stats;
 pub mod sync;

@@ -245,13 +245,19 @@ compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks
 # POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
 # no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
 compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+
+# stdio input streams on pipes and sockets (fgets, getline, getdelim, getc's family and the
+# inline getc_unlocked, fread; a prompt flushed before the wait; two readers of one stream;
+# EINTR/SA_RESTART; SO_RCVTIMEO): glibc refills through its internal read, so these blocked the
+# carrier (one carrier, no hand-off: hung before).
+compare stdio_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=12 parks_io=12+
 # The fortified entry points a _FORTIFY_SOURCE build calls (__recv_chk, __recvfrom_chk,
-# __poll_chk, __ppoll_chk, __pread_chk) wait like the plain calls (one carrier, no hand-off: hung
-# before); the binary must import all five, or the comparison proves nothing.
-compare fortified --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=9 parks_io=4+ offload_jobs=1+
+# __poll_chk, __ppoll_chk, __pread_chk, __fgets_chk, __fread_chk) wait like the plain calls (one
+# carrier, no hand-off: hung before); the binary must import all seven, or the comparison proves
+# nothing.
+compare fortified --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 parks_io=6+ offload_jobs=1+
 if want fortified; then
-    n=$(nm -D "$B/fortified" | grep -c -E ' U __(recv|recvfrom|poll|ppoll|pread)_chk@')
-    if [ "$n" = 5 ]; then ok "fortified imports the five _chk calls"; else ko "fortified" "imports $n of the five _chk calls"; fi
+    n=$(nm -D "$B/fortified" | grep -c -E ' U __(recv|recvfrom|poll|ppoll|pread|fgets|fread)_chk@')
+    if [ "$n" = 7 ]; then ok "fortified imports the seven _chk calls"; else ko "fortified" "imports $n of the seven _chk calls"; fi
 fi
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.

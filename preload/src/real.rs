@@ -27,6 +27,7 @@ fn resolve(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
 macro_rules! real {
     ($( $name:ident : $ty:ty ;)*) => {$(
         #[inline]
+        #[allow(non_snake_case)] // glibc's names (_IO_getc)
         pub fn $name() -> $ty {
             static SLOT: AtomicUsize = AtomicUsize::new(0);
             let p = resolve(&SLOT, unsafe_cstr(concat!(stringify!($name), "\0")));
@@ -127,6 +128,29 @@ real! {
     sendmmsg: unsafe extern "C" fn(c_int, *mut libc::mmsghdr, c_uint, c_int) -> c_int;
     mq_timedreceive: unsafe extern "C" fn(libc::mqd_t, *mut c_char, usize, *mut c_uint, *const libc::timespec) -> isize;
     mq_timedsend: unsafe extern "C" fn(libc::mqd_t, *const c_char, usize, c_uint, *const libc::timespec) -> c_int;
+    fgetc: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    getc: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    _IO_getc: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    getchar: unsafe extern "C" fn() -> c_int;
+    fgetc_unlocked: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    getc_unlocked: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    getchar_unlocked: unsafe extern "C" fn() -> c_int;
+    __uflow: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    __underflow: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    fgets: unsafe extern "C" fn(*mut c_char, c_int, *mut libc::FILE) -> *mut c_char;
+    fgets_unlocked: unsafe extern "C" fn(*mut c_char, c_int, *mut libc::FILE) -> *mut c_char;
+    __fgets_chk: unsafe extern "C" fn(*mut c_char, usize, c_int, *mut libc::FILE) -> *mut c_char;
+    __fgets_unlocked_chk: unsafe extern "C" fn(*mut c_char, usize, c_int, *mut libc::FILE) -> *mut c_char;
+    fread: unsafe extern "C" fn(*mut c_void, usize, usize, *mut libc::FILE) -> usize;
+    fread_unlocked: unsafe extern "C" fn(*mut c_void, usize, usize, *mut libc::FILE) -> usize;
+    __fread_chk: unsafe extern "C" fn(*mut c_void, usize, usize, usize, *mut libc::FILE) -> usize;
+    __fread_unlocked_chk: unsafe extern "C" fn(*mut c_void, usize, usize, usize, *mut libc::FILE) -> usize;
+    getline: unsafe extern "C" fn(*mut *mut c_char, *mut usize, *mut libc::FILE) -> isize;
+    getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
+    __getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
+    fclose: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    freopen: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;
+    freopen64: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;
     epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int;
     getaddrinfo: unsafe extern "C" fn(*const c_char, *const c_char, *const libc::addrinfo, *mut *mut libc::addrinfo) -> c_int;
     getnameinfo: unsafe extern "C" fn(*const libc::sockaddr, libc::socklen_t, *mut c_char, libc::socklen_t, *mut c_char, libc::socklen_t, c_int) -> c_int;

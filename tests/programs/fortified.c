@@ -1,10 +1,11 @@
 /* The fortified entry points a program built with _FORTIFY_SOURCE calls when the compiler cannot
- * check a length (__recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk, __pread_chk; Debian's
- * memcached imports __poll_chk) wait as their plain versions do: each thread's call completes
+ * check a length (__recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk, __pread_chk, and stdio's
+ * __fgets_chk and __fread_chk on a socket stream; Debian's memcached imports __poll_chk) wait as
+ * their plain versions do: each thread's call completes
  * once main writes, 100 ms later, while a ticker runs; the pread reads a file whose pages were
  * dropped. Under libgreen on one carrier without hand-off, a call that blocked the carrier would
  * keep main from writing: the program would hang. tests/run.sh checks that the binary imports
- * these five symbols. */
+ * these seven symbols. */
 #undef _FORTIFY_SOURCE
 #define _FORTIFY_SOURCE 2
 #define _GNU_SOURCE
@@ -61,6 +62,26 @@ static void *do_ppoll(void *a)
     return NULL;
 }
 
+static FILE *sf; /* a stream on a dup of s[0] */
+
+static void *do_fgets(void *a)
+{
+    (void)a;
+    char buf[32] = {0};
+    char *r = fgets(buf, (int)want, sf);
+    printf("  fgets: %s", r ? buf : "NULL\n");
+    return NULL;
+}
+
+static void *do_fread(void *a)
+{
+    (void)a;
+    char buf[32] = {0};
+    size_t n = fread(buf, 1, want / 2, sf);
+    printf("  fread: %zu \"%s\"\n", n, buf);
+    return NULL;
+}
+
 /* `f` in a thread while a ticker runs; main writes `msg` 100 ms later. */
 static void waits(const char *what, void *(*f)(void *), const char *msg)
 {
@@ -81,6 +102,10 @@ int main(void)
     waits("__recvfrom_chk", do_recvfrom, "second");
     waits("__poll_chk", do_poll, "p");
     waits("__ppoll_chk", do_ppoll, "q");
+    sf = fdopen(dup(s[0]), "r");
+    waits("__fgets_chk", do_fgets, "a line\n");
+    waits("__fread_chk", do_fread, "12345678");
+    fclose(sf);
 
     char path[] = "/tmp/green-fortified-XXXXXX";
     int f = mkstemp(path);

@@ -11,6 +11,7 @@ mod sched;
 mod signal;
 mod system;
 mod sleep;
+mod stdio;
 mod sync;
 mod syscall;
 pub(crate) mod thread;

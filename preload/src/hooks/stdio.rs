@@ -1,0 +1,238 @@
+//! stdio input: the reading functions a program calls on a FILE, so that a green thread reading
+//! a pipe, FIFO, socket or terminal stream waits in the hub (green_rt::stdio) instead of in
+//! glibc's internal read. `__uflow`/`__underflow` are what the inline `getc_unlocked` and
+//! `fgetc_unlocked` call on an empty buffer. Callers that are not green take glibc's functions.
+//! fclose and freopen close the stream's fd through glibc's internal close, which our `close`
+//! never sees: they forget the fd first (its epoll registration and kind would otherwise be
+//! taken for the next fd that gets its number).
+
+use core::ffi::{c_char, c_int, c_void};
+
+use green_rt::{fd, hub};
+use green_rt::stdio::{self, File};
+
+use crate::real;
+
+fn file(fp: *mut libc::FILE) -> *mut File {
+    fp as *mut File
+}
+
+macro_rules! getc_hook {
+    ($name:ident, $locked:expr) => {
+        #[no_mangle]
+        pub unsafe extern "C-unwind" fn $name(fp: *mut libc::FILE) -> c_int {
+            if hub::current().is_some() {
+                // SAFETY: the caller's FILE, as glibc's function would receive it.
+                return unsafe { stdio::getc(file(fp), $locked) };
+            }
+            // SAFETY: forwarded unchanged.
+            unsafe { real::$name()(fp) }
+        }
+    };
+}
+
+getc_hook!(fgetc, true);
+getc_hook!(getc, true);
+getc_hook!(_IO_getc, true);
+getc_hook!(fgetc_unlocked, false);
+getc_hook!(getc_unlocked, false);
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn getchar() -> c_int {
+    if hub::current().is_some() {
+        // SAFETY: the program's stdin.
+        return unsafe { stdio::getc(stdio::stdin(), true) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::getchar()() }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn getchar_unlocked() -> c_int {
+    if hub::current().is_some() {
+        // SAFETY: the program's stdin, which the caller owns (an _unlocked call).
+        return unsafe { stdio::getc(stdio::stdin(), false) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::getchar_unlocked()() }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __uflow(fp: *mut libc::FILE) -> c_int {
+    if hub::current().is_some() {
+        // SAFETY: the caller's FILE (glibc's contract: the caller owns it).
+        return unsafe { stdio::uflow(file(fp)) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__uflow()(fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __underflow(fp: *mut libc::FILE) -> c_int {
+    if hub::current().is_some() {
+        // SAFETY: as __uflow.
+        return unsafe { stdio::underflow(file(fp)) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__underflow()(fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fgets(buf: *mut c_char, n: c_int, fp: *mut libc::FILE) -> *mut c_char {
+    if hub::current().is_some() {
+        // SAFETY: the caller's buffer of n bytes and FILE.
+        return unsafe { stdio::fgets(buf as *mut u8, n, file(fp), true) as *mut c_char };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fgets()(buf, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fgets_unlocked(buf: *mut c_char, n: c_int, fp: *mut libc::FILE) -> *mut c_char {
+    if hub::current().is_some() {
+        // SAFETY: as fgets; the caller owns the FILE.
+        return unsafe { stdio::fgets(buf as *mut u8, n, file(fp), false) as *mut c_char };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fgets_unlocked()(buf, n, fp) }
+}
+
+/// Whether a fortified fgets of `n` bytes into a `size`-byte buffer can neither overflow nor
+/// differ from fgets: otherwise glibc's own check runs (and reports an overflow).
+fn fgets_fits(size: usize, n: c_int) -> bool {
+    n >= 2 && (n as usize - 1) < size && hub::current().is_some()
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fgets_chk(buf: *mut c_char, size: usize, n: c_int, fp: *mut libc::FILE) -> *mut c_char {
+    if fgets_fits(size, n) {
+        // SAFETY: n bytes fit the caller's buffer.
+        return unsafe { stdio::fgets(buf as *mut u8, n, file(fp), true) as *mut c_char };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__fgets_chk()(buf, size, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fgets_unlocked_chk(buf: *mut c_char, size: usize, n: c_int, fp: *mut libc::FILE) -> *mut c_char {
+    if fgets_fits(size, n) {
+        // SAFETY: as __fgets_chk; the caller owns the FILE.
+        return unsafe { stdio::fgets(buf as *mut u8, n, file(fp), false) as *mut c_char };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__fgets_unlocked_chk()(buf, size, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fread(buf: *mut c_void, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    if hub::current().is_some() {
+        // SAFETY: the caller's buffer of size * count bytes and FILE.
+        return unsafe { stdio::fread(buf as *mut u8, size, count, file(fp), true) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fread()(buf, size, count, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fread_unlocked(buf: *mut c_void, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    if hub::current().is_some() {
+        // SAFETY: as fread; the caller owns the FILE.
+        return unsafe { stdio::fread(buf as *mut u8, size, count, file(fp), false) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fread_unlocked()(buf, size, count, fp) }
+}
+
+/// Whether a fortified fread passes glibc's check (size * count fits the buffer).
+fn fread_fits(buflen: usize, size: usize, count: usize) -> bool {
+    size.checked_mul(count).is_some_and(|b| b <= buflen) && hub::current().is_some()
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fread_chk(buf: *mut c_void, buflen: usize, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    if fread_fits(buflen, size, count) {
+        // SAFETY: size * count bytes fit the caller's buffer.
+        return unsafe { stdio::fread(buf as *mut u8, size, count, file(fp), true) };
+    }
+    // SAFETY: forwarded unchanged (glibc reports the overflow).
+    unsafe { real::__fread_chk()(buf, buflen, size, count, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fread_unlocked_chk(buf: *mut c_void, buflen: usize, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    if fread_fits(buflen, size, count) {
+        // SAFETY: as __fread_chk; the caller owns the FILE.
+        return unsafe { stdio::fread(buf as *mut u8, size, count, file(fp), false) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__fread_unlocked_chk()(buf, buflen, size, count, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn getdelim(line: *mut *mut c_char, cap: *mut usize, delim: c_int, fp: *mut libc::FILE) -> isize {
+    if hub::current().is_some() {
+        // SAFETY: the caller's line buffer, capacity and FILE, as getdelim(3) takes them.
+        return unsafe { stdio::getdelim(line as *mut *mut u8, cap, delim, file(fp)) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::getdelim()(line, cap, delim, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __getdelim(line: *mut *mut c_char, cap: *mut usize, delim: c_int, fp: *mut libc::FILE) -> isize {
+    if hub::current().is_some() {
+        // SAFETY: as getdelim.
+        return unsafe { stdio::getdelim(line as *mut *mut u8, cap, delim, file(fp)) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__getdelim()(line, cap, delim, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn getline(line: *mut *mut c_char, cap: *mut usize, fp: *mut libc::FILE) -> isize {
+    if hub::current().is_some() {
+        // SAFETY: as getdelim.
+        return unsafe { stdio::getdelim(line as *mut *mut u8, cap, b'\n' as c_int, file(fp)) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::getline()(line, cap, fp) }
+}
+
+/// Forgets the fd under `fp` (see the module doc).
+///
+/// # Safety
+/// `fp` is a live FILE.
+unsafe fn forget_stream_fd(fp: *mut libc::FILE) {
+    // SAFETY: the caller's contract; fileno reads the FILE (-1 for one without an fd).
+    let fd = unsafe { libc::fileno(fp) };
+    if fd >= 0 {
+        fd::forget(fd);
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fclose(fp: *mut libc::FILE) -> c_int {
+    // SAFETY: the caller's live FILE, then forwarded unchanged.
+    unsafe {
+        forget_stream_fd(fp);
+        real::fclose()(fp)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn freopen(path: *const c_char, mode: *const c_char, fp: *mut libc::FILE) -> *mut libc::FILE {
+    // SAFETY: as fclose.
+    unsafe {
+        forget_stream_fd(fp);
+        real::freopen()(path, mode, fp)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn freopen64(path: *const c_char, mode: *const c_char, fp: *mut libc::FILE) -> *mut libc::FILE {
+    // SAFETY: as fclose.
+    unsafe {
+        forget_stream_fd(fp);
+        real::freopen64()(path, mode, fp)
+    }
+}
