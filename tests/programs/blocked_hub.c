@@ -1,5 +1,6 @@
 /* Calls no hook can make cooperative, while a ticker thread wants to run: a raw
- * syscall(SYS_read) on an empty pipe, then fgets on a pipe (glibc reads internally). A native
+ * syscall(SYS_read) on an empty pipe, then fscanf on a pipe (scanf refills its stream through
+ * glibc's internal read, which libgreen does not see; fgets now waits cooperatively). A native
  * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
  * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
  * as native. Between the two, with every thread joined, the process is back to one OS thread
@@ -40,13 +41,13 @@ static void *raw_reader(void *arg)
     return NULL;
 }
 
-static void *fgets_reader(void *arg)
+static void *scanf_reader(void *arg)
 {
     FILE *f = fdopen(*(int *)arg, "r");
-    char line[64] = "";
-    if (!f || !fgets(line, sizeof line, f))
+    char word[64] = "";
+    if (!f || fscanf(f, "%63s", word) != 1)
         return (void *)1;
-    printf("fgets: %s", line);
+    printf("fscanf: %s\n", word);
     fclose(f);
     return NULL;
 }
@@ -126,7 +127,7 @@ int main(void)
     long long deadline = now_ms() + 10000;
     while (os_threads() > 1 && now_ms() < deadline) usleep(20000);
     printf("OS threads between the rounds: %d\n", os_threads());
-    run(fgets_reader, "fgets-reader", "a line\n");
+    run(scanf_reader, "scanf-reader", "a-word\n");
     fd_round();
     return 0;
 }
