@@ -250,6 +250,8 @@ compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_i
 # EINTR/SA_RESTART; SO_RCVTIMEO): glibc refills through its internal read, so these blocked the
 # carrier (one carrier, no hand-off: hung before).
 compare stdio_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=12 parks_io=12+
+# The same for C++: std::getline(std::cin) reads through stdio's getc (sync_with_stdio).
+compare stdio_cin --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1 parks_io=2+
 # The fortified entry points a _FORTIFY_SOURCE build calls (__recv_chk, __recvfrom_chk,
 # __poll_chk, __ppoll_chk, __pread_chk, __fgets_chk, __fread_chk) wait like the plain calls (one
 # carrier, no hand-off: hung before); the binary must import all seven, or the comparison proves
