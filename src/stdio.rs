@@ -137,6 +137,12 @@ fn real_fread_unlocked() -> FreadUnlocked {
     unsafe { core::mem::transmute::<usize, FreadUnlocked>(glibc_fn(&SLOT, c"fread_unlocked")) }
 }
 
+fn real_fgetc() -> Refill {
+    static SLOT: AtomicUsize = AtomicUsize::new(0);
+    // SAFETY: glibc's fgetc has this type.
+    unsafe { core::mem::transmute::<usize, Refill>(glibc_fn(&SLOT, c"fgetc")) }
+}
+
 fn set_errno(e: c_int) {
     // SAFETY: the calling thread's errno.
     unsafe { *libc::__errno_location() = e };
@@ -240,6 +246,23 @@ pub unsafe fn underflow(fp: *mut File) -> c_int {
     unsafe { refill_with(fp, real_underflow()) }
 }
 
+/// Whether glibc's own locking of `fp` would not wait: the stream is locked by its caller
+/// (FSETLOCKING_BYCALLER), or its lock is free or ours. With several carriers another thread may
+/// take it between this look and glibc's lock: then glibc waits in the kernel while it holds it.
+///
+/// # Safety
+/// `fp` is a live FILE.
+unsafe fn lock_uncontended(fp: *mut File) -> bool {
+    // SAFETY: the caller's contract; `_lock` points to glibc's lock while the FILE lives.
+    unsafe {
+        if (*fp).flags & IO_USER_LOCK != 0 {
+            return true;
+        }
+        let l = (*fp).lock;
+        l.is_null() || core::ptr::read_volatile(&(*l).lock) == 0 || core::ptr::read_volatile(&(*l).owner) as usize == crate::tls::thread_pointer()
+    }
+}
+
 /// Green threads parked on a FILE lock (our unlocks skip the wake-up while none is).
 static LOCK_WAITERS: AtomicUsize = AtomicUsize::new(0);
 
@@ -293,6 +316,11 @@ impl Drop for Locked {
 pub unsafe fn getc(fp: *mut File, locked: bool) -> c_int {
     // SAFETY (whole body): the caller's contract; we hold the lock when asked to.
     unsafe {
+        if locked && buffered(fp) > 0 && lock_uncontended(fp) {
+            // No refill and nobody to wait for: glibc's own getc (a lock of our own costs two
+            // calls into glibc per byte).
+            return real_fgetc()(fp);
+        }
         let _l = locked.then(|| lock(fp));
         if buffered(fp) > 0 {
             let c = *(*fp).read_ptr;
