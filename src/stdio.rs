@@ -119,28 +119,22 @@ fn glibc_fn(slot: &AtomicUsize, name: &CStr) -> usize {
     p
 }
 
-fn real_uflow() -> Refill {
-    static SLOT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: glibc's __uflow has this type.
-    unsafe { core::mem::transmute::<usize, Refill>(glibc_fn(&SLOT, c"__uflow")) }
+/// `fn $name() -> $ty`: glibc's function `$sym`, which libgreen interposes.
+macro_rules! glibc {
+    ($($name:ident: $ty:ty = $sym:literal;)*) => {$(
+        fn $name() -> $ty {
+            static SLOT: AtomicUsize = AtomicUsize::new(0);
+            // SAFETY: glibc's function of this name has this type.
+            unsafe { core::mem::transmute::<usize, $ty>(glibc_fn(&SLOT, $sym)) }
+        }
+    )*};
 }
 
-fn real_underflow() -> Refill {
-    static SLOT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: glibc's __underflow has this type.
-    unsafe { core::mem::transmute::<usize, Refill>(glibc_fn(&SLOT, c"__underflow")) }
-}
-
-fn real_fread_unlocked() -> FreadUnlocked {
-    static SLOT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: glibc's fread_unlocked has this type.
-    unsafe { core::mem::transmute::<usize, FreadUnlocked>(glibc_fn(&SLOT, c"fread_unlocked")) }
-}
-
-fn real_fgetc() -> Refill {
-    static SLOT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: glibc's fgetc has this type.
-    unsafe { core::mem::transmute::<usize, Refill>(glibc_fn(&SLOT, c"fgetc")) }
+glibc! {
+    real_uflow: Refill = c"__uflow";
+    real_underflow: Refill = c"__underflow";
+    real_fgetc: Refill = c"fgetc";
+    real_fread_unlocked: FreadUnlocked = c"fread_unlocked";
 }
 
 fn set_errno(e: c_int) {

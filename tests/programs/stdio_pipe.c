@@ -71,30 +71,16 @@ static void *do_fgets(void *a)
     return NULL;
 }
 
-static void *do_getline(void *a)
+/* Records of `in` up to EOF: lines with getline (delim NULL), else getdelim(*delim). */
+static void *do_records(void *delim)
 {
-    (void)a;
+    const char *name = delim ? "getdelim" : "getline";
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0)
-        printf("  getline: %zd [%.*s]\n", n, (int)n - (line[n - 1] == '\n'), line);
-    printf("  getline: %zd feof=%d\n", n, feof(in));
-    while ((n = getdelim(&line, &cap, ',', in)) > 0) /* at EOF: nothing more */
-        printf("  getdelim: %zd\n", n);
-    free(line);
-    return NULL;
-}
-
-static void *do_getdelim(void *a)
-{
-    (void)a;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getdelim(&line, &cap, ',', in)) > 0)
-        printf("  getdelim: %zd [%.*s]\n", n, (int)n, line);
-    printf("  getdelim: %zd feof=%d\n", n, feof(in));
+    while ((n = delim ? getdelim(&line, &cap, *(char *)delim, in) : getline(&line, &cap, in)) > 0)
+        printf("  %s: %zd [%.*s]\n", name, n, (int)n - (line[n - 1] == '\n'), line);
+    printf("  %s: %zd feof=%d\n", name, n, feof(in));
     free(line);
     return NULL;
 }
@@ -214,7 +200,7 @@ int main(void)
 
     printf("getline:\n");
     in = pipe_file(&w);
-    t = start(do_getline, NULL);
+    t = start(do_records, NULL);
     put(w, "one\ntw");
     usleep(20000);
     put(w, "o\n");
@@ -226,7 +212,7 @@ int main(void)
 
     printf("getdelim:\n");
     in = pipe_file(&w);
-    t = start(do_getdelim, NULL);
+    t = start(do_records, ",");
     usleep(20000);
     put(w, "a,bb");
     usleep(20000);
