@@ -407,6 +407,7 @@ pub fn after_fork_child() {
         crate::tls::after_fork_child();
         task::after_fork_child();
         crate::offload::after_fork_child();
+        crate::sigqueue::after_fork_child();
     }
     h.inject.lock().clear();
     h.inject_pending.store(false, Ordering::Relaxed);

@@ -28,6 +28,7 @@ pub mod osthread;
 pub mod park;
 pub mod process;
 pub mod sigmask;
+pub mod sigqueue;
 pub mod sched;
 pub mod signal;
 pub mod sigroute;

@@ -1,5 +1,5 @@
-//! Signals pending for one green thread: sent with pthread_kill or raise, or process-directed
-//! signals routed to it (sigroute.rs). The kernel only knows the carrier thread, so the runtime
+//! Signals pending for one green thread: sent with pthread_kill, pthread_sigqueue (the values:
+//! sigqueue.rs) or raise, or process-directed signals routed to it (sigroute.rs). The kernel only knows the carrier thread, so the runtime
 //! keeps the signal pending on the target and delivers it when that thread runs with the signal
 //! unblocked, by sending it to the carrier again: the handler then runs on the target's own
 //! stack and TCB, as the kernel would run it on the target thread. A target parked in a wait is
@@ -174,9 +174,19 @@ fn deliver_slow(t: &Task) -> u8 {
         // this send (a standard signal is pending once), and the kick finds the pending bit
         // cleared above: `self_send` lets whichever arrives first run the handler, once.
         t.self_send.store(sig as u32, Ordering::SeqCst);
-        if routed & bit(sig) != 0 {
+        let mut sent = routed & bit(sig) != 0;
+        if sent {
             crate::sigroute::redeliver(pid, tid, sig);
-        } else {
+        }
+        // Values queued with pthread_sigqueue, each with its siginfo (the kernel queues the
+        // real-time ones and runs the handler for each before the send returns).
+        while let Some((info, _)) = crate::sigqueue::take(t, sig) {
+            t.self_send.store(sig as u32, Ordering::SeqCst); // each send is a delivery to claim
+            // SAFETY: a 128-byte SI_QUEUE siginfo to this process's calling OS thread.
+            unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, info.as_ptr() as usize, 0, 0) };
+            sent = true;
+        }
+        if !sent {
             // SAFETY: tgkill to the carrier, whose TCB is this green thread's.
             unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid, sig as usize) };
         }

@@ -47,6 +47,13 @@ fn take_own(t: &Task, set: u64) -> Option<(c_int, libc::siginfo_t)> {
     if routed {
         return Some((sig, sigroute::take_info(sig)));
     }
+    if let Some((words, more)) = crate::sigqueue::take(t, sig) {
+        if more {
+            t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel); // the next value stays pending
+        }
+        // SAFETY: [u32; 32] and siginfo_t are the same 128 bytes of plain data.
+        return Some((sig, unsafe { core::mem::transmute::<[u32; 32], libc::siginfo_t>(words) }));
+    }
     // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds it
     // (SI_TKILL becomes SI_USER), from this process.
     // SAFETY: all-zero is a valid siginfo; the union's pid/uid sit right after the header.

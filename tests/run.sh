@@ -303,6 +303,10 @@ if want leader_signal; then
 fi
 compare sigmasks threads_created=2 parks_cond=2+
 compare sigwait threads_created=5 parks_io=5+ parks_sleep=20+
+# pthread_sigqueue to green threads: real-time values queued in order to a blocked thread and to
+# sigwaitinfo, a standard signal merged, to itself, to main in nanosleep (EINTR), EINVAL (glibc's
+# own sent to the TCB's kernel tid, which a green thread does not have: the program hung).
+compare sigqueue threads_created=5 parks_sleep=3+
 compare eintr threads_created=23 parks_io=16+ parks_sem=2+
 compare signal_timers threads_created=4 parks_sleep=100+
 compare fd_numbers threads_created=2 parks_sleep=1+ parks_io=1+

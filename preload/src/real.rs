@@ -149,6 +149,7 @@ real! {
     getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
     __getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
     fclose: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    pthread_sigqueue: unsafe extern "C" fn(libc::pthread_t, c_int, libc::sigval) -> c_int;
     freopen: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;
     freopen64: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;
     epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int;

@@ -240,6 +240,25 @@ pub unsafe extern "C" fn pthread_cancel(th: libc::pthread_t) -> c_int {
     }
 }
 
+/// pthread_sigqueue to a green thread (itself included: glibc's would send to the TCB's kernel
+/// tid, which a green thread does not have): the value is queued for it (green_rt::sigqueue)
+/// and delivered as pthread_kill's signals are; to itself, before this returns, as natively.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_sigqueue(th: libc::pthread_t, sig: c_int, value: libc::sigval) -> c_int {
+    match thread::task_of(th) {
+        Some(t) => {
+            let r = green_rt::sigqueue::queue(t, sig, value.sival_ptr as usize);
+            if r == 0 && hub::current().is_some_and(|me| core::ptr::eq(me, t)) {
+                green_rt::signal::deliver_pending(t);
+            }
+            r
+        }
+        None if thread::is_stale(th) => libc::ESRCH,
+        // SAFETY: forwarded unchanged.
+        _ => unsafe { real::pthread_sigqueue()(th, sig, value) },
+    }
+}
+
 /// pthread_kill of another green thread, main included: pending until it next runs, then raised
 /// on it (see green_rt::signal), so the handler runs on the target and its wait is cut short
 /// (CPython runs handlers only on the main thread: a thread signalling main must wake it). To

@@ -1,0 +1,107 @@
+//! Signals queued to a green thread with `pthread_sigqueue`. glibc's own sends the value to the
+//! TCB's kernel tid, which a green thread does not have; so the runtime keeps each queued value
+//! until delivery, in order, as the kernel queues signals for a thread: every real-time signal
+//! queued is delivered (or taken by sigwaitinfo) once with its value, while a standard signal
+//! queued again before delivery is merged into the one pending, as natively. At delivery each
+//! value is sent to the carrier as SI_QUEUE (signal.rs `deliver_slow`), so the handler sees
+//! SI_QUEUE, the value, and our pid and uid.
+//!
+//! A fixed table (no allocation in a call that signal code may make): a send that finds it full
+//! fails with EAGAIN, as sigqueue does at RLIMIT_SIGPENDING. Entries name the thread by task and
+//! creation id, so those left by a thread that ended match no later thread and are reclaimed.
+
+use core::ffi::c_int;
+
+use crate::lock::SpinLock;
+use crate::sigmask::bit;
+use crate::task::Task;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    task: usize,
+    id: u64,
+    sig: c_int,
+    value: usize,
+    /// Queue order.
+    seq: u64,
+}
+
+const SLOTS: usize = 256;
+
+struct Table {
+    slots: [Option<Entry>; SLOTS],
+    next_seq: u64,
+}
+
+static QUEUE: SpinLock<Table> = SpinLock::new(Table { slots: [None; SLOTS], next_seq: 0 });
+
+/// glibc's SIGCANCEL (also SIGTIMER) and SIGSETXID, which pthread_sigqueue refuses.
+const GLIBC_INTERNAL: [c_int; 2] = [32, 33];
+
+fn owner(t: &Task) -> (usize, u64) {
+    (t as *const Task as usize, t.id.get())
+}
+
+/// pthread_sigqueue of `sig` with `value` to green thread `target`: 0 or an errno (EINVAL for a
+/// bad or glibc-internal signal, EAGAIN when the table is full; signal 0 only checks). The target is woken if it takes
+/// `sig` now; one running on another carrier takes it when it next switches.
+pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
+    if !(0..=64).contains(&sig) || GLIBC_INTERNAL.contains(&sig) {
+        return libc::EINVAL;
+    }
+    if sig == 0 {
+        return 0; // only checks that the thread exists
+    }
+    let (task, id) = owner(target);
+    {
+        let mut q = QUEUE.lock();
+        let q = &mut *q;
+        let mut free = None;
+        for (i, s) in q.slots.iter_mut().enumerate() {
+            if let Some(e) = s {
+                // SAFETY: tasks are never freed (pooled), so the address reads a live Task.
+                if unsafe { (*(e.task as *const Task)).id.get() } != e.id {
+                    *s = None; // its thread ended
+                } else if e.task == task && e.sig == sig && sig < libc::SIGRTMIN() {
+                    return 0; // a standard signal already pending: merged, as natively
+                }
+            }
+            if s.is_none() && free.is_none() {
+                free = Some(i);
+            }
+        }
+        let Some(i) = free else { return libc::EAGAIN };
+        q.slots[i] = Some(Entry { task, id, sig, value, seq: q.next_seq });
+        q.next_seq += 1;
+    }
+    target.pending_signals.fetch_or(bit(sig), core::sync::atomic::Ordering::SeqCst);
+    crate::signal::wake_for(target, sig);
+    0
+}
+
+/// Takes the oldest value queued to `t` for `sig`, as the siginfo (32 words) it is delivered
+/// with, and whether more remain.
+pub fn take(t: &Task, sig: c_int) -> Option<([u32; 32], bool)> {
+    let (task, id) = owner(t);
+    let (entry, more) = {
+        let mut q = QUEUE.lock();
+        let mine = |e: &Entry| e.task == task && e.id == id && e.sig == sig;
+        let i = (0..SLOTS).filter(|&i| q.slots[i].as_ref().is_some_and(mine)).min_by_key(|&i| q.slots[i].map_or(u64::MAX, |e| e.seq))?;
+        let entry = q.slots[i].take()?;
+        (entry, q.slots.iter().flatten().any(mine))
+    };
+    // SAFETY: getpid takes no arguments.
+    let pid = unsafe { crate::sys::syscall3(libc::SYS_getpid, 0, 0, 0) } as usize;
+    let mut info = crate::signal::sent_by_us(sig, libc::SI_QUEUE, pid);
+    info[6] = entry.value as u32; // si_value, after si_pid and si_uid
+    info[7] = (entry.value >> 32) as u32;
+    Some((info, more))
+}
+
+/// fork child: its set of pending signals starts empty (POSIX), and the table's lock may have
+/// been held by a thread that does not exist there.
+pub fn after_fork_child() {
+    // SAFETY: the child runs one thread; nobody else can hold the lock any more.
+    unsafe { QUEUE.force_unlock_after_fork() };
+    QUEUE.lock().slots = [None; SLOTS];
+}
