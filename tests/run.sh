@@ -239,9 +239,10 @@ compare io_calls --offload-threads 2 threads_created=16 parks_io=20+ offload_job
 # fopen of a FIFO: a reader's fopen waits for main's, 50 ms later, on one carrier without
 # hand-off (a hang if the reader's fopen held the carrier); both go to the pool.
 compare fopen_fifo --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --offload-threads 2 threads_created=1 offload_jobs=2 parks_offload=1+
-# A read of a terminal (a pty's slave side) waits for its line, or VMIN bytes, while the
-# others run; on one carrier without hand-off, a blocking read would keep main from typing.
-compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=3+
+# A read of a terminal (a pty's slave side), and an fgets of a stream on it, waits for its line,
+# or VMIN bytes, while the others run; on one carrier without hand-off, a blocking read would
+# keep main from typing.
+compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 parks_io=4+
 # POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
 # no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
 compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+

@@ -4,7 +4,9 @@
  *   ticker ticks;
  * - non-canonical, VMIN 3: read returns once 3 bytes came (2, then 1);
  * - non-canonical, VMIN 0, VTIME 0: read returns 0 at once;
- * - readv in canonical mode: the next line.
+ * - readv in canonical mode: the next line;
+ * - fgets on a stream of the terminal (stdio refills through glibc's internal read): a line typed
+ *   in two pieces.
  * Under libgreen on one carrier without hand-off, a read that blocked the carrier would stop
  * main from typing: the program would hang. */
 #define _GNU_SOURCE
@@ -35,6 +37,15 @@ static void *readv_once(void *a)
     (void)a;
     struct iovec v[2] = {{got, 3}, {got + 3, sizeof got - 4}};
     got_n = readv(slave, v, 2);
+    return NULL;
+}
+
+static void *fgets_once(void *a)
+{
+    (void)a;
+    static FILE *f;
+    if (!f) f = fdopen(dup(slave), "r");
+    got_n = fgets(got, sizeof got, f) ? (long)strlen(got) : -1;
     return NULL;
 }
 
@@ -83,5 +94,6 @@ int main(void)
     printf("VMIN 0 VTIME 0 with nothing typed: %ld\n", got_n);
     set_mode(1, 1, 0);
     typed("canonical readv", readv_once, "second line\n", NULL, 0);
+    typed("canonical fgets", fgets_once, "third ", "line\n", 100);
     return 0;
 }
