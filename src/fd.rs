@@ -337,6 +337,17 @@ pub fn forget(fd: i32) {
     }
 }
 
+/// [`forget`] for every fd from `first` to `last` (closefrom, close_range).
+pub fn forget_range(first: u32, last: u32) {
+    for (c, chunk) in TABLE.iter().enumerate() {
+        let lo = (c * CHUNK) as u64;
+        let (from, to) = (lo.max(first as u64), (lo + CHUNK as u64 - 1).min(last as u64));
+        if from <= to && !chunk.load(Ordering::Acquire).is_null() {
+            (from..=to).for_each(|fd| forget(fd as i32));
+        }
+    }
+}
+
 /// Forgets every fd (fork child: the new epoll instance has none registered).
 pub fn forget_all_after_fork() {
     for c in TABLE.iter() {

@@ -89,6 +89,25 @@ pub struct Hub {
     wake_fd_cell: AtomicI32,
 }
 
+/// The runtime's long-lived fds (the epoll instance and its wake-up eventfd), -1 where not
+/// created. Natively those numbers are not open: close() of one gets EBADF and closefrom /
+/// close_range leave them alone (preload/src/hooks/io.rs), or a daemon closing every fd at
+/// start-up would take the hub's epoll away.
+pub fn own_fds() -> [i32; 2] {
+    if !started() {
+        return [-1, -1];
+    }
+    let h = hub();
+    let mut fds = [h.epfd_cell.load(Ordering::Acquire), h.wake_fd_cell.load(Ordering::Acquire)];
+    fds.sort_unstable();
+    fds
+}
+
+/// Whether `fd` is one of [`own_fds`].
+pub fn is_own_fd(fd: i32) -> bool {
+    fd >= 0 && own_fds().contains(&fd)
+}
+
 /// Serialises the lazy creation of the epoll instance (the carrier or a foreign waker).
 static EPOLL_INIT: SpinLock<()> = SpinLock::new(());
 

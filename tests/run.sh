@@ -243,6 +243,10 @@ compare fopen_fifo --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --offload-threads 2 t
 # or VMIN bytes, while the others run; on one carrier without hand-off, a blocking read would
 # keep main from typing.
 compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 parks_io=4+
+# A program closing every fd but 0-2 (a close() loop, closefrom, close_range) closes only its
+# own: the runtime's epoll fd and eventfd are not open natively (the loop closed 2 more and the
+# hub then spun on a closed epoll fd).
+compare close_all threads_created=10 parks_io=5+ handoffs=0
 # POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
 # no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
 compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+

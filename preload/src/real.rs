@@ -149,6 +149,8 @@ real! {
     getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
     __getdelim: unsafe extern "C" fn(*mut *mut c_char, *mut usize, c_int, *mut libc::FILE) -> isize;
     fclose: unsafe extern "C" fn(*mut libc::FILE) -> c_int;
+    close_range: unsafe extern "C" fn(c_uint, c_uint, c_int) -> c_int;
+    closefrom: unsafe extern "C" fn(c_int);
     pthread_sigqueue: unsafe extern "C" fn(libc::pthread_t, c_int, libc::sigval) -> c_int;
     freopen: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;
     freopen64: unsafe extern "C" fn(*const c_char, *const c_char, *mut libc::FILE) -> *mut libc::FILE;

@@ -9,7 +9,7 @@ use core::ptr::{null, null_mut};
 
 use green_rt::fd::{self, Kind};
 use green_rt::file;
-use green_rt::hub;
+use green_rt::{hub, sys};
 use green_rt::watchdog::{Call, InCall};
 
 use crate::{real, set_errno};
@@ -115,10 +115,81 @@ pub unsafe extern "C-unwind" fn send(fd: c_int, buf: *const c_void, n: usize, fl
 
 #[no_mangle]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
+    if hub::is_own_fd(fd) {
+        // The runtime's epoll or eventfd: natively this number is not open.
+        set_errno(libc::EBADF);
+        return -1;
+    }
     fd::forget(fd);
     // SAFETY: forwarded unchanged.
     unsafe { real::close()(fd) }
 }
+
+/// The program's fds from `first` to `last`: at most three ranges around the runtime's own fds
+/// (hub::own_fds, ascending), which natively are not open.
+fn program_ranges(first: u32, last: u32) -> ([(u32, u32); 3], usize) {
+    let mut out = [(0, 0); 3];
+    let mut n = 0;
+    let mut from = first as u64;
+    for own in hub::own_fds() {
+        let Ok(own) = u64::try_from(own) else { continue };
+        if own < from || own > last as u64 {
+            continue;
+        }
+        if own > from {
+            out[n] = (from as u32, (own - 1) as u32);
+            n += 1;
+        }
+        from = own + 1;
+    }
+    if from <= last as u64 {
+        out[n] = (from as u32, last);
+        n += 1;
+    }
+    (out, n)
+}
+
+/// close_range: the program's fds in the range, never the runtime's own.
+#[no_mangle]
+pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
+    if flags & CLOSE_RANGE_CLOEXEC != 0 {
+        // SAFETY: forwarded unchanged (marking our fds close-on-exec changes nothing: they are).
+        return unsafe { real::close_range()(first, last, flags) };
+    }
+    fd::forget_range(first, last);
+    let mut result = 0;
+    let (ranges, n) = program_ranges(first, last);
+    for &(a, b) in &ranges[..n] {
+        // SAFETY: the program's own range, split around ours.
+        if unsafe { real::close_range()(a, b, flags) } != 0 {
+            result = -1; // errno set by glibc
+        }
+    }
+    result
+}
+
+/// closefrom: the program's fds from `low` up, never the runtime's own.
+#[no_mangle]
+pub unsafe extern "C" fn closefrom(low: c_int) {
+    let low = low.max(0) as u32;
+    fd::forget_range(low, u32::MAX);
+    let (ranges, n) = program_ranges(low, u32::MAX);
+    for &(a, b) in &ranges[..n] {
+        if b == u32::MAX {
+            // SAFETY: the program's own fds from `a` up (glibc falls back to /proc/self/fd).
+            unsafe { real::closefrom()(a as c_int) };
+        // SAFETY: a bounded range below one of ours.
+        } else if unsafe { real::close_range()(a, b, 0) } != 0 {
+            for fd in a..=b {
+                // SAFETY: closing the program's fd (EBADF for one that is not open).
+                unsafe { sys::syscall3(libc::SYS_close, fd as usize, 0, 0) };
+            }
+        }
+    }
+}
+
+/// CLOSE_RANGE_CLOEXEC (linux/close_range.h).
+const CLOSE_RANGE_CLOEXEC: c_int = 4;
 
 #[no_mangle]
 pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
