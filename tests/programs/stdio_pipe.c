@@ -13,7 +13,9 @@
  * - two threads in fgets on one stream at once (one waits for the other's lock);
  * - SIGUSR1 without SA_RESTART sent to a thread in fgets: NULL, ferror, EINTR; with SA_RESTART
  *   the fgets goes on and returns the line written after the signals;
- * - a socket stream with SO_RCVTIMEO 100 ms and no data: NULL with EAGAIN.
+ * - a socket stream with SO_RCVTIMEO 100 ms and no data: NULL with EAGAIN;
+ * - pthread_cancel of a thread waiting in fgets: it ends (PTHREAD_CANCELED) and the stream's
+ *   lock is free again (glibc releases it in its cleanup): main's fgets of it then works.
  * Under libgreen on one carrier without hand-off, a read that blocked the carrier would stop
  * the writer: the program would hang. */
 #define _GNU_SOURCE
@@ -333,6 +335,19 @@ int main(void)
     put(w, "restarted\n");
     pthread_join(t, NULL);
     printf("  handled: %s\n", handled > 0 ? "yes" : "no");
+    close(w);
+    fclose(in);
+
+    printf("cancelled in fgets:\n");
+    in = pipe_file(&w);
+    t = start(do_fgets_one, NULL);
+    usleep(20000);
+    pthread_cancel(t);
+    void *res;
+    pthread_join(t, &res);
+    printf("  joined: %s\n", res == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "returned");
+    put(w, "after cancel\n");
+    printf("  main's fgets: [%s]\n", fgets(line, sizeof line, in) ? strtok(line, "\n") : "NULL");
     close(w);
     fclose(in);
 
