@@ -1,11 +1,12 @@
 //! Signals pending for one green thread: sent with pthread_kill, pthread_sigqueue (the values:
-//! sigqueue.rs) or raise, or process-directed signals routed to it (sigroute.rs). The kernel only knows the carrier thread, so the runtime
-//! keeps the signal pending on the target and delivers it when that thread runs with the signal
-//! unblocked, by sending it to the carrier again: the handler then runs on the target's own
-//! stack and TCB, as the kernel would run it on the target thread. A target parked in a wait is
-//! woken for it; whether its call then fails with EINTR is decided by the call (sleeps, sem_wait,
-//! poll always; read/write/waitpid… unless the handler has SA_RESTART; mutex and condition
-//! waits never), from what its park recorded in `Task::last_intr`.
+//! sigqueue.rs) or raise, or process-directed signals routed to it (sigroute.rs). The kernel
+//! only knows the carrier thread, so the runtime keeps the signal pending on the target and
+//! delivers it when that thread runs with the signal unblocked, by sending it to the carrier
+//! again: the handler then runs on the target's own stack and TCB, as the kernel would run it on
+//! the target thread. A target parked in a wait is woken for it; whether its call then fails
+//! with EINTR is decided by the call (sleeps, sem_wait, poll always; read/write/waitpid… unless
+//! the handler has SA_RESTART; mutex and condition waits never), from what its park recorded in
+//! `Task::last_intr`.
 
 use core::ffi::c_int;
 use core::sync::atomic::Ordering;

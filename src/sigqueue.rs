@@ -11,6 +11,7 @@
 //! creation id, so those left by a thread that ended match no later thread and are reclaimed.
 
 use core::ffi::c_int;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::lock::SpinLock;
 use crate::sigmask::bit;
@@ -34,6 +35,10 @@ struct Table {
 }
 
 static QUEUE: SpinLock<Table> = SpinLock::new(Table { slots: [None; SLOTS], next_seq: 0 });
+
+/// Whether any value was ever queued: every delivered signal asks [`take`], and a program that
+/// never calls pthread_sigqueue should not pay the table's lock and scan for it.
+static USED: AtomicBool = AtomicBool::new(false);
 
 /// glibc's SIGCANCEL (also SIGTIMER) and SIGSETXID, which pthread_sigqueue refuses.
 const GLIBC_INTERNAL: [c_int; 2] = [32, 33];
@@ -71,10 +76,11 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
             }
         }
         let Some(i) = free else { return libc::EAGAIN };
+        USED.store(true, Ordering::Relaxed); // under the lock: a take that sees it takes the lock too
         q.slots[i] = Some(Entry { task, id, sig, value, seq: q.next_seq });
         q.next_seq += 1;
     }
-    target.pending_signals.fetch_or(bit(sig), core::sync::atomic::Ordering::SeqCst);
+    target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     crate::signal::wake_for(target, sig);
     0
 }
@@ -82,6 +88,9 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
 /// Takes the oldest value queued to `t` for `sig`, as the siginfo (32 words) it is delivered
 /// with, and whether more remain.
 pub fn take(t: &Task, sig: c_int) -> Option<([u32; 32], bool)> {
+    if !USED.load(Ordering::Relaxed) {
+        return None;
+    }
     let (task, id) = owner(t);
     let (entry, more) = {
         let mut q = QUEUE.lock();

@@ -47,26 +47,20 @@ fn take_own(t: &Task, set: u64) -> Option<(c_int, libc::siginfo_t)> {
     if routed {
         return Some((sig, sigroute::take_info(sig)));
     }
-    if let Some((words, more)) = crate::sigqueue::take(t, sig) {
-        if more {
-            t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel); // the next value stays pending
+    let words = match crate::sigqueue::take(t, sig) {
+        Some((words, more)) => {
+            if more {
+                t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel); // the next value stays pending
+            }
+            words
         }
-        // SAFETY: [u32; 32] and siginfo_t are the same 128 bytes of plain data.
-        return Some((sig, unsafe { core::mem::transmute::<[u32; 32], libc::siginfo_t>(words) }));
-    }
-    // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds it
-    // (SI_TKILL becomes SI_USER), from this process.
-    // SAFETY: all-zero is a valid siginfo; the union's pid/uid sit right after the header.
-    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-    info.si_signo = sig;
-    info.si_code = libc::SI_USER;
-    // SAFETY: getpid/getuid take no arguments; the header is 3 ints + padding, then pid, uid.
-    unsafe {
-        let words = &mut info as *mut libc::siginfo_t as *mut i32;
-        *words.add(4) = sys::syscall3(libc::SYS_getpid, 0, 0, 0) as i32;
-        *words.add(5) = sys::syscall3(libc::SYS_getuid, 0, 0, 0) as i32;
-    }
-    Some((sig, info))
+        // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds it
+        // (SI_TKILL becomes SI_USER), from this process.
+        // SAFETY: getpid takes no arguments.
+        None => signal::sent_by_us(sig, libc::SI_USER, unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) } as usize),
+    };
+    // SAFETY: [u32; 32] and siginfo_t are the same 128 bytes of plain data.
+    Some((sig, unsafe { core::mem::transmute::<[u32; 32], libc::siginfo_t>(words) }))
 }
 
 /// sigtimedwait for green thread `t`: the signal number, or -errno (EAGAIN at `deadline`,
