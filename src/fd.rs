@@ -126,6 +126,7 @@ fn existing_slot(fd: i32) -> Option<&'static AtomicU64> {
 }
 
 /// The entry of `fd`, allocating its chunk on first use (green threads only).
+#[inline]
 fn slot(fd: i32) -> Option<&'static AtomicU64> {
     if fd < 0 || fd as usize >= CHUNK * CHUNKS {
         return None;
@@ -133,18 +134,27 @@ fn slot(fd: i32) -> Option<&'static AtomicU64> {
     let (c, i) = (fd as usize / CHUNK, fd as usize % CHUNK);
     let mut p = TABLE[c].load(Ordering::Acquire);
     if p.is_null() {
-        let fresh = Box::leak((0..CHUNK).map(|_| AtomicU64::new(UNKNOWN)).collect::<Box<[AtomicU64]>>()).as_mut_ptr();
-        match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => p = fresh,
-            // Another thread installed the chunk first; ours stays unused (a one-time 32 KiB).
-            Err(existing) => p = existing,
-        }
+        p = new_chunk(c);
     }
     // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
     Some(unsafe { &*p.add(i) })
 }
 
-/// The kind of `fd`, classified on first use (fstat + F_GETFL, raw syscalls).
+/// Installs chunk `c` of the table (once per 4096 fds), returning the one installed.
+#[cold]
+#[inline(never)]
+fn new_chunk(c: usize) -> *mut AtomicU64 {
+    let fresh = Box::leak((0..CHUNK).map(|_| AtomicU64::new(UNKNOWN)).collect::<Box<[AtomicU64]>>()).as_mut_ptr();
+    match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => fresh,
+        // Another thread installed the chunk first; ours stays unused (a one-time 32 KiB).
+        Err(existing) => existing,
+    }
+}
+
+/// The kind of `fd`, classified on first use (fstat + F_GETFL, raw syscalls). Inlined into
+/// every I/O hook: once classified it is a table load and a compare.
+#[inline]
 pub fn kind(fd: i32) -> Kind {
     let Some(s) = slot(fd) else { return Kind::Pass };
     let mut v = s.load(Ordering::Acquire);
@@ -175,6 +185,8 @@ pub fn set_file_no_nowait(fd: i32) {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn classify(fd: i32) -> u64 {
     // SAFETY: st is a live out-buffer of the right size.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
@@ -727,46 +739,63 @@ fn no_edge_since(v: u64, armed: Armed, multi: bool) -> bool {
 /// Repeats a socket call with MSG_DONTWAIT added until it gives something other than EAGAIN,
 /// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
 /// gets its EAGAIN. `want` is the byte count a receive asks for (0: not a receive), used to skip
-/// the try on a stream socket known to be drained. Raw result (-errno).
+/// the try on a stream socket known to be drained. Raw result (-errno). The first try is inlined
+/// into each caller; the wait is not, so a call that succeeds saves no registers for it.
+#[inline]
 pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32) -> isize) -> isize {
-    let mut deadline = None;
-    let mut first = true;
     let drain = drain_slot(fd, dir, want, flags);
+    // Before the drained check too: that check is a try whose "no" parks.
+    let armed = arm(fd, dir);
+    match try_socket(flags, want, drain, armed, &call) {
+        Some(r) => r,
+        None => socket_wait(fd, dir, flags, want, drain, armed, &call),
+    }
+}
+
+/// One try of a socket call: None when it has to wait (EAGAIN, or a receive skipped on a
+/// drained stream socket).
+#[inline(always)]
+fn try_socket(flags: i32, want: usize, drain: Option<&AtomicU64>, armed: Armed, call: &dyn Fn(i32) -> isize) -> Option<isize> {
+    if drain.is_some_and(|s| s.load(Ordering::Acquire) & READ_DRAINED != 0) && flags & libc::MSG_DONTWAIT == 0 {
+        crate::stats::recv_skipped();
+        return None;
+    }
+    if let Some(s) = drain {
+        s.fetch_and(!READ_EDGE, Ordering::AcqRel);
+    }
+    let r = call(flags | libc::MSG_DONTWAIT);
+    if r == -(libc::EAGAIN as isize) && flags & libc::MSG_DONTWAIT == 0 {
+        return None;
+    }
+    if let Some(s) = drain.filter(|_| r > 0 && (r as usize) < want) {
+        let v = s.load(Ordering::Acquire);
+        if no_edge_since(v, armed, crate::hub::multi()) {
+            // Fails only if an edge came in meanwhile: then the queue may not be empty.
+            let _ = s.compare_exchange(v, v | READ_DRAINED, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+    Some(r)
+}
+
+/// [`socket_call`] after a try that has to wait: park, try again, until it gives a result.
+#[inline(never)]
+fn socket_wait(fd: i32, dir: Dir, flags: i32, want: usize, drain: Option<&AtomicU64>, mut armed: Armed, call: &dyn Fn(i32) -> isize) -> isize {
+    // Only a call that has to wait pays for reading the socket's timeout.
+    let deadline = timeout_deadline(fd, dir);
     loop {
-        // Before the drained check too: that check is a try whose "no" parks.
-        let armed = arm(fd, dir);
-        let skip = drain.is_some_and(|s| s.load(Ordering::Acquire) & READ_DRAINED != 0) && flags & libc::MSG_DONTWAIT == 0;
-        if skip {
-            crate::stats::recv_skipped();
-        } else {
-            if let Some(s) = drain {
-                s.fetch_and(!READ_EDGE, Ordering::AcqRel);
-            }
-            let r = call(flags | libc::MSG_DONTWAIT);
-            if r != -(libc::EAGAIN as isize) || flags & libc::MSG_DONTWAIT != 0 {
-                if let Some(s) = drain.filter(|_| r > 0 && (r as usize) < want) {
-                    let v = s.load(Ordering::Acquire);
-                    if no_edge_since(v, armed, crate::hub::multi()) {
-                        // Fails only if an edge came in meanwhile: then the queue may not be empty.
-                        let _ = s.compare_exchange(v, v | READ_DRAINED, Ordering::AcqRel, Ordering::Relaxed);
-                    }
-                }
-                return r;
-            }
-        }
-        if first {
-            // Only a call that has to wait pays for reading the socket's timeout.
-            deadline = timeout_deadline(fd, dir);
-            first = false;
-        } else if deadline.is_some_and(|d| sys::now_ns() >= d) {
-            return -(libc::EAGAIN as isize); // SO_RCVTIMEO/SO_SNDTIMEO expired, as the kernel gives
-        }
         if !wait_until(fd, dir, armed, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
         }
         // A socket with a timeout is never restarted (signal(7)).
         if crate::signal::interrupted(deadline.is_none()) {
             return EINTR;
+        }
+        armed = arm(fd, dir);
+        if let Some(r) = try_socket(flags, want, drain, armed, call) {
+            return r;
+        }
+        if deadline.is_some_and(|d| sys::now_ns() >= d) {
+            return -(libc::EAGAIN as isize); // SO_RCVTIMEO/SO_SNDTIMEO expired, as the kernel gives
         }
     }
 }

@@ -47,11 +47,19 @@ pub struct Stack {
     canary: usize,
     /// The size class it returns to.
     class_size: usize,
+    /// Where the coroutine's stack begins: `hi` less the colour, 16-aligned (corosensei asks
+    /// on every resume; computed once).
+    base: usize,
 }
 
 impl Stack {
+    fn new(lo: usize, hi: usize, guard: usize, origin: Origin, canary: usize, class_size: usize) -> Stack {
+        let mut s = Stack { lo, hi, guard, origin, canary, class_size, base: 0 };
+        s.base = (hi - s.color()) & !15;
+        s
+    }
     /// Bytes left unused at the top: 0 for a program's own stack, else a colour derived from
-    /// the stack's address (stable for its life, so no field is needed).
+    /// the stack's address (stable for its life).
     fn color(&self) -> usize {
         if self.origin == Origin::User {
             return 0;
@@ -95,7 +103,7 @@ pub fn canary_intact_at(addr: usize) -> bool {
 // is at least MIN_STACK bytes (config) and 16-byte aligned (page multiples or aligned below).
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new((self.hi - self.color()) & !15).expect("non-null stack top")
+        corosensei::stack::StackPointer::new(self.base).expect("non-null stack top")
     }
     fn limit(&self) -> corosensei::stack::StackPointer {
         corosensei::stack::StackPointer::new((self.lo + 15) & !15).expect("non-null stack bottom")
@@ -174,7 +182,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
             unsafe { libc::munmap(lo as *mut libc::c_void, size + guard) };
             return None;
         }
-        Stack { lo, hi: lo + guard + size, guard, origin: Origin::Guarded, canary: 0, class_size: size }
+        Stack::new(lo, lo + guard + size, guard, Origin::Guarded, 0, size)
     } else {
         let class = &mut pool.classes[idx];
         if class.chunk_left == 0 {
@@ -185,7 +193,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
         let lo = class.chunk_next;
         class.chunk_next += size;
         class.chunk_left -= 1;
-        Stack { lo, hi: lo + size - CANARY_GAP, guard: 0, origin: Origin::Carved, canary: lo - 8, class_size: size }
+        Stack::new(lo, lo + size - CANARY_GAP, 0, Origin::Carved, lo - 8, size)
     };
     stack.write_canary();
     Some(stack)
@@ -193,7 +201,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
 
 /// A program-supplied stack (`pthread_attr_setstack`).
 pub fn user(addr: usize, size: usize) -> Stack {
-    Stack { lo: addr, hi: addr + size, guard: 0, origin: Origin::User, canary: 0, class_size: 0 }
+    Stack::new(addr, addr + size, 0, Origin::User, 0, 0)
 }
 
 /// Returns a stack whose thread has finished.
@@ -225,7 +233,7 @@ mod tests {
 
     #[test]
     fn stack_tops_are_coloured() {
-        let at = |lo: usize, origin| Stack { lo, hi: lo + 64 * PAGE, guard: 0, origin, canary: 0, class_size: 64 * PAGE };
+        let at = |lo: usize, origin| Stack::new(lo, lo + 64 * PAGE, 0, origin, 0, 64 * PAGE);
         // Guarded stacks (65-page strides) and carved ones (64-page strides) alike: the tops of
         // 64 neighbouring stacks fall at many different offsets in their page.
         for stride in [65 * PAGE, 64 * PAGE, 257 * PAGE] {
