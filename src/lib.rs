@@ -36,6 +36,7 @@ pub mod sigwait;
 pub mod sleep;
 pub mod splice;
 pub mod stdio;
+pub mod stdio_write;
 pub mod stack;
 pub mod stats;
 pub mod sync;

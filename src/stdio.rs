@@ -42,55 +42,55 @@ use crate::{hub, park, sys};
 pub const EOF: c_int = -1;
 
 // glibc's `_flags` bits (libio.h).
-const IO_UNBUFFERED: c_int = 0x2;
-const IO_NO_READS: c_int = 0x4;
-const IO_NO_WRITES: c_int = 0x8;
-const IO_EOF_SEEN: c_int = 0x10;
-const IO_ERR_SEEN: c_int = 0x20;
-const IO_LINKED: c_int = 0x80;
-const IO_IN_BACKUP: c_int = 0x100;
-const IO_LINE_BUF: c_int = 0x200;
-const IO_CURRENTLY_PUTTING: c_int = 0x800;
-const IO_USER_LOCK: c_int = 0x8000;
+pub(crate) const IO_UNBUFFERED: c_int = 0x2;
+pub(crate) const IO_NO_READS: c_int = 0x4;
+pub(crate) const IO_NO_WRITES: c_int = 0x8;
+pub(crate) const IO_EOF_SEEN: c_int = 0x10;
+pub(crate) const IO_ERR_SEEN: c_int = 0x20;
+pub(crate) const IO_LINKED: c_int = 0x80;
+pub(crate) const IO_IN_BACKUP: c_int = 0x100;
+pub(crate) const IO_LINE_BUF: c_int = 0x200;
+pub(crate) const IO_CURRENTLY_PUTTING: c_int = 0x800;
+pub(crate) const IO_USER_LOCK: c_int = 0x8000;
 
 /// `struct _IO_FILE` up to `_mode` (bits/types/struct_FILE.h: public, stable ABI).
 #[repr(C)]
 pub struct File {
-    flags: c_int,
-    read_ptr: *mut u8,
-    read_end: *mut u8,
-    read_base: *mut u8,
-    write_base: *mut u8,
-    write_ptr: *mut u8,
-    write_end: *mut u8,
-    buf_base: *mut u8,
-    buf_end: *mut u8,
-    save_base: *mut u8,
-    backup_base: *mut u8,
-    save_end: *mut u8,
-    markers: *mut c_void,
-    chain: *mut File,
-    fileno: c_int,
-    flags2: c_int,
-    old_offset: i64,
-    cur_column: u16,
-    vtable_offset: i8,
-    shortbuf: [u8; 1],
-    lock: *mut IoLock,
-    offset: i64,
-    codecvt: *mut c_void,
-    wide_data: *mut c_void,
-    freeres_list: *mut File,
-    freeres_buf: *mut c_void,
-    pad5: usize,
-    mode: c_int,
+    pub(crate) flags: c_int,
+    pub(crate) read_ptr: *mut u8,
+    pub(crate) read_end: *mut u8,
+    pub(crate) read_base: *mut u8,
+    pub(crate) write_base: *mut u8,
+    pub(crate) write_ptr: *mut u8,
+    pub(crate) write_end: *mut u8,
+    pub(crate) buf_base: *mut u8,
+    pub(crate) buf_end: *mut u8,
+    pub(crate) save_base: *mut u8,
+    pub(crate) backup_base: *mut u8,
+    pub(crate) save_end: *mut u8,
+    pub(crate) markers: *mut c_void,
+    pub(crate) chain: *mut File,
+    pub(crate) fileno: c_int,
+    pub(crate) flags2: c_int,
+    pub(crate) old_offset: i64,
+    pub(crate) cur_column: u16,
+    pub(crate) vtable_offset: i8,
+    pub(crate) shortbuf: [u8; 1],
+    pub(crate) lock: *mut IoLock,
+    pub(crate) offset: i64,
+    pub(crate) codecvt: *mut c_void,
+    pub(crate) wide_data: *mut c_void,
+    pub(crate) freeres_list: *mut File,
+    pub(crate) freeres_buf: *mut c_void,
+    pub(crate) pad5: usize,
+    pub(crate) mode: c_int,
 }
 
 const _: () = assert!(offset_of!(File, fileno) == 112 && offset_of!(File, lock) == 136 && offset_of!(File, mode) == 192);
 
 /// glibc's `_IO_lock_t`: a recursive lock (futex word, depth, owner TCB).
 #[repr(C)]
-struct IoLock {
+pub(crate) struct IoLock {
     lock: c_int,
     cnt: c_int,
     owner: *mut c_void,
@@ -102,14 +102,14 @@ extern "C" {
     fn funlockfile(fp: *mut File);
     fn fflush(fp: *mut File) -> c_int;
     fn fflush_unlocked(fp: *mut File) -> c_int;
-    fn fwide(fp: *mut File, mode: c_int) -> c_int;
+    pub(crate) fn fwide(fp: *mut File, mode: c_int) -> c_int;
 }
 
 type Refill = unsafe extern "C" fn(*mut File) -> c_int;
 type FreadUnlocked = unsafe extern "C" fn(*mut c_void, usize, usize, *mut File) -> usize;
 
 /// glibc's `name` (libgreen interposes it), resolved once.
-fn glibc_fn(slot: &AtomicUsize, name: &CStr) -> usize {
+pub(crate) fn glibc_fn(slot: &AtomicUsize, name: &CStr) -> usize {
     let p = slot.load(Ordering::Relaxed);
     if p != 0 {
         return p;
@@ -123,12 +123,13 @@ fn glibc_fn(slot: &AtomicUsize, name: &CStr) -> usize {
 macro_rules! glibc {
     ($($name:ident: $ty:ty = $sym:literal;)*) => {$(
         fn $name() -> $ty {
-            static SLOT: AtomicUsize = AtomicUsize::new(0);
+            static SLOT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
             // SAFETY: glibc's function of this name has this type.
-            unsafe { core::mem::transmute::<usize, $ty>(glibc_fn(&SLOT, $sym)) }
+            unsafe { core::mem::transmute::<usize, $ty>($crate::stdio::glibc_fn(&SLOT, $sym)) }
         }
     )*};
 }
+pub(crate) use glibc;
 
 glibc! {
     real_uflow: Refill = c"__uflow";
@@ -137,7 +138,7 @@ glibc! {
     real_fread_unlocked: FreadUnlocked = c"fread_unlocked";
 }
 
-fn set_errno(e: c_int) {
+pub(crate) fn set_errno(e: c_int) {
     // SAFETY: the calling thread's errno.
     unsafe { *libc::__errno_location() = e };
 }
@@ -246,7 +247,7 @@ pub unsafe fn underflow(fp: *mut File) -> c_int {
 ///
 /// # Safety
 /// `fp` is a live FILE.
-unsafe fn lock_uncontended(fp: *mut File) -> bool {
+pub(crate) unsafe fn lock_uncontended(fp: *mut File) -> bool {
     // SAFETY: the caller's contract; `_lock` points to glibc's lock while the FILE lives.
     unsafe {
         if (*fp).flags & IO_USER_LOCK != 0 {
@@ -512,6 +513,12 @@ fn readable_bytes(fd: c_int) -> usize {
     // SAFETY: FIONREAD writes one int.
     let r = unsafe { sys::syscall3(libc::SYS_ioctl, fd as usize, libc::FIONREAD as usize, &mut n as *mut c_int as usize) };
     if r < 0 { 0 } else { n.max(0) as usize }
+}
+
+/// The program's `stdout`.
+pub fn stdout_file() -> *mut File {
+    // SAFETY: glibc's variable, read once.
+    unsafe { stdout }
 }
 
 /// The program's `stdin`.

@@ -10,6 +10,7 @@ use core::ffi::{c_char, c_int, c_void};
 
 use green_rt::{fd, hub};
 use green_rt::stdio::{self, File};
+use green_rt::stdio_write;
 
 use crate::real;
 
@@ -214,8 +215,17 @@ unsafe fn forget_stream_fd(fp: *mut libc::FILE) {
 pub unsafe extern "C-unwind" fn fclose(fp: *mut libc::FILE) -> c_int {
     // SAFETY: the caller's live FILE, then forwarded unchanged.
     unsafe {
+        // What is buffered goes out cooperatively first; glibc's close then finds nothing.
+        let flushed = stdio_write::flush_before_close(file(fp));
         forget_stream_fd(fp);
-        real::fclose()(fp)
+        let r = real::fclose()(fp);
+        match flushed {
+            Err(e) if r == 0 => {
+                *libc::__errno_location() = e;
+                libc::EOF
+            }
+            _ => r,
+        }
     }
 }
 
@@ -223,6 +233,7 @@ pub unsafe extern "C-unwind" fn fclose(fp: *mut libc::FILE) -> c_int {
 pub unsafe extern "C-unwind" fn freopen(path: *const c_char, mode: *const c_char, fp: *mut libc::FILE) -> *mut libc::FILE {
     // SAFETY: as fclose.
     unsafe {
+        let _ = stdio_write::flush_before_close(file(fp)); // glibc's freopen ignores it too
         forget_stream_fd(fp);
         real::freopen()(path, mode, fp)
     }
@@ -232,7 +243,127 @@ pub unsafe extern "C-unwind" fn freopen(path: *const c_char, mode: *const c_char
 pub unsafe extern "C-unwind" fn freopen64(path: *const c_char, mode: *const c_char, fp: *mut libc::FILE) -> *mut libc::FILE {
     // SAFETY: as fclose.
     unsafe {
+        let _ = stdio_write::flush_before_close(file(fp));
         forget_stream_fd(fp);
         real::freopen64()(path, mode, fp)
     }
+}
+
+// stdio output (green_rt::stdio_write): each hook answers for a green thread's stream on a
+// pipe, FIFO or socket, and forwards everything else unchanged.
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fwrite(buf: *const c_void, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    // SAFETY: the caller's buffer of size * count bytes and FILE, as glibc's fwrite takes them.
+    unsafe { stdio_write::fwrite(buf, size, count, file(fp), true).unwrap_or_else(|| real::fwrite()(buf, size, count, fp)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fwrite_unlocked(buf: *const c_void, size: usize, count: usize, fp: *mut libc::FILE) -> usize {
+    // SAFETY: as fwrite; the caller owns the FILE.
+    unsafe { stdio_write::fwrite(buf, size, count, file(fp), false).unwrap_or_else(|| real::fwrite_unlocked()(buf, size, count, fp)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fputs(s: *const c_char, fp: *mut libc::FILE) -> c_int {
+    // SAFETY: the caller's string and FILE.
+    unsafe { stdio_write::fputs(s, file(fp), true).unwrap_or_else(|| real::fputs()(s, fp)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fputs_unlocked(s: *const c_char, fp: *mut libc::FILE) -> c_int {
+    // SAFETY: as fputs; the caller owns the FILE.
+    unsafe { stdio_write::fputs(s, file(fp), false).unwrap_or_else(|| real::fputs_unlocked()(s, fp)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn puts(s: *const c_char) -> c_int {
+    // SAFETY: the caller's string.
+    unsafe { stdio_write::puts(s).unwrap_or_else(|| real::puts()(s)) }
+}
+
+macro_rules! putc_hook {
+    ($name:ident, $locked:expr) => {
+        #[no_mangle]
+        pub unsafe extern "C-unwind" fn $name(ch: c_int, fp: *mut libc::FILE) -> c_int {
+            // SAFETY: the caller's FILE (held by the caller for the _unlocked forms).
+            unsafe { stdio_write::fputc(ch, file(fp), $locked).unwrap_or_else(|| real::$name()(ch, fp)) }
+        }
+    };
+}
+
+putc_hook!(fputc, true);
+putc_hook!(putc, true);
+putc_hook!(_IO_putc, true);
+putc_hook!(fputc_unlocked, false);
+putc_hook!(putc_unlocked, false);
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn putchar(ch: c_int) -> c_int {
+    // SAFETY: the program's stdout.
+    unsafe { stdio_write::fputc(ch, stdio::stdout_file(), true).unwrap_or_else(|| real::putchar()(ch)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn putchar_unlocked(ch: c_int) -> c_int {
+    // SAFETY: the program's stdout, which the caller holds.
+    unsafe { stdio_write::fputc(ch, stdio::stdout_file(), false).unwrap_or_else(|| real::putchar_unlocked()(ch)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __overflow(fp: *mut libc::FILE, ch: c_int) -> c_int {
+    // SAFETY: the caller's FILE, which it holds (glibc's contract).
+    unsafe { stdio_write::overflow_call(file(fp), ch).unwrap_or_else(|| real::__overflow()(fp, ch)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fflush(fp: *mut libc::FILE) -> c_int {
+    // SAFETY: the caller's FILE, or null (every stream: glibc's).
+    unsafe {
+        if stdio_write::handles(file(fp)) {
+            let _l = stdio::lock(file(fp));
+            return stdio_write::flush(file(fp));
+        }
+        real::fflush()(fp)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fflush_unlocked(fp: *mut libc::FILE) -> c_int {
+    // SAFETY: the caller's FILE, which it holds.
+    unsafe {
+        if stdio_write::handles(file(fp)) {
+            return stdio_write::flush(file(fp));
+        }
+        real::fflush_unlocked()(fp)
+    }
+}
+
+/// The printf family: `$name` jumps to csrc/printf.c's `$target`, with the caller's registers
+/// and stack untouched (Rust cannot define a variadic function; C cannot be exported from this
+/// cdylib). The C side formats for a stream green_rt::stdio_write takes and calls glibc's
+/// vfprintf for the others.
+macro_rules! printf_jump {
+    ($($name:ident => $target:ident;)*) => {$(
+        extern "C" {
+            fn $target();
+        }
+        #[no_mangle]
+        #[unsafe(naked)]
+        pub unsafe extern "C" fn $name() {
+            // A tail jump: $target returns to our caller.
+            core::arch::naked_asm!("jmp {}", sym $target)
+        }
+    )*};
+}
+
+printf_jump! {
+    printf => libgreen_printf;
+    fprintf => libgreen_fprintf;
+    vprintf => libgreen_vprintf;
+    vfprintf => libgreen_vfprintf;
+    __printf_chk => libgreen_printf_chk;
+    __fprintf_chk => libgreen_fprintf_chk;
+    __vprintf_chk => libgreen_vprintf_chk;
+    __vfprintf_chk => libgreen_vfprintf_chk;
 }

@@ -1,0 +1,240 @@
+/* stdio output streams on pipes and sockets: a thread writing with fwrite, fprintf, printf,
+ * fputs, fputc, putc_unlocked (inline: __overflow), puts, putchar or the fortified
+ * __fprintf_chk/__printf_chk to a pipe that a slower reader thread of this process drains
+ * fills the pipe many times over and waits for the reader, with glibc's results:
+ * - a fully buffered pipe stream: 1000-byte fwrites, one 100000-byte fwrite (glibc writes
+ *   whole blocks straight from the caller's memory), fprintf lines, fputs, fputc, the inline
+ *   putc_unlocked and fputs_unlocked/fwrite_unlocked under flockfile;
+ * - line-buffered (setvbuf _IOLBF) and unbuffered (_IONBF) streams;
+ * - stdout put on a pipe (dup2): printf, vprintf, puts, putchar, __printf_chk;
+ * - a Unix stream socket (fdopen "w"): fprintf and __fprintf_chk;
+ * - fclose writing a 100000-byte buffer (setvbuf) into the pipe while the reader drains it;
+ * - errors: a reader gone (EPIPE, SIGPIPE ignored): fprintf -1 and ferror, fflush EOF; fwrite to
+ *   a read-only stream: 0 with EBADF.
+ * Every case prints the bytes the reader got and their hash, and the count written. Under
+ * libgreen on one carrier without hand-off, glibc's own write to the full pipe would block the
+ * carrier, so the reader would never run: the program would hang. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...);
+int __printf_chk(int flag, const char *fmt, ...);
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+struct sink {
+    int fd;
+    pthread_t t;
+    unsigned long bytes;
+    unsigned long hash;
+};
+
+/* Reads everything, 4 KiB at a time with a pause every 16 KiB: slower than the writer. */
+static void *drain(void *arg)
+{
+    struct sink *s = arg;
+    unsigned char buf[4096];
+    unsigned long h = 1469598103934665603UL;
+    ssize_t n;
+    while ((n = read(s->fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            h = (h ^ buf[i]) * 1099511628211UL;
+        if ((s->bytes += n) % 16384 < (unsigned long)n)
+            usleep(300);
+    }
+    if (n < 0)
+        die("read");
+    s->hash = h;
+    close(s->fd);
+    return NULL;
+}
+
+/* A pipe whose read end a draining thread reads; the write end as a stream with `mode`. */
+static FILE *open_sink(struct sink *s, int kind)
+{
+    int p[2];
+    if (kind == 0 ? pipe(p) : socketpair(AF_UNIX, SOCK_STREAM, 0, p))
+        die("pipe");
+    s->fd = p[0];
+    s->bytes = 0;
+    if (pthread_create(&s->t, NULL, drain, s))
+        die("pthread_create");
+    FILE *f = fdopen(p[1], "w");
+    if (!f)
+        die("fdopen");
+    return f;
+}
+
+static void close_sink(struct sink *s, FILE *f, const char *name, long wrote)
+{
+    if (fclose(f))
+        die("fclose");
+    pthread_join(s->t, NULL);
+    printf("%s: wrote %ld, reader got %lu bytes, hash %016lx\n", name, wrote, s->bytes, s->hash);
+}
+
+static char line[64] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+static long fully_buffered(FILE *f)
+{
+    long total = 0;
+    char rec[1000];
+    for (int i = 0; i < 200; i++) {
+        memset(rec, 'a' + i % 26, sizeof rec);
+        total += fwrite(rec, 1, sizeof rec, f);
+    }
+    char *big = malloc(100000);
+    for (int i = 0; i < 100000; i++)
+        big[i] = (char)(i * 7);
+    total += fwrite(big, 100, 1000, f) * 100;
+    free(big);
+    for (int i = 0; i < 5000; i++)
+        total += fprintf(f, "%05d %.*s\n", i, i % 40, line);
+    for (int i = 0; i < 3000; i++) {
+        if (fputs("fputs line\n", f) == EOF || fputc('#', f) == EOF)
+            die("fputs");
+        total += 12;
+    }
+    flockfile(f);
+    for (int i = 0; i < 60000; i++)
+        putc_unlocked('a' + i % 26, f);
+    total += 60000;
+    for (int i = 0; i < 2000; i++) {
+        fputs_unlocked("unlocked\n", f);
+        total += fwrite_unlocked(line, 1, 33, f) + 9;
+    }
+    funlockfile(f);
+    return total;
+}
+
+static long line_buffered(FILE *f)
+{
+    static char buf[256];
+    setvbuf(f, buf, _IOLBF, sizeof buf);
+    long total = 0;
+    for (int i = 0; i < 8000; i++)
+        total += fprintf(f, "line %d: %.*s%s", i, i % 60, line, i % 3 ? "\n" : " (no newline) ");
+    return total;
+}
+
+static long unbuffered(FILE *f)
+{
+    setvbuf(f, NULL, _IONBF, 0);
+    long total = 0;
+    for (int i = 0; i < 100; i++) {
+        char rec[2000];
+        memset(rec, 'A' + i % 26, sizeof rec);
+        total += fwrite(rec, 1, sizeof rec, f);
+        total += fputc('\n', f) == '\n';
+    }
+    return total;
+}
+
+static int my_vprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vprintf(fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* stdout on the pipe for a while. */
+static void to_stdout(void)
+{
+    struct sink s;
+    FILE *f = open_sink(&s, 0);
+    fflush(stdout);
+    int saved = dup(1);
+    if (saved < 0 || dup2(fileno(f), 1) < 0)
+        die("dup2");
+    long total = 0;
+    for (int i = 0; i < 3000; i++) {
+        total += printf("printf %d %s\n", i, line);
+        total += my_vprintf("vprintf %d %.*s\n", i, i % 50, line);
+        total += __printf_chk(1, "__printf_chk %x\n", i);
+        if (puts("puts line") == EOF || putchar('!') == EOF)
+            die("puts");
+        total += 11;
+    }
+    fflush(stdout);
+    if (dup2(saved, 1) < 0)
+        die("dup2 back");
+    close(saved);
+    close_sink(&s, f, "stdout", total);
+}
+
+static void errors(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    close(p[0]);
+    FILE *f = fdopen(p[1], "w");
+    int r = fprintf(f, "%5000d", 1);
+    printf("fprintf with the reader gone: %d, errno %s, ferror %d\n", r, strerrorname_np(errno), ferror(f) != 0);
+    clearerr(f);
+    fputs("x", f);
+    errno = 0;
+    r = fflush(f);
+    printf("fflush with the reader gone: %d, errno %s, ferror %d\n", r, strerrorname_np(errno), ferror(f) != 0);
+    printf("fclose: %d\n", fclose(f));
+
+    if (pipe(p))
+        die("pipe");
+    f = fdopen(p[0], "r");
+    errno = 0;
+    size_t n = fwrite("abc", 1, 3, f);
+    printf("fwrite to a read-only stream: %zu, errno %s, ferror %d\n", n, strerrorname_np(errno), ferror(f) != 0);
+    fclose(f);
+    close(p[1]);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+int main(void)
+{
+    struct sink s;
+    FILE *f = open_sink(&s, 0);
+    close_sink(&s, f, "fully buffered", fully_buffered(f));
+
+    f = open_sink(&s, 0);
+    close_sink(&s, f, "line buffered", line_buffered(f));
+
+    f = open_sink(&s, 0);
+    close_sink(&s, f, "unbuffered", unbuffered(f));
+
+    to_stdout();
+
+    f = open_sink(&s, 1);
+    long total = 0;
+    for (int i = 0; i < 4000; i++) {
+        total += fprintf(f, "socket %d %s\n", i, line);
+        total += __fprintf_chk(f, 1, "chk %d\n", i);
+    }
+    close_sink(&s, f, "socket", total);
+
+    /* Nothing reaches the pipe before fclose: its 100000-byte write must wait for the reader. */
+    f = open_sink(&s, 0);
+    static char big_buf[128 * 1024];
+    setvbuf(f, big_buf, _IOFBF, sizeof big_buf);
+    total = 0;
+    for (int i = 0; i < 2000; i++)
+        total += fwrite(line, 1, 50, f);
+    close_sink(&s, f, "fclose", total);
+
+    errors();
+    return 0;
+}
