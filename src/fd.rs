@@ -154,7 +154,7 @@ fn new_chunk(c: usize) -> *mut AtomicU64 {
 
 /// The kind of `fd`, classified on first use (fstat + F_GETFL, raw syscalls). Inlined into
 /// every I/O hook: once classified it is a table load and a compare.
-#[inline]
+#[inline(always)]
 pub fn kind(fd: i32) -> Kind {
     let Some(s) = slot(fd) else { return Kind::Pass };
     let mut v = s.load(Ordering::Acquire);

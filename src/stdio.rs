@@ -274,6 +274,7 @@ fn lock_key(fp: *mut File) -> usize {
 ///
 /// # Safety
 /// `fp` is a live FILE.
+#[inline(never)]
 pub unsafe fn lock(fp: *mut File) -> Locked {
     // SAFETY (whole body): `fp` is live; its `_lock` points to glibc's lock while it is.
     unsafe {

@@ -32,12 +32,10 @@ const IO_IS_APPENDING: c_int = 0x1000;
 
 type Overflow = unsafe extern "C" fn(*mut File, c_int) -> c_int;
 type Flush = unsafe extern "C" fn(*mut File) -> c_int;
-type Fputc = unsafe extern "C" fn(c_int, *mut File) -> c_int;
 
 stdio::glibc! {
     real_overflow: Overflow = c"__overflow";
     real_fflush_unlocked: Flush = c"fflush_unlocked";
-    real_fputc: Fputc = c"fputc";
 }
 
 /// Whether writes to `fp` by the calling thread go through this module: a green caller and a
@@ -45,6 +43,7 @@ stdio::glibc! {
 ///
 /// # Safety
 /// `fp` is a live FILE.
+#[inline]
 pub unsafe fn handles(fp: *mut File) -> bool {
     if fp.is_null() || hub::current().is_none() {
         return false;
@@ -278,6 +277,7 @@ unsafe fn start(fp: *mut File, first: u8) -> bool {
 ///
 /// # Safety
 /// `fp` is a live FILE the caller holds; `s` holds `n` bytes.
+#[inline(never)]
 pub unsafe fn sputn(fp: *mut File, s: *const u8, n: usize) -> usize {
     // SAFETY (whole body): the caller's contract.
     unsafe {
@@ -307,6 +307,7 @@ pub unsafe fn sputn(fp: *mut File, s: *const u8, n: usize) -> usize {
 ///
 /// # Safety
 /// `fp` is a live FILE the caller holds.
+#[inline(never)]
 pub unsafe fn putc(fp: *mut File, ch: c_int) -> c_int {
     // SAFETY (whole body): the caller's contract.
     unsafe {
@@ -346,19 +347,20 @@ pub unsafe fn overflow_call(fp: *mut File, ch: c_int) -> Option<c_int> {
     }
 }
 
-/// fputc (`locked`) and its `_unlocked` form on any stream: glibc's own when nothing can be
-/// written (a free byte in the buffer and the lock free), else [`putc`] under our lock.
+/// fputc (`locked`) and its `_unlocked` form: [`putc`] under our lock; None: glibc's function
+/// does it (as [`fwrite`]).
 ///
 /// # Safety
 /// `fp` is a live FILE; with `locked` false the caller holds it.
+#[inline]
 pub unsafe fn fputc(ch: c_int, fp: *mut File, locked: bool) -> Option<c_int> {
     // SAFETY (whole body): the caller's contract.
     unsafe {
         if !handles(fp) {
             return None;
         }
-        if locked && (*fp).write_ptr < (*fp).write_end && stdio::lock_uncontended(fp) {
-            return Some(real_fputc()(ch, fp));
+        if fits(fp, 1) {
+            return None;
         }
         let _l = locked.then(|| stdio::lock(fp));
         Some(putc(fp, ch))
@@ -412,17 +414,37 @@ pub unsafe fn write_locked(fp: *mut File, s: *const c_void, n: usize) -> c_int {
     }
 }
 
-/// fwrite (`locked` false: fwrite_unlocked); None: not a stream [`handles`] takes.
+/// Whether glibc's own function puts `n` bytes into `fp` without a write and without waiting
+/// for the lock: a fully buffered stream in put mode with room for them, its lock free or ours.
+/// Then glibc's is cheaper than ours (a `fwrite` of 12 bytes to a pipe: 45 ns through ours, 25
+/// natively).
+///
+/// # Safety
+/// `fp` is a live FILE.
+#[inline]
+unsafe fn fits(fp: *mut File, n: usize) -> bool {
+    // SAFETY: the caller's contract; a look at the fields glibc's call will check again.
+    unsafe {
+        putting(fp)
+            && (*fp).flags & (IO_LINE_BUF | IO_UNBUFFERED) == 0
+            && ((*fp).write_end as usize).saturating_sub((*fp).write_ptr as usize) >= n
+            && stdio::lock_uncontended(fp)
+    }
+}
+
+/// fwrite (`locked` false: fwrite_unlocked); None: glibc's function does it (not a stream
+/// [`handles`] takes, or it [`fits`]).
 ///
 /// # Safety
 /// `fp` is a live FILE; `buf` holds `size * count` bytes.
+#[inline]
 pub unsafe fn fwrite(buf: *const c_void, size: usize, count: usize, fp: *mut File, locked: bool) -> Option<usize> {
     // SAFETY (whole body): the caller's contract.
     unsafe {
-        if !handles(fp) {
+        let request = size.wrapping_mul(count);
+        if !handles(fp) || fits(fp, request) {
             return None;
         }
-        let request = size.wrapping_mul(count);
         if request == 0 {
             return Some(0);
         }
@@ -433,10 +455,12 @@ pub unsafe fn fwrite(buf: *const c_void, size: usize, count: usize, fp: *mut Fil
     }
 }
 
-/// fputs (`locked` false: fputs_unlocked): 1, or EOF; None: not a stream [`handles`] takes.
+/// fputs (`locked` false: fputs_unlocked): 1, or EOF; None: glibc's function does it (as
+/// [`fwrite`]).
 ///
 /// # Safety
 /// `fp` is a live FILE; `s` is a NUL-terminated string.
+#[inline]
 pub unsafe fn fputs(s: *const core::ffi::c_char, fp: *mut File, locked: bool) -> Option<c_int> {
     // SAFETY (whole body): the caller's contract.
     unsafe {
@@ -444,6 +468,9 @@ pub unsafe fn fputs(s: *const core::ffi::c_char, fp: *mut File, locked: bool) ->
             return None;
         }
         let len = libc::strlen(s);
+        if fits(fp, len) {
+            return None;
+        }
         let _l = locked.then(|| stdio::lock(fp));
         Some(if sputn(fp, s as *const u8, len) == len { 1 } else { EOF })
     }
@@ -453,6 +480,7 @@ pub unsafe fn fputs(s: *const core::ffi::c_char, fp: *mut File, locked: bool) ->
 ///
 /// # Safety
 /// `s` is a NUL-terminated string.
+#[inline]
 pub unsafe fn puts(s: *const core::ffi::c_char) -> Option<c_int> {
     // SAFETY (whole body): the caller's contract; stdout is glibc's live stream.
     unsafe {
@@ -461,6 +489,9 @@ pub unsafe fn puts(s: *const core::ffi::c_char) -> Option<c_int> {
             return None;
         }
         let len = libc::strlen(s);
+        if fits(fp, len.saturating_add(1)) {
+            return None;
+        }
         let _l = stdio::lock(fp);
         Some(if sputn(fp, s as *const u8, len) == len && putc(fp, b'\n' as c_int) != EOF { len.saturating_add(1).min(c_int::MAX as usize) as c_int } else { EOF })
     }
