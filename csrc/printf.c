@@ -37,6 +37,17 @@ static void *next(void **slot, const char *name)
     return f;
 }
 
+/* Frees a formatted output that did not fit the stack buffer, also when a cancellation
+ * unwinds through the write (built with -fexceptions), keeping errno. */
+static void free_output(char **out)
+{
+    if (*out) {
+        int e = errno;
+        free(*out);
+        errno = e;
+    }
+}
+
 /* flag < 0: the unfortified call. */
 static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
 {
@@ -46,30 +57,27 @@ static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
             return ((vfprintf_fn)next(&real, "vfprintf"))(fp, fmt, ap);
         return ((vfprintf_chk_fn)next(&real_chk, "__vfprintf_chk"))(fp, flag, fmt, ap);
     }
-    char local[1024], *out = local;
+    char local[1024];
+    char *big __attribute__((cleanup(free_output))) = NULL;
+    const char *out = local;
     va_list again;
     va_copy(again, ap);
     int n = flag < 0 ? vsnprintf(local, sizeof local, fmt, ap)
                      : __vsnprintf_chk(local, sizeof local, flag, sizeof local, fmt, ap);
     if (n >= (int)sizeof local) {
-        out = malloc((size_t)n + 1);
-        if (!out) {
+        big = malloc((size_t)n + 1);
+        if (!big) {
             va_end(again);
             return -1; /* errno ENOMEM, as glibc's own allocation failure */
         }
-        n = flag < 0 ? vsnprintf(out, (size_t)n + 1, fmt, again)
-                     : __vsnprintf_chk(out, (size_t)n + 1, flag, (size_t)n + 1, fmt, again);
+        n = flag < 0 ? vsnprintf(big, (size_t)n + 1, fmt, again)
+                     : __vsnprintf_chk(big, (size_t)n + 1, flag, (size_t)n + 1, fmt, again);
+        out = big;
     }
     va_end(again);
-    int r = n;
     if (n >= 0 && libgreen_stdio_write(fp, out, (size_t)n) != 0)
-        r = -1;
-    if (out != local) {
-        int e = errno;
-        free(out);
-        errno = e;
-    }
-    return r;
+        return -1;
+    return n;
 }
 
 int libgreen_vfprintf(FILE *fp, const char *fmt, va_list ap) { return green_vfprintf(fp, -1, fmt, ap); }

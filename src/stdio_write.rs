@@ -502,17 +502,18 @@ pub unsafe fn puts(s: *const core::ffi::c_char) -> Option<c_int> {
 /// # Safety
 /// `fp` is a live FILE or null.
 #[no_mangle]
-pub unsafe extern "C" fn libgreen_stdio_write_handles(fp: *mut File) -> c_int {
+pub unsafe extern "C-unwind" fn libgreen_stdio_write_handles(fp: *mut File) -> c_int {
     // SAFETY: the caller's contract.
     unsafe { handles(fp) as c_int }
 }
 
-/// csrc/printf.c's write of formatted output: [`write_locked`].
+/// csrc/printf.c's write of formatted output: [`write_locked`]. "C-unwind": a cancellation
+/// while the write waits unwinds from here through the C caller, releasing the stream's lock.
 ///
 /// # Safety
 /// As [`write_locked`].
 #[no_mangle]
-pub unsafe extern "C" fn libgreen_stdio_write(fp: *mut File, s: *const c_void, n: usize) -> c_int {
+pub unsafe extern "C-unwind" fn libgreen_stdio_write(fp: *mut File, s: *const c_void, n: usize) -> c_int {
     // SAFETY: the caller's contract.
     unsafe { write_locked(fp, s, n) }
 }

@@ -10,7 +10,9 @@
  * - a Unix stream socket (fdopen "w"): fprintf and __fprintf_chk;
  * - fclose writing a 100000-byte buffer (setvbuf) into the pipe while the reader drains it;
  * - errors: a reader gone (EPIPE, SIGPIPE ignored): fprintf -1 and ferror, fflush EOF; fwrite to
- *   a read-only stream: 0 with EBADF.
+ *   a read-only stream: 0 with EBADF;
+ * - pthread_cancel of a thread waiting in fprintf (or fwrite) on a pipe nobody reads: it ends
+ *   with PTHREAD_CANCELED and the stream's lock is free again (glibc's cleanup releases it).
  * Every case prints the bytes the reader got and their hash, and the count written. Under
  * libgreen on one carrier without hand-off, glibc's own write to the full pipe would block the
  * carrier, so the reader would never run: the program would hang. */
@@ -204,6 +206,42 @@ static void errors(void)
     signal(SIGPIPE, SIG_DFL);
 }
 
+static FILE *stuck;
+
+static void *write_forever(void *use_fwrite)
+{
+    for (;;) {
+        if (use_fwrite)
+            fwrite(line, 1, 60, stuck);
+        else
+            fprintf(stuck, "%s %d\n", line, 1);
+    }
+    return NULL;
+}
+
+static void cancel_writer(int use_fwrite)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    stuck = fdopen(p[1], "w");
+    pthread_t t;
+    if (pthread_create(&t, NULL, write_forever, use_fwrite ? "" : NULL))
+        die("pthread_create");
+    usleep(50000); /* it fills the pipe and waits */
+    pthread_cancel(t);
+    void *r;
+    pthread_join(t, &r);
+    int unlocked = ftrylockfile(stuck) == 0;
+    if (unlocked)
+        funlockfile(stuck);
+    printf("%s: cancelled %d, lock free %d\n", use_fwrite ? "fwrite" : "fprintf", r == PTHREAD_CANCELED, unlocked);
+    signal(SIGPIPE, SIG_IGN);
+    close(p[0]);
+    fclose(stuck); /* EPIPE, or 0 when nothing was left buffered */
+    signal(SIGPIPE, SIG_DFL);
+}
+
 int main(void)
 {
     struct sink s;
@@ -236,5 +274,7 @@ int main(void)
     close_sink(&s, f, "fclose", total);
 
     errors();
+    cancel_writer(0);
+    cancel_writer(1);
     return 0;
 }
