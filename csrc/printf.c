@@ -2,9 +2,14 @@
  *
  * glibc's vfprintf writes into the stream through internal calls, so a printf to a full pipe
  * blocked the carrier. For a stream src/stdio_write.rs takes, the output is formatted into
- * memory first (vsnprintf, or __vsnprintf_chk with the caller's fortify flag, so %n and the
- * checks behave as in the fortified call) and then written under the stream's lock by
- * libgreen_stdio_write, which parks while the fd is full; one printf stays one unit of output.
+ * memory first and then written under the stream's lock by libgreen_stdio_write, which parks
+ * while the fd is full; one printf stays one unit of output. The formatting is glibc's own
+ * vfprintf (or __vfprintf_chk with the caller's flag, so %n and the checks behave as in the
+ * fortified call) into a private cookie stream, the sink, whose 4 KiB buffer holds the output
+ * (more spills through its write function into a growing buffer): it costs what glibc's
+ * vfprintf into the real stream costs, and output made before a conversion fails (EILSEQ) is
+ * written, as glibc's leaves it in the stream. A thread that finds the sink taken (another
+ * carrier formats, or its holder waits in the write) formats with vsnprintf instead.
  * Every other call goes to glibc's function. C because the formatting takes a va_list; the
  * exported names are naked jumps in preload/src/hooks/stdio.rs (Rust cannot define variadic
  * functions). */
@@ -15,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int libgreen_stdio_write_handles(FILE *fp);
 int libgreen_stdio_write(FILE *fp, const char *s, size_t n);
@@ -37,6 +43,16 @@ static void *next(void **slot, const char *name)
     return f;
 }
 
+static void *real_vfprintf, *real_vfprintf_chk;
+
+/* glibc's vfprintf (flag < 0) or __vfprintf_chk. */
+static int glibc_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
+{
+    if (flag < 0)
+        return ((vfprintf_fn)next(&real_vfprintf, "vfprintf"))(fp, fmt, ap);
+    return ((vfprintf_chk_fn)next(&real_vfprintf_chk, "__vfprintf_chk"))(fp, flag, fmt, ap);
+}
+
 /* Frees a formatted output that did not fit the stack buffer, also when a cancellation
  * unwinds through the write (built with -fexceptions), keeping errno. */
 static void free_output(char **out)
@@ -48,14 +64,89 @@ static void free_output(char **out)
     }
 }
 
+/* What the sink's buffer could not hold, in order. */
+static struct {
+    char *buf;
+    size_t len, cap;
+} spill;
+static char sink_buf[4096];
+static FILE *sink;
+
+static ssize_t spill_write(void *cookie, const char *b, size_t n)
+{
+    (void)cookie;
+    if (spill.len + n > spill.cap) {
+        size_t cap = spill.cap ? spill.cap : 8192;
+        while (cap < spill.len + n)
+            cap *= 2;
+        char *p = realloc(spill.buf, cap);
+        if (!p)
+            return -1;
+        spill.buf = p;
+        spill.cap = cap;
+    }
+    memcpy(spill.buf + spill.len, b, n);
+    spill.len += n;
+    return (ssize_t)n;
+}
+
+/* The sink, made on first use (NULL if it cannot be). */
+static FILE *get_sink(void)
+{
+    FILE *f = __atomic_load_n(&sink, __ATOMIC_ACQUIRE);
+    if (f)
+        return f;
+    static int making;
+    if (__atomic_exchange_n(&making, 1, __ATOMIC_ACQ_REL))
+        return NULL; /* another thread makes it: format with vsnprintf this time */
+    cookie_io_functions_t io = {.write = spill_write};
+    f = fopencookie(NULL, "w", io);
+    if (f)
+        setvbuf(f, sink_buf, _IOFBF, sizeof sink_buf);
+    __atomic_store_n(&sink, f, __ATOMIC_RELEASE);
+    return f;
+}
+
+/* Empties the sink and releases it, also when a cancellation unwinds through the write. */
+static void release_sink(FILE **held)
+{
+    FILE *f = *held;
+    if (!f)
+        return;
+    f->_IO_write_ptr = f->_IO_write_base;
+    spill.len = 0;
+    clearerr_unlocked(f);
+    funlockfile(f);
+}
+
+/* Formats into the held sink and writes the output to fp: vfprintf's result, or -1. */
+static int through_sink(FILE *s, FILE *fp, int flag, const char *fmt, va_list ap)
+{
+    int n = glibc_vfprintf(s, flag, fmt, ap);
+    int e = errno;
+    const char *out = s->_IO_write_base;
+    size_t len = (size_t)(s->_IO_write_ptr - s->_IO_write_base);
+    if (spill.len) {
+        if (spill_write(NULL, out, len) < 0)
+            return -1;
+        out = spill.buf;
+        len = spill.len;
+    }
+    if (libgreen_stdio_write(fp, out, len) != 0)
+        return -1;
+    errno = e;
+    return n;
+}
+
 /* flag < 0: the unfortified call. */
 static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
 {
-    static void *real, *real_chk;
-    if (!libgreen_stdio_write_handles(fp)) {
-        if (flag < 0)
-            return ((vfprintf_fn)next(&real, "vfprintf"))(fp, fmt, ap);
-        return ((vfprintf_chk_fn)next(&real_chk, "__vfprintf_chk"))(fp, flag, fmt, ap);
+    if (!libgreen_stdio_write_handles(fp))
+        return glibc_vfprintf(fp, flag, fmt, ap);
+    FILE *s = get_sink();
+    if (s && ftrylockfile(s) == 0) {
+        FILE *held __attribute__((cleanup(release_sink))) = s;
+        return through_sink(s, fp, flag, fmt, ap);
     }
     char local[1024];
     char *big __attribute__((cleanup(free_output))) = NULL;

@@ -18,8 +18,8 @@
 //! byte (an unbuffered or line-buffered stream) cannot block.
 //!
 //! Streams that take glibc's functions unchanged: a caller that is not green, an fd that is not
-//! a pipe, FIFO or socket (files, terminals: their writes do not wait for a reader), wide or
-//! old-ABI streams, and streams glibc refuses to write (it reports the error itself).
+//! a pipe, FIFO or socket (files, terminals: their writes do not wait for a reader), wide
+//! streams, and streams glibc refuses to write (it reports the error itself).
 
 use core::ffi::{c_int, c_void};
 
@@ -51,7 +51,9 @@ pub unsafe fn handles(fp: *mut File) -> bool {
     // SAFETY: the caller's contract.
     unsafe {
         let f = &*fp;
-        if f.fileno < 0 || f.mode > 0 || f.vtable_offset != 0 || f.cur_column != 0 || f.flags & IO_NO_WRITES != 0 {
+        // Not `_vtable_offset`: glibc 2.36 leaves it uninitialised in the FILEs it mallocs
+        // (its `_IO_vtable_offset` is the constant 0 outside the old-libio build).
+        if f.fileno < 0 || f.mode > 0 || f.cur_column != 0 || f.flags & IO_NO_WRITES != 0 {
             return false;
         }
         matches!(fd::kind(f.fileno), Kind::Pipe | Kind::Socket)

@@ -258,10 +258,11 @@ compare stdio_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 pa
 # stdio output streams on pipes and sockets filled faster than a reader thread drains them
 # (fwrite, fprintf, printf, vfprintf, __printf_chk, __fprintf_chk, fputs, fputc, putc, puts, the
 # inline putc_unlocked's __overflow, fflush, fclose; full, line and no buffering; stdout on a
-# pipe; EPIPE and EBADF; a cancelled writer frees the lock): glibc writes through its internal write, so the writer blocked the
+# pipe; two writers at once; EILSEQ after some output; EPIPE and EBADF; a cancelled writer
+# frees the lock): glibc writes through its internal write, so the writer blocked the
 # carrier and the reader never ran (one carrier, no hand-off: hung before). The binary must
 # import every one of those entry points, or a case would prove nothing.
-compare stdio_write --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 parks_io=20+
+compare stdio_write --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 parks_io=20+
 if want stdio_write; then
     n=$(nm -D "$B/stdio_write" | grep -c -E ' U (fwrite|fwrite_unlocked|fprintf|printf|vfprintf|__fprintf_chk|__printf_chk|fputs|fputc|putc|puts|__overflow|fflush|fclose)@')
     if [ "$n" = 14 ]; then ok "stdio_write imports the fourteen output calls"; else ko "stdio_write" "imports $n of the fourteen output calls"; fi

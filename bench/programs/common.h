@@ -3,6 +3,7 @@
  * read (so libgreen sees another green thread alive while a figure is measured). */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,4 +41,29 @@ static inline void release_parked_thread(void)
 {
     write(parked_pipe[1], "x", 1);
     pthread_join(parked_thread, NULL);
+}
+
+static pid_t drain_child;
+
+/* A stream on a pipe that a child process reads to its end (drained_stream_close waits for it). */
+static inline FILE *drained_stream(void)
+{
+    int p[2];
+    pipe(p);
+    drain_child = fork();
+    if (drain_child == 0) {
+        static char buf[65536];
+        close(p[1]);
+        while (read(p[0], buf, sizeof buf) > 0)
+            ;
+        _exit(0);
+    }
+    close(p[0]);
+    return fdopen(p[1], "w");
+}
+
+static inline void drained_stream_close(FILE *f)
+{
+    fclose(f);
+    waitpid(drain_child, NULL, 0);
 }

@@ -9,6 +9,9 @@
  * - stdout put on a pipe (dup2): printf, vprintf, puts, putchar, __printf_chk;
  * - a Unix stream socket (fdopen "w"): fprintf and __fprintf_chk;
  * - fclose writing a 100000-byte buffer (setvbuf) into the pipe while the reader drains it;
+ * - two threads printing to two pipes at once (while one waits in its write, the other's
+ *   fprintf formats elsewhere: csrc/printf.c's second path), with 20000-byte lines among them;
+ * - a conversion that fails (EILSEQ) after some output: -1, and the output before it is written;
  * - errors: a reader gone (EPIPE, SIGPIPE ignored): fprintf -1 and ferror, fflush EOF; fwrite to
  *   a read-only stream: 0 with EBADF;
  * - pthread_cancel of a thread waiting in fprintf (or fwrite) on a pipe nobody reads: it ends
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <wchar.h>
 
 int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...);
 int __printf_chk(int flag, const char *fmt, ...);
@@ -206,6 +210,50 @@ static void errors(void)
     signal(SIGPIPE, SIG_DFL);
 }
 
+struct writer {
+    FILE *f;
+    long total;
+};
+
+static void *print_lines(void *arg)
+{
+    struct writer *w = arg;
+    for (int i = 0; i < 3000; i++) {
+        w->total += fprintf(w->f, "%d %s %.*s\n", i, line, i % 60, line);
+        if (i % 1000 == 999)
+            w->total += fprintf(w->f, "%20000d\n", i);
+    }
+    return NULL;
+}
+
+static void two_writers(void)
+{
+    struct sink s[2];
+    struct writer w[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        w[i].f = open_sink(&s[i], 0);
+        w[i].total = 0;
+        if (pthread_create(&t[i], NULL, print_lines, &w[i]))
+            die("pthread_create");
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        close_sink(&s[i], w[i].f, i ? "second writer" : "first writer", w[i].total);
+    }
+}
+
+static void bad_conversion(void)
+{
+    struct sink s;
+    FILE *f = open_sink(&s, 0);
+    static const wchar_t bad[] = {0xd800, 0};
+    errno = 0;
+    int r = fprintf(f, "before %ls after\n", bad);
+    printf("fprintf of an invalid wide string: %d, errno %s\n", r, strerrorname_np(errno));
+    close_sink(&s, f, "bad conversion", 0);
+}
+
 static FILE *stuck;
 
 static void *write_forever(void *use_fwrite)
@@ -273,6 +321,8 @@ int main(void)
         total += fwrite(line, 1, 50, f);
     close_sink(&s, f, "fclose", total);
 
+    two_writers();
+    bad_conversion();
     errors();
     cancel_writer(0);
     cancel_writer(1);
