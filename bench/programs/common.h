@@ -67,3 +67,19 @@ static inline void drained_stream_close(FILE *f)
     fclose(f);
     waitpid(drain_child, NULL, 0);
 }
+
+/* Prints `figure`: ns per call(f, i) on a drained stream, 2,000,000 calls, while a thread is
+ * parked. */
+static inline void time_drained_stream(const char *figure, void (*call)(FILE *, long))
+{
+    park_a_thread();
+    FILE *f = drained_stream();
+    const long n = 2000000;
+    double t0 = now_s();
+    for (long i = 0; i < n; i++)
+        call(f, i);
+    fflush(f);
+    result(figure, (now_s() - t0) / n * 1e9, "ns");
+    drained_stream_close(f);
+    release_parked_thread();
+}
