@@ -122,6 +122,10 @@ static void release_sink(FILE **held)
 /* Formats into the held sink and writes the output to fp: vfprintf's result, or -1. */
 static int through_sink(FILE *s, FILE *fp, int flag, const char *fmt, va_list ap)
 {
+    /* Empty already, unless a fork copied it from the middle of another thread's printf (the
+     * child's glibc resets every stream's lock, not its contents). */
+    s->_IO_write_ptr = s->_IO_write_base;
+    spill.len = 0;
     int n = glibc_vfprintf(s, flag, fmt, ap);
     int e = errno;
     const char *out = s->_IO_write_base;
