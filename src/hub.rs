@@ -46,8 +46,9 @@ use crate::task::{self, ParkReason, RunQueue, Task, EXITED, NOTIFIED, PARKED, RU
 use crate::timer::TimerHeap;
 use crate::tls;
 
-/// How many dispatches may pass before timers and the inject queue are polled even though the
-/// run queue is not empty (fairness towards sleepers and foreign wake-ups).
+/// How many scheduling decisions may pass before timers, the inject queue, epoll (without
+/// waiting) and stranded signals are polled even though the run queues are not empty
+/// (fairness towards sleepers, I/O waiters and foreign wake-ups).
 const POLL_EVERY: u64 = 64;
 /// Stack of carrier 0's root context (the scheduling loop, timer expiry, fd readiness and
 /// signal routing run on it; never a program's code).
@@ -803,7 +804,9 @@ pub fn sleep_until(t: &'static Task, deadline: u64) -> bool {
 pub fn yield_now(t: &'static Task) {
     let h = hub();
     let mut locked = enter(h);
-    poll(h, carrier_of(t), &mut locked, false);
+    // A yield that finds nothing queued counts as a decision too: threads yielding on every
+    // carrier never reach the root's turns (`Poll::Peek`).
+    poll(h, carrier_of(t), &mut locked, if fairness_turn(h) { Poll::Peek } else { Poll::Due });
     if !work_queued(h) {
         leave(h, locked);
         return;
@@ -988,6 +991,14 @@ pub fn reclaim(t: &'static Task) {
     task::release(t);
 }
 
+/// Counts a scheduling decision (or a yield that found nothing else to run): every
+/// POLL_EVERY-th is a fairness turn. Inside a section.
+fn fairness_turn(h: &Hub) -> bool {
+    let d = h.dispatches.load(Ordering::Relaxed) + 1;
+    h.dispatches.store(d, Ordering::Relaxed);
+    d % POLL_EVERY == 0
+}
+
 /// Picks the next task to run on `c`, polling timers/wake-ups and blocking in epoll when idle.
 /// Inside a section (`locked` is updated when it is left and entered again). None: `c` is a
 /// hand-off carrier and a spare home carrier takes its place.
@@ -1000,17 +1011,17 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
             // The root's own TCB (the last task's may be running elsewhere by now).
             load_tp(c, c.root_tp.get());
         }
-        let d = h.dispatches.load(Ordering::Relaxed) + 1;
-        h.dispatches.store(d, Ordering::Relaxed);
-        let fairness_turn = d % POLL_EVERY == 0;
+        let fairness_turn = fairness_turn(h);
         if fairness_turn && !c.is_home() && carrier::wake_spare_home() {
             // A home carrier is free again (the one this carrier was brought in for, once its
             // thread parked): it takes over, so a stall's extra carrier does not outlive the
             // stall (and one home carrier can take one carrier's sections back: `end_multi`).
             return None;
         }
-        if fairness_turn || (h.runq.is_empty() && c.runq.is_empty()) {
-            poll(h, c, locked, false);
+        if fairness_turn {
+            poll(h, c, locked, Poll::Peek);
+        } else if h.runq.is_empty() && c.runq.is_empty() {
+            poll(h, c, locked, Poll::Due);
         }
         if let Some(t) = pop_ready(h, c, fairness_turn) {
             return Some(t);
@@ -1037,7 +1048,7 @@ fn next_ready(h: &Hub, c: &'static Carrier, locked: &mut bool) -> Option<&'stati
         {
             check_deadlock();
         }
-        poll(h, c, locked, true);
+        poll(h, c, locked, Poll::Block);
         if let Some(t) = pop_ready(h, c, false) {
             return Some(t);
         }
@@ -1086,28 +1097,52 @@ fn end_multi(h: &Hub, c: &'static Carrier, locked: &mut bool) {
     stats::ONE_CARRIER_AGAIN.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Fires due timers and drains foreign wake-ups; with `block`, first waits in epoll until the
-/// next deadline or a wake-up. Inside a section, left around every call out of the hub.
-fn poll(h: &Hub, c: &Carrier, locked: &mut bool, block: bool) {
+/// What `poll` does besides firing due timers, draining foreign wake-ups and routing signals.
+#[derive(Clone, Copy, PartialEq)]
+enum Poll {
+    /// Nothing more (a yield, or a scheduling decision with work queued).
+    Due,
+    /// Also takes what epoll has ready without waiting, and process-directed signals no running
+    /// thread lets in (`sigroute::take_stranded`): every POLL_EVERY decisions, so threads that
+    /// keep every carrier busy (yielding spinners) do not starve I/O waiters and masked waits,
+    /// which otherwise hear of their fd or signal only when a carrier goes idle.
+    Peek,
+    /// Waits in epoll until the next deadline or a wake-up first (nothing is queued).
+    Block,
+}
+
+/// Fires due timers and drains foreign wake-ups, after waiting or peeking in epoll as `how`
+/// says. Inside a section, left around every call out of the hub.
+fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
     // SAFETY: timers are touched only inside sections.
     let timers = unsafe { &mut *h.timers.get() };
-    if block {
-        let timeout = timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()));
-        if timeout != Some(0) {
+    let timeout = match how {
+        Poll::Due => None,
+        Poll::Peek => Some(Some(0)),
+        Poll::Block => Some(timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()))).filter(|t| *t != Some(0)),
+    };
+    if let Some(timeout) = timeout {
+        let idle = how == Poll::Block;
+        if idle {
             h.idle.fetch_add(1, Ordering::Relaxed);
-            leave(h, *locked);
-            let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
-            let n = epoll_wait(h, c, timeout, &mut events);
-            *locked = enter(h);
+        }
+        leave(h, *locked);
+        if how == Poll::Peek {
+            crate::sigroute::take_stranded(c.loaded_mask.get());
+        }
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+        let n = epoll_wait(h, c, timeout, &mut events);
+        *locked = enter(h);
+        if idle {
             h.idle.fetch_sub(1, Ordering::Relaxed);
-            // Dispatched once this carrier no longer counts as idle: the wake-ups they cause
-            // would otherwise see it idle and write the eventfd for it (its next wait would
-            // return at once only to drain it: a write, a read and a wait more per wait).
-            if n > 0 {
-                leave(h, *locked);
-                dispatch(h, &events[..n]);
-                *locked = enter(h);
-            }
+        }
+        // Dispatched once this carrier no longer counts as idle: the wake-ups they cause
+        // would otherwise see it idle and write the eventfd for it (its next wait would
+        // return at once only to drain it: a write, a read and a wait more per wait).
+        if n > 0 {
+            leave(h, *locked);
+            dispatch(h, &events[..n]);
+            *locked = enter(h);
         }
     }
     // SAFETY: as above (the section was entered again).
@@ -1168,7 +1203,8 @@ fn epoll_wait(h: &Hub, c: &Carrier, timeout_ns: Option<u64>, events: &mut [libc:
     // Signals the program handles are let in while idle, whatever the last thread blocked: the
     // trampoline keeps them for routing (sigroute.rs). The same syscall sets the mask.
     let idle_mask = c.loaded_mask.get() & !crate::sigroute::TRAMPOLINED.load(Ordering::Relaxed);
-    let maskp = if idle_mask != c.loaded_mask.get() { &idle_mask as *const u64 as usize } else { 0 };
+    // Not for a peek: without a wait the kernel delivers nothing the mask lets in.
+    let maskp = if idle_mask != c.loaded_mask.get() && timeout_ns != Some(0) { &idle_mask as *const u64 as usize } else { 0 };
     let ep = fds(h).0 as usize;
     let mut n = -(libc::ENOSYS as isize);
     if PWAIT2.load(Ordering::Relaxed) {

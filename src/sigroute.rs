@@ -21,8 +21,9 @@
 //!   next poll. **Routing decision**, the kernel's own (complete_signal tries the thread-group
 //!   leader first, then any thread that wants the signal): the main thread if it does not block
 //!   it, otherwise the oldest live green thread that does not block it or waits for it in
-//!   sigwait. The target is woken from its wait (so its call fails with EINTR where the native
-//!   call would), and once it runs the signal is sent to the carrier again with its original
+//!   sigwait. The signal becomes the target's. The target is woken from its wait (so its call
+//!   fails with EINTR where the native call would), or kicked if it runs on another carrier
+//!   (`kick`), and once it runs the signal is sent to its carrier again with its original
 //!   siginfo (rt_tgsigqueueinfo), so its handler runs on the target's stack and TCB. A signal
 //!   no thread takes stays process-pending until a thread unblocks it or sigwaits for it.
 //! - while idle, the hub waits in epoll with these signals unblocked (the epoll_pwait2 mask:
@@ -118,13 +119,8 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
     if marked(info, REDELIVER_WORD, REDELIVER_MARK) {
-        // A redelivery (see `redeliver`): the original siginfo again.
-        let w = info as *mut u32;
-        // SAFETY: the kernel's 128-byte siginfo is ours to change while this handler runs.
-        unsafe {
-            (*info).si_code = *w.add(REDELIVER_WORD + 1) as c_int;
-            core::ptr::write_bytes(w.add(REDELIVER_WORD), 0, 2);
-        }
+        // SAFETY: the kernel's siginfo is ours to change while this handler runs.
+        unmark_redelivery(unsafe { &mut *info });
     }
     if let Some(target) = kicked(info) {
         take_kick(target, sig, info, uctx);
@@ -193,7 +189,8 @@ const REDELIVER_MARK: u32 = 0x7265_6476; // "redv"
 const REDELIVER_WORD: usize = 30;
 
 /// pthread_kill of a green thread running on carrier `tid` (another carrier, or the only one
-/// when the sender is not green) with `sig` unblocked:
+/// when the sender is not green) with `sig` unblocked, or a process-directed signal routed to
+/// a thread running on another carrier:
 /// the signal goes to that carrier now, as the kernel interrupts a running thread at once, with
 /// a siginfo that names its target, so that the trampoline there runs the handler only if the
 /// target is still the one running and the signal still pending for it (the pending bit is the
@@ -206,6 +203,9 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
     let pid = hub_pid();
     if TRAMPOLINED.load(Ordering::Acquire) & b == 0 {
         if target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b != 0 {
+            if target.routed_signals.fetch_and(!b, Ordering::AcqRel) & b != 0 {
+                take_info(sig); // its handler was reset meanwhile: the slot is free again
+            }
             // SAFETY: tgkill takes no pointers; the carrier is a thread of our process.
             unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid as usize, sig as usize) };
         }
@@ -221,6 +221,16 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
     // SAFETY: a live 128-byte siginfo to a thread of our own process (any si_code is allowed
     // there).
     unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, sig as usize, info.as_ptr() as usize, 0, 0) };
+}
+
+/// A redelivery (see `redeliver`): its original siginfo again.
+fn unmark_redelivery(info: &mut libc::siginfo_t) {
+    let w = info as *mut libc::siginfo_t as *mut u32;
+    // SAFETY: siginfo_t is 128 bytes of plain data: words REDELIVER_WORD..+2 are inside it.
+    unsafe {
+        info.si_code = *w.add(REDELIVER_WORD + 1) as c_int;
+        core::ptr::write_bytes(w.add(REDELIVER_WORD), 0, 2);
+    }
 }
 
 /// Whether `info` is one of ours carrying `mark` at `word` (SI_QUEUE, sent to our own process).
@@ -244,14 +254,11 @@ fn kicked(info: *const libc::siginfo_t) -> Option<&'static Task> {
 }
 
 /// A kick landed: the handler runs if its target is running here, lets the signal in, and
-/// still has it pending (and not as a routed process-directed signal, which keeps its own
-/// siginfo and path); the handler sees the siginfo of a tgkill.
+/// still has it pending. The handler sees the siginfo of a tgkill, or for a process-directed
+/// signal routed to the target (`route`) the signal's own.
 fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
     let b = bit(sig);
-    if !hub::running().is_some_and(|t| core::ptr::eq(t, target))
-        || target.sigmask.get() & b != 0
-        || target.routed_signals.load(Ordering::Acquire) & b != 0
-    {
+    if !hub::running().is_some_and(|t| core::ptr::eq(t, target)) || target.sigmask.get() & b != 0 {
         return;
     }
     let run = match claim_self_send(target, sig) {
@@ -263,10 +270,16 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     if !run {
         return;
     }
-    // SAFETY: the kernel's siginfo is ours to change while this handler runs.
-    unsafe {
-        (*info).si_code = libc::SI_TKILL;
-        core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
+    if target.routed_signals.fetch_and(!b, Ordering::AcqRel) & b != 0 {
+        // SAFETY: the kernel's siginfo is ours to change while this handler runs; the routed
+        // signal's slot is ours to take (its routed bit, cleared here, was the claim).
+        unsafe { *info = take_info(sig) };
+    } else {
+        // SAFETY: the kernel's siginfo is ours to change while this handler runs.
+        unsafe {
+            (*info).si_code = libc::SI_TKILL;
+            core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
+        }
     }
     call_program_handler(sig, info, uctx);
 }
@@ -364,16 +377,18 @@ pub fn route() {
             });
         }
         if let Some(t) = target {
-            if let Some(tid) = hub::carrier_running(t) {
-                // Running on another carrier: the signal goes there (if it has parked by the
-                // time it lands, that carrier's root captures it and it is routed again).
-                if PENDING.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0 {
-                    redeliver(hub_pid(), tid as usize, sig);
-                }
+            if !give(t, sig) {
                 continue;
             }
-            give(t, sig);
             signal::wake_for(t, sig);
+            if let Some(tid) = hub::carrier_running(t) {
+                // Running on another carrier: kicked there, as a thread-directed signal is
+                // (`kick`), and the signal stays the target's until one of them delivers it.
+                // Not sent to that carrier itself: by the time it landed the carrier might run
+                // another thread that blocks it, and it would wait there, the target's for
+                // nobody (the rare lost signal of session 10's kill_suspend).
+                kick(tid, t, sig);
+            }
         }
     }
 }
@@ -435,6 +450,52 @@ pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
     let r = unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, w.as_ptr() as usize, 0, 0) };
     if r < 0 {
         capture(sig, &original);
+    }
+}
+
+/// Process-directed signals the kernel holds because every carrier runs a thread that blocks
+/// them, while a parked thread (in a wait with its own mask, say) would take them: taken off
+/// the kernel's queue with their siginfo (rt_sigtimedwait, no wait) and routed as if they had
+/// landed in a root. `blocked` is the carrier's mask. Only an idle carrier lets them in
+/// otherwise, so a busy process checks now and then (hub.rs `Poll::Peek`). Left in the kernel:
+/// signals without a program handler (their default action or SIG_IGN is the kernel's to apply
+/// to the whole process). A stale kick for a thread that no longer runs here is dropped on the
+/// way, as the trampoline would drop it.
+pub fn take_stranded(blocked: u64) {
+    let handled = TRAMPOLINED.load(Ordering::Acquire);
+    if handled & blocked == 0 {
+        return;
+    }
+    let mut pending: u64 = 0;
+    // SAFETY: rt_sigpending writes 8 bytes into a live u64.
+    unsafe { sys::syscall3(libc::SYS_rt_sigpending, &mut pending as *mut u64 as usize, 8, 0) };
+    let stranded = pending & handled & blocked;
+    for sig in 1..=NSIG as c_int {
+        if stranded & bit(sig) == 0 {
+            continue;
+        }
+        // A kick pending on this carrier comes out before a process-directed one: twice at most.
+        for _ in 0..2 {
+            let set = bit(sig);
+            let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+            let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+            // SAFETY: a live 8-byte set, siginfo and zero timeout; the signal is blocked here.
+            let r = unsafe {
+                sys::syscall6(libc::SYS_rt_sigtimedwait, &set as *const u64 as usize, &mut info as *mut _ as usize, &zero as *const _ as usize, 8, 0, 0)
+            };
+            if r != sig as isize {
+                break;
+            }
+            if kicked(&info).is_some() {
+                continue;
+            }
+            if marked(&info, REDELIVER_WORD, REDELIVER_MARK) {
+                unmark_redelivery(&mut info);
+            }
+            capture(sig, &info);
+            break;
+        }
     }
 }
 

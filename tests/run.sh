@@ -349,12 +349,16 @@ compare park_races threads_created=109 parks_cond=1000+ parks_sleep=1600+ parks_
 # delivery) and its handler always ends the wait (one run on the way into the park).
 # The same from glibc's SIGEV_THREAD timer thread (not green) on one carrier: there the signal
 # waits for the park, which looks for it once published (park.rs recheck). And with kill() to
-# the process, which a carrier takes and routes to the target, sending it again to the target's
-# carrier while the target runs there (lost before: the kernel refuses a kill's siginfo queued
-# to another thread).
+# the process, which a carrier takes and routes to the target, kicking the target's carrier
+# while the target runs there (lost before: the kernel refuses a kill's siginfo queued to
+# another thread; and later, when the signal itself went to that carrier, it could stay pending
+# there behind the mask of the next thread, which a third thread spinning with it blocked
+# made happen in almost every run; with every carrier busy that way, a signal the kernel held
+# for the parked target reached it only when a carrier went idle: never, with one carrier too).
 for call in sigsuspend ppoll pselect epoll_pwait; do
     compare kill_suspend --args $call --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=1 parks_io=1+
-    compare kill_suspend --args "$call process" --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=1
+    compare kill_suspend --args "$call process" --env GREEN_HUBS=2 --carriers 1+ --timeout 60 threads_created=2
+    compare kill_suspend --args "$call process" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --timeout 60 threads_created=2
     compare kill_suspend --args "$call foreign" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 60 threads_created=1 parks_io=1+
 done
 compare robust threads_created=4 parks_mutex=1+
@@ -465,6 +469,11 @@ compare glibc_threaded --env GREEN_HUBS=1 threads_created=5 parks_join=1+
 compare omp_sum --env GREEN_HUBS=1 --timeout 60 --carriers 1+ threads_created=3
 # A thread spinning on a volatile flag that another sets after usleep(10000).
 compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+# Threads yielding on every carrier while another waits for a pipe that a child process writes
+# after 100 ms: the hub peeks at epoll every POLL_EVERY scheduling decisions (yields that find
+# nothing else to run included), not only when a carrier goes idle (hung before).
+compare yield_io --args 1 --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --timeout 20 threads_created=2 parks_io=1+
+compare yield_io --args 2 --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_created=3 parks_io=1+
 # pthread_kill of a thread that computes on another carrier: its handler runs on it at once
 # (a hand-off carrier runs main with GREEN_HUBS=1); then with the signal blocked first, unblocked
 # by the worker, whose next sleep is served by the hand-off carrier after carrier 0 leaves.

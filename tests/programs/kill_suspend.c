@@ -6,7 +6,9 @@
  * SIGEV_THREAD timer thread), which races the target on one carrier too; "process" sends it
  * with kill() to the process (main blocks it, so only the target in its wait takes it: under
  * libgreen it lands on a carrier and is routed, and sent again to the target's carrier when the
- * target runs there). With several carriers (GREEN_HUBS=2) main sends it
+ * target runs there; a third thread, which blocks it too, keeps yielding meanwhile so that no
+ * carrier goes idle: a signal sent to a carrier that has moved on to a thread blocking it would
+ * stay pending there, lost to the target). With several carriers (GREEN_HUBS=2) main sends it
  * from another OS thread at the moment the target's sigsuspend unblocks it, which is the race
  * between the sender's kick (sigroute.rs) and the target delivering the signal to itself: a
  * round whose signal is lost would leave the target suspended for good, and so would a handler
@@ -87,6 +89,15 @@ static void wait_for(atomic_int *v, int r, const char *what)
 }
 
 static int process_directed;
+static atomic_int stop_spinning;
+
+/* "process": keeps a carrier busy with SIGUSR1 blocked (inherited from main). */
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop_spinning)) sched_yield();
+    return NULL;
+}
 
 static void send_rounds(void)
 {
@@ -127,8 +138,14 @@ int main(int argc, char **argv)
         pthread_join(target_id, NULL);
         timer_delete(tm);
     } else {
+        pthread_t spin;
+        if (process_directed) pthread_create(&spin, NULL, spinner, NULL);
         send_rounds();
         pthread_join(target_id, NULL);
+        if (process_directed) {
+            atomic_store(&stop_spinning, 1);
+            pthread_join(spin, NULL);
+        }
     }
     printf("%s callers signalled as they entered: %d rounds, %d handler runs, %d on another thread, %d returns "
            "other than EINTR\n",
