@@ -53,15 +53,19 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     // park::recheck), so a target on another carrier that is on its way into a wait sees it.
     target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     wake_for(target, sig);
+    kick_if_running(target, sig);
+    0
+}
+
+/// `sig` was made pending for `target`: if it runs now (on another carrier, or seen from a
+/// thread that is not green) with `sig` unblocked, the kernel would interrupt it now, not at its
+/// next wait (which a computing thread never reaches).
+pub fn kick_if_running(target: &Task, sig: c_int) {
     if target.sigmask.get() & bit(sig) == 0 {
         if let Some(tid) = crate::hub::carrier_running(target) {
-            // Running (on another carrier, or seen from a thread that is not green): the kernel
-            // would interrupt it now, not at its next wait (which a computing thread never
-            // reaches).
             crate::sigroute::kick(tid, target, sig);
         }
     }
-    0
 }
 
 /// Wakes `target` from its wait if it takes `sig` now.

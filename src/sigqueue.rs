@@ -48,8 +48,9 @@ fn owner(t: &Task) -> (usize, u64) {
 }
 
 /// pthread_sigqueue of `sig` with `value` to green thread `target`: 0 or an errno (EINVAL for a
-/// bad or glibc-internal signal, EAGAIN when the table is full; signal 0 only checks). The target is woken if it takes
-/// `sig` now; one running on another carrier takes it when it next switches.
+/// bad or glibc-internal signal, EAGAIN when the table is full; signal 0 only checks). The
+/// target is woken if it takes `sig` now, or interrupted where it runs (a kick, as for
+/// pthread_kill).
 pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
     if !(0..=64).contains(&sig) || GLIBC_INTERNAL.contains(&sig) {
         return libc::EINVAL;
@@ -82,6 +83,7 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
     }
     target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     crate::signal::wake_for(target, sig);
+    crate::signal::kick_if_running(target, sig);
     0
 }
 
@@ -91,20 +93,38 @@ pub fn take(t: &Task, sig: c_int) -> Option<([u32; 32], bool)> {
     if !USED.load(Ordering::Relaxed) {
         return None;
     }
+    let entry = oldest(&mut QUEUE.lock(), t, sig)?;
+    Some(as_siginfo(entry))
+}
+
+/// `take` from a signal handler on `t`'s carrier (a kick, sigroute.rs): Err when the table's
+/// lock is held, perhaps by the very code the handler interrupted, which spinning would
+/// deadlock.
+pub fn try_take(t: &Task, sig: c_int) -> Result<Option<([u32; 32], bool)>, ()> {
+    if !USED.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let mut q = QUEUE.try_lock().ok_or(())?;
+    Ok(oldest(&mut q, t, sig).map(as_siginfo))
+}
+
+/// Removes the oldest entry of `t` for `sig` from the table; with whether more remain.
+fn oldest(q: &mut Table, t: &Task, sig: c_int) -> Option<(Entry, bool)> {
     let (task, id) = owner(t);
-    let (entry, more) = {
-        let mut q = QUEUE.lock();
-        let mine = |e: &Entry| e.task == task && e.id == id && e.sig == sig;
-        let i = (0..SLOTS).filter(|&i| q.slots[i].as_ref().is_some_and(mine)).min_by_key(|&i| q.slots[i].map_or(u64::MAX, |e| e.seq))?;
-        let entry = q.slots[i].take()?;
-        (entry, q.slots.iter().flatten().any(mine))
-    };
+    let mine = |e: &Entry| e.task == task && e.id == id && e.sig == sig;
+    let i = (0..SLOTS).filter(|&i| q.slots[i].as_ref().is_some_and(mine)).min_by_key(|&i| q.slots[i].map_or(u64::MAX, |e| e.seq))?;
+    let entry = q.slots[i].take()?;
+    Some((entry, q.slots.iter().flatten().any(mine)))
+}
+
+fn as_siginfo((entry, more): (Entry, bool)) -> ([u32; 32], bool) {
+    let sig = entry.sig;
     // SAFETY: getpid takes no arguments.
     let pid = unsafe { crate::sys::syscall3(libc::SYS_getpid, 0, 0, 0) } as usize;
     let mut info = crate::signal::sent_by_us(sig, libc::SI_QUEUE, pid);
     info[6] = entry.value as u32; // si_value, after si_pid and si_uid
     info[7] = (entry.value >> 32) as u32;
-    Some((info, more))
+    (info, more)
 }
 
 /// fork child: its set of pending signals starts empty (POSIX), and the table's lock may have

@@ -255,10 +255,16 @@ fn kicked(info: *const libc::siginfo_t) -> Option<&'static Task> {
 
 /// A kick landed: the handler runs if its target is running here, lets the signal in, and
 /// still has it pending. The handler sees the siginfo of a tgkill, or for a process-directed
-/// signal routed to the target (`route`) the signal's own.
+/// signal routed to the target (`route`) the signal's own, or for values queued with
+/// pthread_sigqueue each value's, in order.
 fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
     let b = bit(sig);
     if !hub::running().is_some_and(|t| core::ptr::eq(t, target)) || target.sigmask.get() & b != 0 {
+        return;
+    }
+    if sig >= libc::SIGRTMIN() && target.self_send.load(Ordering::SeqCst) == sig as u32 {
+        // The target is sending itself this real-time signal: its send queues behind the kick
+        // instead of merging into it (see `SelfSend`), and runs the handler itself.
         return;
     }
     let run = match claim_self_send(target, sig) {
@@ -274,14 +280,42 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
         // SAFETY: the kernel's siginfo is ours to change while this handler runs; the routed
         // signal's slot is ours to take (its routed bit, cleared here, was the claim).
         unsafe { *info = take_info(sig) };
-    } else {
+        call_program_handler(sig, info, uctx);
+        return;
+    }
+    let mut queued = crate::sigqueue::try_take(target, sig);
+    if let Ok(None) = queued {
         // SAFETY: the kernel's siginfo is ours to change while this handler runs.
         unsafe {
             (*info).si_code = libc::SI_TKILL;
             core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
         }
+        call_program_handler(sig, info, uctx);
+        return;
     }
-    call_program_handler(sig, info, uctx);
+    // Values queued with pthread_sigqueue: each delivered with its own siginfo, in order, as the
+    // kernel delivers a thread's queue.
+    loop {
+        match queued {
+            Ok(Some((value, more))) => {
+                // SAFETY: the kernel's 128-byte siginfo is ours to change while this handler
+                // runs; `value` is a siginfo as 32 words.
+                unsafe { *info = core::mem::transmute::<[u32; 32], libc::siginfo_t>(value) };
+                call_program_handler(sig, info, uctx);
+                if !more {
+                    return;
+                }
+                queued = crate::sigqueue::try_take(target, sig);
+            }
+            Ok(None) => return,
+            Err(()) => {
+                // The table's lock is held (perhaps by the code this handler interrupted): the
+                // target delivers the rest itself when it next switches or changes its mask.
+                target.pending_signals.fetch_or(b, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
 }
 
 /// `Task::self_send`'s mark: the handler for the signal being sent has run.
@@ -497,6 +531,21 @@ pub fn take_stranded(blocked: u64) {
             break;
         }
     }
+}
+
+/// Whether the kernel holds a handled signal for the process: asked by the watchdog, whose own
+/// thread blocks every signal, so that rt_sigpending there shows the process's pending set (a
+/// signal no running thread lets in, which a carrier's fairness turn never comes to take
+/// while a thread computes).
+pub fn held_by_kernel() -> bool {
+    let handled = TRAMPOLINED.load(Ordering::Acquire);
+    if handled == 0 {
+        return false;
+    }
+    let mut pending: u64 = 0;
+    // SAFETY: rt_sigpending writes 8 bytes into a live u64.
+    unsafe { sys::syscall3(libc::SYS_rt_sigpending, &mut pending as *mut u64 as usize, 8, 0) };
+    pending & handled != 0
 }
 
 /// Signals process-pending here (for sigpending).

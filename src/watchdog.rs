@@ -13,7 +13,10 @@
 //! - "Is someone ready": the run queue's head, the foreign wake-up flag, the earliest timer
 //!   deadline the hub publishes when it pushes or fires timers (`hub::view`), and, only while
 //!   the hub has not moved, whether its epoll instance has events queued (`hub::fds_ready`: a
-//!   zero-timeout poll of the epoll fd, which harvests nothing).
+//!   zero-timeout poll of the epoll fd, which harvests nothing), or whether the kernel holds a
+//!   handled signal for the process (`sigroute::held_by_kernel`: every carrier runs a thread
+//!   that blocks it, and the thread that would take it is parked; a hand-off carrier's idle
+//!   wait lets it in).
 //! - "Which call": the running task's `call` word, set by hooks around pass-through calls that
 //!   may block in the kernel (read/write/readv/writev that pass through: ttys, character
 //!   devices…; `syscall()` numbers we pass through), and the kernel's own view, `/proc/self/task/<carrier>/syscall`, which also
@@ -283,7 +286,7 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
         }
         // Polling the epoll fd is a syscall: only when some carrier has not moved.
         let mut fds_checked: Option<bool> = None;
-        let mut waiting = |v: &hub::HubView| v.work_waiting || *fds_checked.get_or_insert_with(hub::fds_ready);
+        let mut waiting = |v: &hub::HubView| v.work_waiting || *fds_checked.get_or_insert_with(|| hub::fds_ready() || crate::sigroute::held_by_kernel());
         let mut nudged = false;
         crate::carrier::for_each(|c| {
             let w = &mut watch[c.index];

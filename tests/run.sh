@@ -482,6 +482,18 @@ compare kill_running --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_creat
 # pthread_kill from glibc's SIGEV_THREAD timer threads (not green) to a green thread computing
 # on the only carrier, with no hand-off: it must be interrupted where it runs.
 compare kill_running --args foreign --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 20 threads_created=1
+# kill() from a child process while a thread computes (SIGUSR1 blocked) and another waits for
+# the signal in a call with its own mask: the kernel holds it for the process, and the watchdog
+# counts that as waiting work and hands off; the new carrier's idle wait lets it in (hung).
+for call in ppoll pselect epoll_pwait sigsuspend; do
+    compare signal_compute --args $call --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_join=1+
+done
+# pthread_sigqueue of three real-time values and a standard one to a computing thread, from main
+# on another carrier and from a glibc timer thread: kicked like pthread_kill, each value's
+# handler runs on it at once with its own siginfo (it waited for the next switch: hung).
+compare kill_running --args sigqueue --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=1 parks_sleep=1+
+compare kill_running --args sigqueue --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_created=1 parks_sleep=1+
+compare kill_running --args "sigqueue foreign" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 20 threads_created=1
 # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
 # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
 compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+

@@ -10,7 +10,12 @@
  *    pthread_sigmask, as natively).
  *  - "foreign": glibc's SIGEV_THREAD timer sends it from a thread glibc starts itself (not
  *    green) while main waits in pthread_join; with one carrier and no hand-off the worker holds
- *    the only carrier. */
+ *    the only carrier.
+ *  - "sigqueue" (main sends) and "sigqueue foreign" (the timer thread sends): three values of
+ *    SIGRTMIN and one of SIGUSR2 with pthread_sigqueue to a worker spinning until its SA_SIGINFO
+ *    handler has seen four, each on the worker with SI_QUEUE and its value, the real-time ones
+ *    in the order sent (the kernel may run SIGUSR2's between them: lower signals first). */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +57,74 @@ static void *worker(void *arg)
     while (!flag) {}
     usleep(20000); /* a wait point: a signal still pending here would run the handler again */
     return NULL;
+}
+
+static volatile sig_atomic_t queued_runs, queued_wrong, rt_seen, rt_in_order, usr2_value;
+
+static void on_queued(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    if (!pthread_equal(pthread_self(), worker_id) || si->si_code != SI_QUEUE) queued_wrong++;
+    if (sig == SIGUSR2) {
+        usr2_value = si->si_value.sival_int;
+    } else if (si->si_value.sival_int == ++rt_seen) {
+        rt_in_order++;
+    }
+    queued_runs++;
+}
+
+static void *queued_worker(void *arg)
+{
+    (void)arg;
+    started = 1;
+    while (queued_runs < 4) {}
+    usleep(20000); /* a wait point: a value still pending here would run the handler again */
+    return NULL;
+}
+
+static void send_queued(void)
+{
+    for (int i = 1; i <= 3; i++) pthread_sigqueue(worker_id, SIGRTMIN, (union sigval){.sival_int = i});
+    pthread_sigqueue(worker_id, SIGUSR2, (union sigval){.sival_int = 7});
+}
+
+static void fire_queued(union sigval v)
+{
+    (void)v;
+    while (!started) {}
+    send_queued();
+}
+
+static int queued(int foreign)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_queued;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGRTMIN, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    timer_t tm;
+    if (foreign) {
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD;
+        ev.sigev_notify_function = fire_queued;
+        timer_create(CLOCK_MONOTONIC, &ev, &tm);
+        struct itimerspec its = { .it_value = { .tv_nsec = 20 * 1000 * 1000 } };
+        timer_settime(tm, 0, &its, NULL);
+    }
+    pthread_create(&worker_id, NULL, queued_worker, NULL);
+    if (!foreign) {
+        while (!started) usleep(1000);
+        usleep(20000);
+        send_queued();
+    }
+    pthread_join(worker_id, NULL);
+    if (foreign) timer_delete(tm);
+    printf("sigqueue%s to a running thread: %d handler runs, %d not on the worker or not SI_QUEUE, "
+           "real-time values in order: %d of 3, SIGUSR2's value %d\n",
+           foreign ? " from a glibc timer thread" : "", queued_runs, queued_wrong, rt_in_order, usr2_value);
+    return queued_runs == 4 && !queued_wrong && rt_in_order == 3 && usr2_value == 7;
 }
 
 /* The SIGEV_THREAD callback, on a thread glibc made. */
@@ -112,6 +185,8 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     if (argc > 1 && strcmp(argv[1], "foreign") == 0)
         return from_foreign() ? 0 : 1;
+    if (argc > 1 && strcmp(argv[1], "sigqueue") == 0)
+        return queued(argc > 2 && strcmp(argv[2], "foreign") == 0) ? 0 : 1;
     int ok = from_main(0);
     ok &= from_main(1);
     return ok ? 0 : 1;
