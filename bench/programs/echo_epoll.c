@@ -1,6 +1,8 @@
 /* Hand-written single-thread epoll echo server: the yardstick the threaded server under libgreen
  * is compared with. Level-triggered, non-blocking sockets; a write that does not complete keeps
- * its rest and waits for EPOLLOUT. usage: echo_epoll PORT */
+ * its rest and waits for EPOLLOUT. usage: echo_epoll PORT
+ * Built with -DEXTRA_PAGES=N, each request also writes a word in N more pages of its own per
+ * connection (a thread's footprint: bench/NOTES.md). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -10,15 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "echo_listen.h"
 
+#ifndef EXTRA_PAGES
+#define EXTRA_PAGES 0
+#endif
+
 struct conn {
     int fd;
     size_t pending, off; /* unsent rest of the last read */
     char buf[4096];
+#if EXTRA_PAGES
+    volatile long *extra[EXTRA_PAGES];
+#endif
 };
 
 static void drop(int ep, struct conn *c)
@@ -58,6 +68,10 @@ int main(int argc, char **argv)
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     c = calloc(1, sizeof *c);
                     c->fd = fd;
+#if EXTRA_PAGES
+                    for (int k = 0; k < EXTRA_PAGES; k++)
+                        c->extra[k] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#endif
                     struct epoll_event ce = {.events = EPOLLIN, .data.ptr = c};
                     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ce);
                 }
@@ -82,6 +96,9 @@ int main(int argc, char **argv)
             }
             c->off = 0;
             c->pending = r;
+#if EXTRA_PAGES
+            for (int k = 0; k < EXTRA_PAGES; k++) c->extra[k][k]++;
+#endif
             int f = flush(c);
             if (f < 0) {
                 drop(ep, c);
