@@ -10,6 +10,8 @@
  * vfprintf into the real stream costs, and output made before a conversion fails (EILSEQ) is
  * written, as glibc's leaves it in the stream. A thread that finds the sink taken (another
  * carrier formats, or its holder waits in the write) formats with vsnprintf instead.
+ * dprintf and vdprintf (+ __dprintf_chk, __vdprintf_chk) to a pipe, FIFO or socket fd take the
+ * same path, written with the fd's cooperative write (glibc's go through a FILE of their own).
  * Every other call goes to glibc's function. C because the formatting takes a va_list; the
  * exported names are naked jumps in preload/src/hooks/stdio.rs (Rust cannot define variadic
  * functions). */
@@ -24,11 +26,28 @@
 
 int libgreen_stdio_write_handles(FILE *fp);
 int libgreen_stdio_write(FILE *fp, const char *s, size_t n);
+int libgreen_fd_write_handles(int fd);
+int libgreen_fd_write(int fd, const char *s, size_t n);
 int __vfprintf_chk(FILE *fp, int flag, const char *fmt, va_list ap);
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
 
 typedef int (*vfprintf_fn)(FILE *, const char *, va_list);
 typedef int (*vfprintf_chk_fn)(FILE *, int, const char *, va_list);
+typedef int (*vdprintf_fn)(int, const char *, va_list);
+typedef int (*vdprintf_chk_fn)(int, int, const char *, va_list);
+
+/* Where formatted output goes: a stream, or (fp NULL) an fd for dprintf. */
+struct dest {
+    FILE *fp;
+    int fd;
+};
+
+/* The whole output to `d`: 0, or -1 with errno. */
+static int write_out(struct dest d, const char *s, size_t n)
+{
+    return d.fp ? libgreen_stdio_write(d.fp, s, n) : libgreen_fd_write(d.fd, s, n);
+}
 
 /* glibc's function `name` (libgreen exports one of that name too). */
 static void *next(void **slot, const char *name)
@@ -43,7 +62,7 @@ static void *next(void **slot, const char *name)
     return f;
 }
 
-static void *real_vfprintf, *real_vfprintf_chk;
+static void *real_vfprintf, *real_vfprintf_chk, *real_vdprintf, *real_vdprintf_chk;
 
 /* glibc's vfprintf (flag < 0) or __vfprintf_chk. */
 static int glibc_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
@@ -51,6 +70,14 @@ static int glibc_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
     if (flag < 0)
         return ((vfprintf_fn)next(&real_vfprintf, "vfprintf"))(fp, fmt, ap);
     return ((vfprintf_chk_fn)next(&real_vfprintf_chk, "__vfprintf_chk"))(fp, flag, fmt, ap);
+}
+
+/* glibc's vdprintf (flag < 0) or __vdprintf_chk. */
+static int glibc_vdprintf(int fd, int flag, const char *fmt, va_list ap)
+{
+    if (flag < 0)
+        return ((vdprintf_fn)next(&real_vdprintf, "vdprintf"))(fd, fmt, ap);
+    return ((vdprintf_chk_fn)next(&real_vdprintf_chk, "__vdprintf_chk"))(fd, flag, fmt, ap);
 }
 
 /* Frees a formatted output that did not fit the stack buffer, also when a cancellation
@@ -119,8 +146,8 @@ static void release_sink(FILE **held)
     funlockfile(f);
 }
 
-/* Formats into the held sink and writes the output to fp: vfprintf's result, or -1. */
-static int through_sink(FILE *s, FILE *fp, int flag, const char *fmt, va_list ap)
+/* Formats into the held sink and writes the output to d: vfprintf's result, or -1. */
+static int through_sink(FILE *s, struct dest d, int flag, const char *fmt, va_list ap)
 {
     /* Empty already, unless a fork copied it from the middle of another thread's printf (the
      * child's glibc resets every stream's lock, not its contents). */
@@ -136,21 +163,19 @@ static int through_sink(FILE *s, FILE *fp, int flag, const char *fmt, va_list ap
         out = spill.buf;
         len = spill.len;
     }
-    if (libgreen_stdio_write(fp, out, len) != 0)
+    if (write_out(d, out, len) != 0)
         return -1;
     errno = e;
     return n;
 }
 
-/* flag < 0: the unfortified call. */
-static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
+/* Formats and writes to d (taken by libgreen); flag < 0: the unfortified call. */
+static int green_format(struct dest d, int flag, const char *fmt, va_list ap)
 {
-    if (!libgreen_stdio_write_handles(fp))
-        return glibc_vfprintf(fp, flag, fmt, ap);
     FILE *s = get_sink();
     if (s && ftrylockfile(s) == 0) {
         FILE *held __attribute__((cleanup(release_sink))) = s;
-        return through_sink(s, fp, flag, fmt, ap);
+        return through_sink(s, d, flag, fmt, ap);
     }
     char local[1024];
     char *big __attribute__((cleanup(free_output))) = NULL;
@@ -170,9 +195,24 @@ static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
         out = big;
     }
     va_end(again);
-    if (n >= 0 && libgreen_stdio_write(fp, out, (size_t)n) != 0)
+    if (n >= 0 && write_out(d, out, (size_t)n) != 0)
         return -1;
     return n;
+}
+
+static int green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
+{
+    if (!libgreen_stdio_write_handles(fp))
+        return glibc_vfprintf(fp, flag, fmt, ap);
+    return green_format((struct dest){.fp = fp}, flag, fmt, ap);
+}
+
+/* dprintf: glibc's vdprintf writes through a FILE of its own with internal calls. */
+static int green_vdprintf(int fd, int flag, const char *fmt, va_list ap)
+{
+    if (!libgreen_fd_write_handles(fd))
+        return glibc_vdprintf(fd, flag, fmt, ap);
+    return green_format((struct dest){.fp = NULL, .fd = fd}, flag, fmt, ap);
 }
 
 int libgreen_vfprintf(FILE *fp, const char *fmt, va_list ap) { return green_vfprintf(fp, -1, fmt, ap); }
@@ -212,6 +252,27 @@ int libgreen_printf_chk(int flag, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     int r = green_vfprintf(stdout, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int libgreen_vdprintf(int fd, const char *fmt, va_list ap) { return green_vdprintf(fd, -1, fmt, ap); }
+int libgreen_vdprintf_chk(int fd, int flag, const char *fmt, va_list ap) { return green_vdprintf(fd, flag, fmt, ap); }
+
+int libgreen_dprintf(int fd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = green_vdprintf(fd, -1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int libgreen_dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = green_vdprintf(fd, flag, fmt, ap);
     va_end(ap);
     return r;
 }

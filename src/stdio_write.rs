@@ -78,27 +78,41 @@ unsafe fn putting(fp: *mut File) -> bool {
 unsafe fn sys_write(fp: *mut File, data: *const u8, n: usize) -> usize {
     // SAFETY (whole body): the caller's contract.
     unsafe {
-        let fd = (*fp).fileno;
-        let mut done = 0;
-        while done < n {
-            let r = match fd::kind(fd) {
-                Kind::Socket => fd::send_socket(fd, data.add(done), n - done, 0, core::ptr::null(), 0),
-                Kind::Pipe => fd::write_pipe(fd, data.add(done), n - done),
-                // The fd was closed and reused behind the stream's back: the blocking call.
-                _ => sys_write_raw(fd, data.add(done), n - done),
-            };
-            if r < 0 {
-                (*fp).flags |= IO_ERR_SEEN;
-                stdio::set_errno((-r) as c_int);
-                break;
-            }
-            done += r as usize;
+        let (done, err) = write_all((*fp).fileno, data, n);
+        if err {
+            (*fp).flags |= IO_ERR_SEEN;
         }
         if (*fp).offset >= 0 {
             (*fp).offset += done as i64;
         }
         done
     }
+}
+
+/// All of `data` to `fd`, cooperatively: the count written, and whether an error stopped it
+/// (errno set).
+///
+/// # Safety
+/// `data` holds `n` bytes.
+unsafe fn write_all(fd: c_int, data: *const u8, n: usize) -> (usize, bool) {
+    let mut done = 0;
+    while done < n {
+        // SAFETY: the caller's buffer; done < n.
+        let r = unsafe {
+            match fd::kind(fd) {
+                Kind::Socket => fd::send_socket(fd, data.add(done), n - done, 0, core::ptr::null(), 0),
+                Kind::Pipe => fd::write_pipe(fd, data.add(done), n - done),
+                // The fd was closed and reused behind the caller's back: the blocking call.
+                _ => sys_write_raw(fd, data.add(done), n - done),
+            }
+        };
+        if r < 0 {
+            stdio::set_errno((-r) as c_int);
+            return (done, true);
+        }
+        done += r as usize;
+    }
+    (done, false)
 }
 
 fn sys_write_raw(fd: c_int, data: *const u8, n: usize) -> isize {
@@ -518,4 +532,24 @@ pub unsafe extern "C-unwind" fn libgreen_stdio_write_handles(fp: *mut File) -> c
 pub unsafe extern "C-unwind" fn libgreen_stdio_write(fp: *mut File, s: *const c_void, n: usize) -> c_int {
     // SAFETY: the caller's contract.
     unsafe { write_locked(fp, s, n) }
+}
+
+/// csrc/printf.c's question for dprintf/vdprintf: whether the calling thread's output to `fd`
+/// goes through [`libgreen_fd_write`] (a green thread, a pipe, FIFO or socket) or glibc's
+/// vdprintf (1 or 0).
+#[no_mangle]
+pub extern "C-unwind" fn libgreen_fd_write_handles(fd: c_int) -> c_int {
+    (fd >= 0 && hub::current().is_some() && matches!(fd::kind(fd), Kind::Pipe | Kind::Socket)) as c_int
+}
+
+/// dprintf's formatted output, all of it, to `fd` with the cooperative write: 0, or -1 with
+/// errno (what glibc's vdprintf reports when its flush fails). "C-unwind": a cancellation
+/// while it waits unwinds through the C caller, which releases its sink.
+///
+/// # Safety
+/// `s` holds `n` bytes.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn libgreen_fd_write(fd: c_int, s: *const c_void, n: usize) -> c_int {
+    // SAFETY: the caller's contract.
+    if unsafe { write_all(fd, s as *const u8, n) }.1 { -1 } else { 0 }
 }

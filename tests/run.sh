@@ -267,6 +267,14 @@ if want stdio_write; then
     n=$(nm -D "$B/stdio_write" | grep -c -E ' U (fwrite|fwrite_unlocked|fprintf|printf|vfprintf|__fprintf_chk|__printf_chk|fputs|fputc|putc|puts|__overflow|fflush|fclose)@')
     if [ "$n" = 14 ]; then ok "stdio_write imports the fourteen output calls"; else ko "stdio_write" "imports $n of the fourteen output calls"; fi
 fi
+# dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
+# EPIPE, EBADF, EAGAIN on a full non-blocking pipe, cancellation in the wait (hung before: glibc's
+# dprintf writes through its own FILE with internal calls); the binary must import all three.
+compare dprintf_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=9 parks_io=10+
+if want dprintf_pipe; then
+    n=$(nm -D "$B/dprintf_pipe" | grep -c -E ' U (dprintf|vdprintf|__dprintf_chk)@')
+    if [ "$n" = 3 ]; then ok "dprintf_pipe imports the three dprintf calls"; else ko "dprintf_pipe" "imports $n of the three dprintf calls"; fi
+fi
 # The same for C++: std::getline(std::cin) reads through stdio's getc (sync_with_stdio).
 compare stdio_cin --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1 parks_io=2+
 # The fortified entry points a _FORTIFY_SOURCE build calls (__recv_chk, __recvfrom_chk,

@@ -366,4 +366,8 @@ printf_jump! {
     __fprintf_chk => libgreen_fprintf_chk;
     __vprintf_chk => libgreen_vprintf_chk;
     __vfprintf_chk => libgreen_vfprintf_chk;
+    dprintf => libgreen_dprintf;
+    vdprintf => libgreen_vdprintf;
+    __dprintf_chk => libgreen_dprintf_chk;
+    __vdprintf_chk => libgreen_vdprintf_chk;
 }
