@@ -17,6 +17,7 @@ pub mod dns;
 pub mod fd;
 pub mod fifo;
 pub mod file;
+pub mod filelock;
 pub mod glibc;
 pub mod hub;
 pub mod lock;

@@ -1,6 +1,6 @@
 //! The offload pool: a few real OS threads that make the calls the hub cannot make cooperative
 //! (the fsync family, reads of regular files that miss the page cache, the resolver, blocking
-//! FIFO opens). A green thread hands a job to the pool and parks; the worker runs it, marks it
+//! FIFO opens, waits for file locks). A green thread hands a job to the pool and parks; the worker runs it, marks it
 //! done and unparks the caller, which reaches the hub through its inject queue and eventfd.
 //!
 //! Policy:

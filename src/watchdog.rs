@@ -4,7 +4,7 @@
 //! `GREEN_BLOCK_WARN_MS` (default 100 ms) because no hand-off was possible (or it is off), it
 //! prints one line per episode naming the green thread that holds the carrier and the call it
 //! is in. A call we cannot make cooperative (glibc-internal reads in `fgets` on a pipe, a
-//! library's raw `syscall(SYS_read)`, a `flock` or `fcntl(F_SETLKW)` lock wait, a tty read) or
+//! library's raw `syscall(SYS_read)`, a tty read) or
 //! a thread computing is thus never silent, and with hand-off never stops the others.
 //!
 //! How it knows:

@@ -267,6 +267,10 @@ if want stdio_write; then
     n=$(nm -D "$B/stdio_write" | grep -c -E ' U (fwrite|fwrite_unlocked|fprintf|printf|vfprintf|__fprintf_chk|__printf_chk|fputs|fputc|putc|puts|__overflow|fflush|fclose)@')
     if [ "$n" = 14 ]; then ok "stdio_write imports the fourteen output calls"; else ko "stdio_write" "imports $n of the fourteen output calls"; fi
 fi
+# Waits for file locks a child process holds (flock, F_SETLKW, F_OFD_SETLKW, lockf F_LOCK) run on
+# an offload worker while a ticker thread keeps ticking (one carrier without hand-off: it stopped
+# before); EDEADLK, EAGAIN, EBADF, EINVAL as the kernel gives them.
+compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offload_jobs=4+ parks_offload=4+
 # dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
 # EPIPE, EBADF, EAGAIN on a full non-blocking pipe, cancellation in the wait (hung before: glibc's
 # dprintf writes through its own FILE with internal calls); the binary must import all three.

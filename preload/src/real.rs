@@ -105,6 +105,7 @@ real! {
     dup2: unsafe extern "C" fn(c_int, c_int) -> c_int;
     dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
     fcntl: unsafe extern "C" fn(c_int, c_int, usize) -> c_int;
+    lockf: unsafe extern "C" fn(c_int, c_int, libc::off_t) -> c_int;
     ioctl: unsafe extern "C" fn(c_int, core::ffi::c_ulong, usize) -> c_int;
     pread: unsafe extern "C" fn(c_int, *mut c_void, usize, libc::off_t) -> isize;
     pwrite: unsafe extern "C" fn(c_int, *const c_void, usize, libc::off_t) -> isize;

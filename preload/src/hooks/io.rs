@@ -8,7 +8,7 @@ use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::ptr::{null, null_mut};
 
 use green_rt::fd::{self, Kind};
-use green_rt::file;
+use green_rt::{file, filelock};
 use green_rt::{hub, sys};
 use green_rt::watchdog::{Call, InCall};
 
@@ -214,6 +214,9 @@ pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
     if cmd == libc::F_SETFL {
         fd::forget(fd);
     }
+    if filelock::waits(cmd) {
+        return ret(filelock::fcntl_wait(fd, cmd, arg as *mut libc::flock)) as c_int;
+    }
     // SAFETY: forwarded unchanged.
     unsafe { real::fcntl()(fd, cmd, arg) }
 }
@@ -223,6 +226,30 @@ pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
 pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int {
     // SAFETY: same contract as fcntl.
     unsafe { fcntl(fd, cmd, arg) }
+}
+
+/// flock: a green thread's wait for a held lock runs on an offload worker (green_rt::filelock).
+#[no_mangle]
+pub extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
+    ret(filelock::flock(fd, op)) as c_int
+}
+
+/// lockf: F_LOCK waits like fcntl's F_SETLKW (glibc's makes that call internally); the other
+/// commands are glibc's.
+#[no_mangle]
+pub unsafe extern "C" fn lockf(fd: c_int, cmd: c_int, len: libc::off_t) -> c_int {
+    if cmd == libc::F_LOCK {
+        return ret(filelock::lockf_lock(fd, len)) as c_int;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::lockf()(fd, cmd, len) }
+}
+
+/// lockf64 is lockf on x86-64.
+#[no_mangle]
+pub unsafe extern "C" fn lockf64(fd: c_int, cmd: c_int, len: libc::off_t) -> c_int {
+    // SAFETY: same contract as lockf.
+    unsafe { lockf(fd, cmd, len) }
 }
 
 /// ioctl is variadic like fcntl (see there); FIONBIO changes O_NONBLOCK.
