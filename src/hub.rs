@@ -1114,11 +1114,18 @@ enum Poll {
 /// Fires due timers and drains foreign wake-ups, after waiting or peeking in epoll as `how`
 /// says. Inside a section, left around every call out of the hub.
 fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
+    if how == Poll::Peek {
+        leave(h, *locked);
+        crate::sigroute::take_stranded(c.loaded_mask.get());
+        *locked = enter(h);
+    }
     // SAFETY: timers are touched only inside sections.
     let timers = unsafe { &mut *h.timers.get() };
     let timeout = match how {
         Poll::Due => None,
-        Poll::Peek => Some(Some(0)),
+        // Only epoll's fd events are news to a peek (wake-ups and timers are looked at below),
+        // so none while no thread waits for an fd: a ping-pong pays nothing for it.
+        Poll::Peek => (crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0).then_some(Some(0)),
         Poll::Block => Some(timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()))).filter(|t| *t != Some(0)),
     };
     if let Some(timeout) = timeout {
@@ -1127,9 +1134,6 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
             h.idle.fetch_add(1, Ordering::Relaxed);
         }
         leave(h, *locked);
-        if how == Poll::Peek {
-            crate::sigroute::take_stranded(c.loaded_mask.get());
-        }
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
         let n = epoll_wait(h, c, timeout, &mut events);
         *locked = enter(h);
