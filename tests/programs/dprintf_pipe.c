@@ -28,37 +28,7 @@
 
 int __dprintf_chk(int fd, int flag, const char *fmt, ...);
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
-struct sink {
-    int fd;
-    pthread_t t;
-    unsigned long bytes, hash;
-};
-
-/* Reads everything, 4 KiB at a time with a pause every 16 KiB: slower than the writer. */
-static void *drain(void *arg)
-{
-    struct sink *s = arg;
-    unsigned char buf[4096];
-    unsigned long h = 1469598103934665603UL;
-    ssize_t n;
-    while ((n = read(s->fd, buf, sizeof buf)) > 0) {
-        for (ssize_t i = 0; i < n; i++)
-            h = (h ^ buf[i]) * 1099511628211UL;
-        if ((s->bytes += n) % 16384 < (unsigned long)n)
-            usleep(300);
-    }
-    if (n < 0)
-        die("read");
-    s->hash = h;
-    close(s->fd);
-    return NULL;
-}
+#include "pipe_drain.h"
 
 /* A pipe (or socket pair) whose read end a draining thread reads; returns the write end. */
 static int open_sink(struct sink *s, int socket)
@@ -141,21 +111,18 @@ static void bad_conversion(void)
 
 static void errors(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    close(p[0]);
+    int gone = reader_gone();
     errno = 0;
-    int r = dprintf(p[1], "%5000d", 1);
+    int r = dprintf(gone, "%5000d", 1);
     printf("dprintf with the reader gone: %d, errno %s\n", r, strerrorname_np(errno));
-    close(p[1]);
+    close(gone);
     signal(SIGPIPE, SIG_DFL);
 
     errno = 0;
-    r = dprintf(p[1], "closed %d\n", 1);
+    r = dprintf(gone, "closed %d\n", 1);
     printf("dprintf to a closed fd: %d, errno %s\n", r, strerrorname_np(errno));
 
+    int p[2];
     if (pipe(p))
         die("pipe");
     fcntl(p[1], F_SETFL, O_NONBLOCK);

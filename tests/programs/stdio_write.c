@@ -34,38 +34,7 @@
 int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...);
 int __printf_chk(int flag, const char *fmt, ...);
 
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
-struct sink {
-    int fd;
-    pthread_t t;
-    unsigned long bytes;
-    unsigned long hash;
-};
-
-/* Reads everything, 4 KiB at a time with a pause every 16 KiB: slower than the writer. */
-static void *drain(void *arg)
-{
-    struct sink *s = arg;
-    unsigned char buf[4096];
-    unsigned long h = 1469598103934665603UL;
-    ssize_t n;
-    while ((n = read(s->fd, buf, sizeof buf)) > 0) {
-        for (ssize_t i = 0; i < n; i++)
-            h = (h ^ buf[i]) * 1099511628211UL;
-        if ((s->bytes += n) % 16384 < (unsigned long)n)
-            usleep(300);
-    }
-    if (n < 0)
-        die("read");
-    s->hash = h;
-    close(s->fd);
-    return NULL;
-}
+#include "pipe_drain.h"
 
 /* A pipe whose read end a draining thread reads; the write end as a stream with `mode`. */
 static FILE *open_sink(struct sink *s, int kind)
@@ -184,12 +153,7 @@ static void to_stdout(void)
 
 static void errors(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    close(p[0]);
-    FILE *f = fdopen(p[1], "w");
+    FILE *f = fdopen(reader_gone(), "w");
     int r = fprintf(f, "%5000d", 1);
     printf("fprintf with the reader gone: %d, errno %s, ferror %d\n", r, strerrorname_np(errno), ferror(f) != 0);
     clearerr(f);
@@ -199,6 +163,7 @@ static void errors(void)
     printf("fflush with the reader gone: %d, errno %s, ferror %d\n", r, strerrorname_np(errno), ferror(f) != 0);
     printf("fclose: %d\n", fclose(f));
 
+    int p[2];
     if (pipe(p))
         die("pipe");
     f = fdopen(p[0], "r");
