@@ -12,17 +12,20 @@
  * carrier formats, or its holder waits in the write) formats with vsnprintf instead.
  * dprintf and vdprintf (+ __dprintf_chk, __vdprintf_chk) to a pipe, FIFO or socket fd take the
  * same path, written with the fd's cooperative write (glibc's go through a FILE of their own).
- * Every other call goes to glibc's function. C because the formatting takes a va_list; the
+ * perror writes its line the same way (glibc's goes through a FILE of its own, or stderr, with
+ * internal calls). Every other call goes to glibc's function. C because the formatting takes a va_list; the
  * exported names are naked jumps in preload/src/hooks/stdio.rs (Rust cannot define variadic
  * functions). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 int libgreen_stdio_write_handles(FILE *fp);
 int libgreen_stdio_write(FILE *fp, const char *s, size_t n);
@@ -254,6 +257,56 @@ int libgreen_printf_chk(int flag, const char *fmt, ...)
     int r = green_vfprintf(stdout, flag, fmt, ap);
     va_end(ap);
     return r;
+}
+
+/* green_format with the arguments given here. */
+static int format_to(struct dest d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = green_format(d, -1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+typedef void (*perror_fn)(const char *);
+static void *real_perror;
+
+/* perror to a stderr on a pipe, FIFO or socket: "s: message\n" (the message alone for a null
+ * or empty s) as one write, like glibc's 2.36, whose steps it follows: while stderr has no
+ * orientation, glibc writes through fdopen(dup(fd), "w+") so as not to give it one, which works
+ * on a socket (read-write) and fails with EINVAL on a pipe's write end, and then writes through
+ * stderr (now byte-oriented, errno left EINVAL); an oriented stderr is written under its lock.
+ * A failed write on the fd sets stderr's error flag, as glibc's does. */
+void libgreen_perror(const char *s)
+{
+    int errnum = errno;
+    if (!libgreen_stdio_write_handles(stderr)) {
+        ((perror_fn)next(&real_perror, "perror"))(s);
+        return;
+    }
+    char buf[1024];
+    const char *msg = strerror_r(errnum, buf, sizeof buf);
+    const char *colon = s && *s ? ": " : "";
+    if (!s)
+        s = "";
+    struct dest d = {.fp = stderr};
+    int after = errnum;
+    if (fwide(stderr, 0) == 0) {
+        int fd = fileno(stderr), fl = fcntl(fd, F_GETFL);
+        if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR) {
+            d = (struct dest){.fp = NULL, .fd = fd};
+        } else {
+            after = EINVAL;
+            fwide(stderr, -1);
+        }
+    }
+    if (format_to(d, "%s%s%s\n", s, colon, msg) < 0) {
+        after = errno;
+        if (!d.fp)
+            stderr->_flags |= _IO_ERR_SEEN;
+    }
+    errno = after;
 }
 
 int libgreen_vdprintf(int fd, const char *fmt, va_list ap) { return green_vdprintf(fd, -1, fmt, ap); }

@@ -272,12 +272,13 @@ fi
 # before); EDEADLK, EAGAIN, EBADF, EINVAL as the kernel gives them.
 compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offload_jobs=4+ parks_offload=4+
 # dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
-# EPIPE, EBADF, EAGAIN on a full non-blocking pipe, cancellation in the wait (hung before: glibc's
-# dprintf writes through its own FILE with internal calls); the binary must import all three.
+# EPIPE, EBADF, EAGAIN on a full non-blocking pipe; perror with stderr on a socket and on a pipe,
+# glibc's errno and orientation after it (hung before: glibc's dprintf and perror write through
+# a FILE of their own with internal calls); the binary must import all four.
 compare dprintf_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=9 parks_io=10+
 if want dprintf_pipe; then
-    n=$(nm -D "$B/dprintf_pipe" | grep -c -E ' U (dprintf|vdprintf|__dprintf_chk)@')
-    if [ "$n" = 3 ]; then ok "dprintf_pipe imports the three dprintf calls"; else ko "dprintf_pipe" "imports $n of the three dprintf calls"; fi
+    n=$(nm -D "$B/dprintf_pipe" | grep -c -E ' U (dprintf|vdprintf|__dprintf_chk|perror)@')
+    if [ "$n" = 4 ]; then ok "dprintf_pipe imports the four calls"; else ko "dprintf_pipe" "imports $n of the four calls"; fi
 fi
 # The same for C++: std::getline(std::cin) reads through stdio's getc (sync_with_stdio).
 compare stdio_cin --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1 parks_io=2+

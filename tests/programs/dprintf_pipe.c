@@ -11,8 +11,12 @@
  * - a conversion that fails (EILSEQ) after some output: -1, and the output before it is written;
  * - errors: the reader gone (EPIPE, SIGPIPE ignored), a closed fd (EBADF), a full pipe the
  *   program made non-blocking (EAGAIN, nothing written);
- * - pthread_cancel of a thread waiting in dprintf on a pipe nobody reads: it ends with
- *   PTHREAD_CANCELED, and dprintf works afterwards (its formatting buffer was released). */
+ * (Not tested: cancelling a thread inside dprintf. glibc's vdprintf leaves its FILE, on the
+ * cancelled thread's stack, linked in the list of streams, and the flush at exit follows it
+ * into whatever reuses that stack: natively a crash.)
+ * - perror with stderr put on a pipe (dup2), 5000 lines with and without a prefix, while
+ *   stderr has no orientation (glibc writes through a FILE of its own) and after it is given a
+ *   narrow one (through stderr): errno is kept; with the reader gone, stderr's error flag. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -146,36 +150,46 @@ static void errors(void)
            got - filled);
 }
 
-static int stuck;
-
-static void *write_forever(void *arg)
+/* 5000 perror lines to stderr put on a pipe (or a socket); stderr is made narrow halfway. */
+static void perror_lines(int socket)
 {
-    (void)arg;
-    for (;;)
-        dprintf(stuck, "%s %d\n", line, 1);
-    return NULL;
+    struct sink s;
+    int fd = open_sink(&s, socket);
+    int saved = dup(2);
+    if (saved < 0 || dup2(fd, 2) != 2)
+        die("dup2");
+    close(fd);
+    int kept = 0;
+    for (int i = 0; i < 5000; i++) {
+        if (i == 2500 && !socket)
+            fwide(stderr, -1); /* narrow from here: glibc's perror writes through stderr */
+        errno = i % 3 ? ENOENT : EACCES;
+        int before = errno;
+        perror(i % 5 == 0 ? NULL : i % 5 == 1 ? "" : "context of the failure");
+        kept += errno == before;
+    }
+    if (dup2(saved, 2) != 2)
+        die("dup2 back");
+    close(saved);
+    close_sink(&s, -1, socket ? "perror to a socket" : "perror to a pipe", 0);
+    printf("perror: errno kept %d of 5000, stderr oriented %d, error flag %d\n", kept, fwide(stderr, 0),
+           ferror(stderr) != 0);
 }
 
-static void cancel_writer(void)
+/* perror to a pipe whose reader is gone. */
+static void perror_gone(void)
 {
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    stuck = p[1];
-    pthread_t t;
-    if (pthread_create(&t, NULL, write_forever, NULL))
-        die("pthread_create");
-    usleep(50000); /* it fills the pipe and waits */
-    pthread_cancel(t);
-    void *r;
-    pthread_join(t, &r);
-    close(p[0]);
-    close(p[1]);
-    struct sink s;
-    int fd = open_sink(&s, 0);
-    long total = dprintf(fd, "after the cancellation %s\n", line);
-    printf("dprintf: cancelled %d\n", r == PTHREAD_CANCELED);
-    close_sink(&s, fd, "after cancellation", total);
+    int gone = reader_gone(), saved = dup(2);
+    dup2(gone, 2);
+    close(gone);
+    errno = EIO;
+    perror("to nobody");
+    int flag = ferror(stderr) != 0;
+    clearerr(stderr);
+    dup2(saved, 2);
+    close(saved);
+    signal(SIGPIPE, SIG_DFL);
+    printf("perror with the reader gone: stderr error flag %d\n", flag);
 }
 
 int main(void)
@@ -188,6 +202,8 @@ int main(void)
     two_writers();
     bad_conversion();
     errors();
-    cancel_writer();
+    perror_lines(1); /* first: stderr has no orientation, and keeps none on a socket */
+    perror_lines(0);
+    perror_gone();
     return 0;
 }

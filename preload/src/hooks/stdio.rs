@@ -370,4 +370,5 @@ printf_jump! {
     vdprintf => libgreen_vdprintf;
     __dprintf_chk => libgreen_dprintf_chk;
     __vdprintf_chk => libgreen_vdprintf_chk;
+    perror => libgreen_perror;
 }
