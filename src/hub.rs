@@ -1114,7 +1114,7 @@ enum Poll {
 /// Fires due timers and drains foreign wake-ups, after waiting or peeking in epoll as `how`
 /// says. Inside a section, left around every call out of the hub.
 fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
-    if how == Poll::Peek {
+    if how == Poll::Peek && crate::sigroute::may_strand(c.loaded_mask.get()) {
         leave(h, *locked);
         crate::sigroute::take_stranded(c.loaded_mask.get());
         *locked = enter(h);

@@ -496,10 +496,10 @@ pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
 /// to the whole process). A stale kick for a thread that no longer runs here is dropped on the
 /// way, as the trampoline would drop it.
 pub fn take_stranded(blocked: u64) {
-    let handled = TRAMPOLINED.load(Ordering::Acquire);
-    if handled & blocked == 0 {
+    if !may_strand(blocked) {
         return;
     }
+    let handled = TRAMPOLINED.load(Ordering::Acquire);
     let mut pending: u64 = 0;
     // SAFETY: rt_sigpending writes 8 bytes into a live u64.
     unsafe { sys::syscall3(libc::SYS_rt_sigpending, &mut pending as *mut u64 as usize, 8, 0) };
@@ -531,6 +531,13 @@ pub fn take_stranded(blocked: u64) {
             break;
         }
     }
+}
+
+/// Whether a carrier with mask `blocked` blocks a signal the program handles (only then can
+/// one be stranded: `take_stranded`). One load, no syscall.
+#[inline]
+pub fn may_strand(blocked: u64) -> bool {
+    TRAMPOLINED.load(Ordering::Relaxed) & blocked != 0
 }
 
 /// Whether the kernel holds a handled signal for the process: asked by the watchdog, whose own
