@@ -415,14 +415,12 @@ pub fn route() {
                 continue;
             }
             signal::wake_for(t, sig);
-            if let Some(tid) = hub::carrier_running(t) {
-                // Running on another carrier: kicked there, as a thread-directed signal is
-                // (`kick`), and the signal stays the target's until one of them delivers it.
-                // Not sent to that carrier itself: by the time it landed the carrier might run
-                // another thread that blocks it, and it would wait there, the target's for
-                // nobody (the rare lost signal of session 10's kill_suspend).
-                kick(tid, t, sig);
-            }
+            // Running on another carrier: kicked there, as a thread-directed signal is, and the
+            // signal stays the target's until one of them delivers it. Not sent to that carrier
+            // itself: by the time it landed the carrier might run another thread that blocks
+            // it, and it would wait there, the target's for nobody (the rare lost signal of
+            // session 10's kill_suspend).
+            signal::kick_if_running(t, sig);
         }
     }
 }
