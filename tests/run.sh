@@ -616,7 +616,7 @@ if want seed_timing; then
 fi
 
 # ---- real programs that compute on threads ----------------------------------------------------
-# Debian's pigz, zstd, xz and ripgrep, unmodified, with 4 worker threads each: the same bytes as
+# Debian's pigz, zstd, xz, ripgrep and node, unmodified, with 4 worker threads each: the same bytes as
 # native, no OS thread under the preload, and the runtime saw their threads and waits. (One hub
 # gives them one core: how fast they are is the M:N issue's benchmark, not a test.)
 # Options before the command: --sorted (compare sorted output: line order follows scheduling),
@@ -655,13 +655,16 @@ real_compute() { # name [options] command..., reading $B/compute.in, writing std
     fi
     ok "$name (identical $(wc -c <"$B/$name.green.out") bytes; native $n_threads OS threads, green 0, watchdog: $g_watchdog, carriers: $g_carriers)"
 }
-if want pigz || want zstd || want xz || want ripgrep; then
+if want pigz || want zstd || want xz || want ripgrep || want node; then
     # 16 MiB of compressible, reproducible text.
     python3 "$ROOT/tests/compute_input.py" >"$B/compute.in"
     real_compute pigz pigz -p 4 -c
     real_compute zstd zstd -T4 -3 -c
     real_compute xz --no-stats xz -T4 -1 --block-size=1MiB -c
     real_compute ripgrep --sorted rg -j4 --no-heading -n 'fn |unsafe' "$ROOT/src" "$ROOT/preload" "$ROOT/tests/programs"
+    # Node.js: libuv's thread pool, worker_threads, Atomics.wait and an HTTP server on the
+    # event loop (tests/programs/node_threads.js prints its results sorted).
+    real_compute node node "$ROOT/tests/programs/node_threads.js"
 fi
 
 # ---- stress-ng ------------------------------------------------------------------------------
