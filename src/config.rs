@@ -58,7 +58,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         takes_value: true,
         default: "4",
         help: "most OS threads of the offload pool (fsync family, file reads that miss the page cache, \
-               DNS, FIFO opens); started lazily, idle ones exit after 2 s (1..64)",
+               DNS); started lazily, idle ones exit after 2 s (1..64); waits for locks, System V IPC \
+               and FIFO opens get workers beyond it",
         check: |v| parse_threads(v).map(|_| ()),
     },
     OptionSpec {

@@ -28,5 +28,5 @@ pub fn openat(dirfd: i32, path: *const libc::c_char, flags: i32, mode: u32) -> O
     }
     let path = path as usize;
     // SAFETY: the caller's path, which stays alive while it waits for the job.
-    Some(offload::run(move || unsafe { sys::syscall6(libc::SYS_openat, dirfd as usize, path, flags as usize, mode as usize, 0, 0) }))
+    Some(offload::run_wait(move || unsafe { sys::syscall6(libc::SYS_openat, dirfd as usize, path, flags as usize, mode as usize, 0, 0) }))
 }

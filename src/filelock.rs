@@ -32,7 +32,7 @@ pub fn flock(fd: c_int, op: c_int) -> isize {
     if r != -(libc::EWOULDBLOCK as isize) {
         return r;
     }
-    offload::run(move || flock_raw(fd, op))
+    offload::run_wait(move || flock_raw(fd, op))
 }
 
 /// Whether `cmd` is a lock command that waits (F_SETLKW, F_OFD_SETLKW).
@@ -52,7 +52,7 @@ pub fn fcntl_wait(fd: c_int, cmd: c_int, lock: *mut libc::flock) -> isize {
     if r != -(libc::EAGAIN as isize) && r != -(libc::EACCES as isize) {
         return r;
     }
-    offload::run(move || fcntl_raw(fd, cmd, arg))
+    offload::run_wait(move || fcntl_raw(fd, cmd, arg))
 }
 
 /// `lockf(fd, F_LOCK, len)`: glibc's is `fcntl(F_SETLKW)` of a write lock from the current

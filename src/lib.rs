@@ -41,6 +41,7 @@ pub mod stdio_write;
 pub mod stack;
 pub mod stats;
 pub mod sync;
+pub mod sysv_ipc;
 pub mod sys;
 pub mod task;
 pub mod thread;

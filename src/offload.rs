@@ -1,12 +1,17 @@
 //! The offload pool: a few real OS threads that make the calls the hub cannot make cooperative
 //! (the fsync family, reads of regular files that miss the page cache, the resolver, blocking
-//! FIFO opens, waits for file locks). A green thread hands a job to the pool and parks; the worker runs it, marks it
+//! FIFO opens, waits for file locks and System V IPC). A green thread hands a job to the pool and parks; the worker runs it, marks it
 //! done and unparks the caller, which reaches the hub through its inject queue and eventfd.
 //!
 //! Policy:
 //! - Threads start lazily, one per job that finds no idle worker, up to GREEN_OFFLOAD_THREADS
 //!   (default 4); further jobs queue. A worker idle for [`IDLE_NS`] exits (as glibc's POSIX AIO
 //!   helpers do after their idle time).
+//! - A wait that only another thread can end (a file lock, a System V message or semaphore:
+//!   [`run_wait`]) never queues behind the bound: it starts a worker of its own, up to
+//!   [`MAX_THREADS`], and workers held by such waits do not count against GREEN_OFFLOAD_THREADS.
+//!   Otherwise waits filling the pool would keep their wakers' jobs (or other waits' wakers)
+//!   queued behind them for good, where native threads would each have blocked on their own.
 //! - Workers are plain glibc threads created with the real `pthread_create` (found with
 //!   `dlsym(RTLD_NEXT)`, so the runtime's own call never reaches libgreen's hook). Their TCBs
 //!   carry no green task, so every hook they reach takes the real path; they are not green
@@ -46,6 +51,8 @@ pub static MAX: AtomicUsize = AtomicUsize::new(DEFAULT_THREADS);
 /// One call to run on a worker; lives on the stack of the green thread waiting for it.
 struct Job {
     call: *mut (dyn FnMut() + 'static),
+    /// A wait only another thread can end ([`run_wait`]).
+    waits: bool,
     /// 1 once `call` has returned; the waiter parks on its address.
     done: AtomicU32,
     next: Cell<*const Job>,
@@ -61,13 +68,19 @@ struct Queue {
     busy: usize,
     /// Workers started and not exited.
     live: usize,
+    /// Workers running a job that `waits`.
+    waiting: usize,
 }
 
 // SAFETY: the job pointers are only followed under the queue lock or by the one worker that
 // popped the job, while its submitter waits.
 unsafe impl Send for Queue {}
 
-static QUEUE: SpinLock<Queue> = SpinLock::new(Queue { head: core::ptr::null(), tail: core::ptr::null(), len: 0, idle: 0, busy: 0, live: 0 });
+static QUEUE: SpinLock<Queue> = SpinLock::new(Queue::EMPTY);
+
+impl Queue {
+    const EMPTY: Queue = Queue { head: core::ptr::null(), tail: core::ptr::null(), len: 0, idle: 0, busy: 0, live: 0, waiting: 0 };
+}
 /// Idle workers wait on this word; a submitter bumps it and wakes one.
 static SEQ: AtomicU32 = AtomicU32::new(0);
 /// Jobs submitted and not yet completed (the deadlock check must not fire while any is).
@@ -82,6 +95,16 @@ static EXITED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MA
 /// thread alive (nothing could run meanwhile: the round trip would only add latency), and one
 /// whose pool cannot start a worker.
 pub fn run<R>(f: impl FnOnce() -> R) -> R {
+    run_job(f, false)
+}
+
+/// As [`run`], for a wait that only another thread can end (module policy): it gets a worker
+/// even when GREEN_OFFLOAD_THREADS are busy.
+pub fn run_wait<R>(f: impl FnOnce() -> R) -> R {
+    run_job(f, true)
+}
+
+fn run_job<R>(f: impl FnOnce() -> R, waits: bool) -> R {
     if hub::current().is_none() || hub::alive() == 0 {
         return f();
     }
@@ -97,7 +120,7 @@ pub fn run<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: only the lifetime is erased: the job completes before this frame returns (the
     // caller waits for `done` below, and no worker touches the job after setting it).
     let call: *mut (dyn FnMut() + 'static) = unsafe { core::mem::transmute(call) };
-    let job = Job { call, done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
+    let job = Job { call, waits, done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
     stats::offloaded();
     if !submit(&job) {
         // SAFETY: no worker exists to run it; we run it ourselves, once.
@@ -130,7 +153,8 @@ fn submit(job: &Job) -> bool {
         // Every worker not running a job looks at the queue before it sleeps.
         let enough = q.len <= q.live - q.busy;
         wake = enough && q.idle > 0;
-        spawn = !enough && q.live < MAX.load(Ordering::Relaxed);
+        let bound = if job.waits { MAX_THREADS } else { (MAX.load(Ordering::Relaxed) + q.waiting).min(MAX_THREADS) };
+        spawn = !enough && q.live < bound;
         if spawn {
             q.live += 1;
         }
@@ -208,12 +232,18 @@ extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
     loop {
         if let Some(job) = pop(&mut q) {
             q.busy += 1;
+            q.waiting += job.waits as usize;
+            let waits = job.waits;
             drop(q);
             // SAFETY: the submitter waits for `done` and keeps the job and closure alive.
             unsafe { (*job.call)() };
             // Available again before the submitter can see `done` and submit more: it must
             // not start a second worker for a job this one is about to take.
-            QUEUE.lock().busy -= 1;
+            {
+                let mut q = QUEUE.lock();
+                q.busy -= 1;
+                q.waiting -= waits as usize;
+            }
             let key = &job.done as *const AtomicU32 as usize;
             job.done.store(1, Ordering::Release);
             // From here on the job may be gone: the key is only a number.
@@ -258,7 +288,7 @@ pub unsafe fn after_fork_child() {
     // SAFETY: forwarded contract.
     unsafe { QUEUE.force_unlock_after_fork() };
     let mut q = QUEUE.lock();
-    *q = Queue { head: core::ptr::null(), tail: core::ptr::null(), len: 0, idle: 0, busy: 0, live: 0 };
+    *q = Queue::EMPTY;
     IN_FLIGHT.store(0, Ordering::Relaxed);
     for (th, ex) in THREADS.iter().zip(EXITED.iter()) {
         th.store(0, Ordering::Relaxed);

@@ -34,20 +34,26 @@ pub unsafe fn syscall3(nr: i64, a1: usize, a2: usize, a3: usize) -> isize {
     unsafe { syscall6(nr, a1, a2, a3, 0, 0, 0) }
 }
 
-/// Reads the 8 bytes a program passed at `p` without trusting the pointer: None where the kernel
-/// would fail the program's own call with EFAULT (process_vm_readv on ourselves copies like a
-/// syscall argument does, instead of faulting), or where a seccomp filter refuses the call.
-pub fn read_program_i64(p: *const i64) -> Option<i64> {
-    let mut v: i64 = 0;
-    let local = libc::iovec { iov_base: &mut v as *mut i64 as *mut libc::c_void, iov_len: 8 };
-    let remote = libc::iovec { iov_base: p as *mut libc::c_void, iov_len: 8 };
-    // SAFETY: getpid takes no arguments; the local iovec names our live `v`, the remote one is
+/// Copies `out.len()` bytes a program passed at `p` without trusting the pointer: false where
+/// the kernel would fail the program's own call with EFAULT (process_vm_readv on ourselves
+/// copies like a syscall argument does, instead of faulting), or where a seccomp filter refuses
+/// the call.
+pub fn read_program(p: *const u8, out: &mut [u8]) -> bool {
+    let local = libc::iovec { iov_base: out.as_mut_ptr() as *mut libc::c_void, iov_len: out.len() };
+    let remote = libc::iovec { iov_base: p as *mut libc::c_void, iov_len: out.len() };
+    // SAFETY: getpid takes no arguments; the local iovec names the live `out`, the remote one is
     // only read by the kernel, which checks it.
     let r = unsafe {
         let pid = syscall3(libc::SYS_getpid, 0, 0, 0) as usize;
         syscall6(libc::SYS_process_vm_readv, pid, &local as *const libc::iovec as usize, 1, &remote as *const libc::iovec as usize, 1, 0)
     };
-    (r == 8).then_some(v)
+    r == out.len() as isize
+}
+
+/// Reads the 8 bytes a program passed at `p` ([`read_program`]).
+pub fn read_program_i64(p: *const i64) -> Option<i64> {
+    let mut v = [0u8; 8];
+    read_program(p as *const u8, &mut v).then(|| i64::from_ne_bytes(v))
 }
 
 /// Writes all of `buf` to fd 2, ignoring errors (diagnostics only).

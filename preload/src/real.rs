@@ -106,6 +106,10 @@ real! {
     dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
     fcntl: unsafe extern "C" fn(c_int, c_int, usize) -> c_int;
     lockf: unsafe extern "C" fn(c_int, c_int, libc::off_t) -> c_int;
+    msgrcv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_long, c_int) -> isize;
+    msgsnd: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> c_int;
+    semop: unsafe extern "C" fn(c_int, *mut libc::sembuf, usize) -> c_int;
+    semtimedop: unsafe extern "C" fn(c_int, *mut libc::sembuf, usize, *const libc::timespec) -> c_int;
     ioctl: unsafe extern "C" fn(c_int, core::ffi::c_ulong, usize) -> c_int;
     pread: unsafe extern "C" fn(c_int, *mut c_void, usize, libc::off_t) -> isize;
     pwrite: unsafe extern "C" fn(c_int, *const c_void, usize, libc::off_t) -> isize;

@@ -14,4 +14,5 @@ mod sleep;
 mod stdio;
 mod sync;
 mod syscall;
+mod sysv_ipc;
 pub(crate) mod thread;
