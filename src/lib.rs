@@ -30,6 +30,7 @@ pub mod park;
 pub mod process;
 pub mod sigmask;
 pub mod sigqueue;
+pub mod scanf;
 pub mod sched;
 pub mod signal;
 pub mod sigroute;

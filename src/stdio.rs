@@ -26,8 +26,8 @@
 //!
 //! Streams that never wait here: regular files and anything else `fd::kind` passes through, a
 //! stream without an fd (fmemopen, fopencookie), one at EOF, with buffered or pushed-back
-//! bytes, or opened write-only. scanf's family and the wide-character functions still refill
-//! through glibc's internal calls (README, limits).
+//! bytes, or opened write-only. scanf's family waits through these refills too (scanf.rs);
+//! the wide-character functions still refill through glibc's internal calls (README, limits).
 
 use core::ffi::{c_int, c_void, CStr};
 use core::mem::offset_of;
@@ -147,7 +147,7 @@ pub(crate) fn set_errno(e: c_int) {
 ///
 /// # Safety
 /// `fp` is a live FILE whose lock the caller holds (or an unlocked call's caller owns it).
-unsafe fn buffered(fp: *mut File) -> usize {
+pub(crate) unsafe fn buffered(fp: *mut File) -> usize {
     // SAFETY: the caller's contract.
     unsafe { ((*fp).read_end as usize).saturating_sub((*fp).read_ptr as usize) }
 }
@@ -292,16 +292,32 @@ pub unsafe fn lock(fp: *mut File) -> Locked {
     }
 }
 
+impl Locked {
+    /// Keeps the lock past this guard's life, for a caller in C that releases it with
+    /// [`unlock`].
+    pub(crate) fn keep(self) {
+        core::mem::forget(self);
+    }
+}
+
 impl Drop for Locked {
     fn drop(&mut self) {
-        if self.0.is_null() {
-            return;
+        if !self.0.is_null() {
+            // SAFETY: we hold this live FILE's lock.
+            unsafe { unlock(self.0) };
         }
-        // SAFETY: we hold this live FILE's lock.
-        unsafe { funlockfile(self.0) };
-        if LOCK_WAITERS.load(Ordering::SeqCst) != 0 {
-            park::unpark_all(lock_key(self.0));
-        }
+    }
+}
+
+/// Releases `fp`'s lock taken with [`lock`] and wakes green threads parked on it.
+///
+/// # Safety
+/// The caller holds the lock of the live FILE `fp` (not a FSETLOCKING_BYCALLER stream).
+pub(crate) unsafe fn unlock(fp: *mut File) {
+    // SAFETY: the caller's contract.
+    unsafe { funlockfile(fp) };
+    if LOCK_WAITERS.load(Ordering::SeqCst) != 0 {
+        park::unpark_all(lock_key(fp));
     }
 }
 

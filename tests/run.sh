@@ -206,6 +206,9 @@ compare exit_cleanup threads_created=6
 compare tls_errno threads_created=50 parks_sleep=100+
 compare keys threads_created=20
 compare once threads_created=100 parks_once=1+
+# C11 <threads.h> (glibc builds it on internal pthread calls no hook sees): thrd_create made OS
+# threads and mtx_lock/cnd_wait blocked in futexes before; glibc's thrd_* result codes.
+compare c11_threads threads_created=7 parks_cond=100+ parks_join=1+
 compare errors parks_join=2+ parks_mutex=1+ parks_cond=1+
 compare sleep_family parks_sleep=18+
 compare attrs threads_created=4
@@ -255,6 +258,10 @@ compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_i
 # EINTR/SA_RESTART; SO_RCVTIMEO; cancellation frees the lock): glibc refills through its
 # internal read, so these blocked the carrier (one carrier, no hand-off: hung before).
 compare stdio_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 parks_io=13+
+# The scanf family on pipes, a socket and stdin that other threads fill slowly (numbers and words
+# split across writes; matching failures; EOF; a thread cancelled in fscanf), on one carrier
+# without hand-off: glibc's vfscanf refilled with internal reads (hung before).
+compare scanf_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=5 parks_io=100+
 # stdio output streams on pipes and sockets filled faster than a reader thread drains them
 # (fwrite, fprintf, printf, vfprintf, __printf_chk, __fprintf_chk, fputs, fputc, putc, puts, the
 # inline putc_unlocked's __overflow, fflush, fclose; full, line and no buffering; stdout on a

@@ -106,6 +106,7 @@ real! {
     dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int;
     fcntl: unsafe extern "C" fn(c_int, c_int, usize) -> c_int;
     lockf: unsafe extern "C" fn(c_int, c_int, libc::off_t) -> c_int;
+    thrd_create: unsafe extern "C" fn(*mut libc::pthread_t, unsafe extern "C" fn(*mut c_void) -> c_int, *mut c_void) -> c_int;
     msgrcv: unsafe extern "C" fn(c_int, *mut c_void, usize, c_long, c_int) -> isize;
     msgsnd: unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> c_int;
     semop: unsafe extern "C" fn(c_int, *mut libc::sembuf, usize) -> c_int;

@@ -1,6 +1,7 @@
 //! One file per family of interposed functions. Hooks of cancellation points are
 //! `extern "C-unwind"`: a cancelled green thread unwinds through them (glibc's forced unwind).
 
+mod c11_threads;
 mod dns;
 mod file;
 mod exit;

@@ -372,3 +372,15 @@ printf_jump! {
     __vdprintf_chk => libgreen_vdprintf_chk;
     perror => libgreen_perror;
 }
+
+// The scanf family (csrc/scanf.c): glibc's vfscanf on a stream whose refills wait in the hub.
+printf_jump! {
+    scanf => libgreen_scanf;
+    fscanf => libgreen_fscanf;
+    vscanf => libgreen_vscanf;
+    vfscanf => libgreen_vfscanf;
+    __isoc99_scanf => libgreen_isoc99_scanf;
+    __isoc99_fscanf => libgreen_isoc99_fscanf;
+    __isoc99_vscanf => libgreen_isoc99_vscanf;
+    __isoc99_vfscanf => libgreen_isoc99_vfscanf;
+}
