@@ -405,7 +405,7 @@ compare own_sigusr2 threads_created=1
 if want own_sigusr2 && [ "$(grep -c '^libgreen: stats ' "$B/own_sigusr2.green.err")" != 1 ]; then
     ko "own_sigusr2 stats lines" "want only the exit line: $(cat "$B/own_sigusr2.green.err")"
 fi
-# A raw syscall(SYS_read) and an fscanf on empty pipes block the hub ~300 ms each while a ticker
+# A raw syscall(SYS_read) and an fgetws on empty pipes block the hub ~300 ms each while a ticker
 # wants to run: the watchdog names each thread and call once, the stall is counted. Between the
 # rounds the idle watchdog exits (one OS thread, as natively) and the second round restarts it.
 # Last, the only victim is a pipe reader whose fd became ready (no timer): still reported.
@@ -418,7 +418,7 @@ if want blocked_hub; then
     if [ "$(grep -c '^libgreen: watchdog: ' "$err")" = 3 ] \
         && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "blocker" has blocked the hub for [0-9]* ms while other work waits: in syscall(SYS_read)' "$err" \
         && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "raw-reader" has blocked the hub for [0-9]* ms while other work waits: in syscall(SYS_read) \[kernel: SYS_read on fd [0-9]*\]$' "$err" \
-        && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "scanf-reader" has blocked the hub for [0-9]* ms while other work waits: in SYS_read on fd [0-9]*, a call libgreen does not see' "$err"; then
+        && grep -q '^libgreen: watchdog: green thread [0-9]* (tid [0-9]*) "wide-reader" has blocked the hub for [0-9]* ms while other work waits: in SYS_read on fd [0-9]*, a call libgreen does not see' "$err"; then
         ok "blocked_hub: the watchdog names the three threads and calls, once each"
     else
         ko "blocked_hub watchdog lines" "$(grep -v '^libgreen: stats' "$err")"

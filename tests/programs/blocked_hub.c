@@ -1,6 +1,7 @@
 /* Calls no hook can make cooperative, while a ticker thread wants to run: a raw
- * syscall(SYS_read) on an empty pipe, then fscanf on a pipe (scanf refills its stream through
- * glibc's internal read, which libgreen does not see; fgets now waits cooperatively). A native
+ * syscall(SYS_read) on an empty pipe, then fgetws on a pipe (the wide-character functions refill
+ * their stream through glibc's internal read, which libgreen does not see; fgets and scanf now
+ * wait cooperatively). A native
  * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
  * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
  * as native. Between the two, with every thread joined, the process is back to one OS thread
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "os_threads.h"
 #include "ticker.h"
@@ -41,13 +43,13 @@ static void *raw_reader(void *arg)
     return NULL;
 }
 
-static void *scanf_reader(void *arg)
+static void *wide_reader(void *arg)
 {
     FILE *f = fdopen(*(int *)arg, "r");
-    char word[64] = "";
-    if (!f || fscanf(f, "%63s", word) != 1)
+    wchar_t line[64];
+    if (!f || !fgetws(line, 64, f))
         return (void *)1;
-    printf("fscanf: %s\n", word);
+    printf("fgetws: %ls", line);
     fclose(f);
     return NULL;
 }
@@ -127,7 +129,7 @@ int main(void)
     long long deadline = now_ms() + 10000;
     while (os_threads() > 1 && now_ms() < deadline) usleep(20000);
     printf("OS threads between the rounds: %d\n", os_threads());
-    run(scanf_reader, "scanf-reader", "a-word\n");
+    run(wide_reader, "wide-reader", "a-word\n");
     fd_round();
     return 0;
 }
