@@ -7,7 +7,12 @@
 //! `_thread_db_*` descriptors and by a live probe; on a mismatch the runtime stays off and every
 //! hook takes the real libc path, so an unknown glibc degrades to native threads, never to a crash.
 
-use core::ffi::{c_char, c_void};
+use core::ffi::{c_char, c_int, c_void};
+
+/// glibc's internal signals (__SIGRTMIN and __SIGRTMIN + 1): SIGCANCEL carries pthread_cancel
+/// (and SIGEV_THREAD timers), SIGSETXID setuid's broadcast to every thread.
+pub const SIGCANCEL: c_int = 32;
+pub const SIGSETXID: c_int = 33;
 
 /// `sizeof(struct pthread)` on glibc 2.36 x86-64 (== TLS_TCB_SIZE).
 pub const SIZEOF_PTHREAD: usize = 2368;

@@ -22,13 +22,21 @@
 //!   (`header.multiple_threads` in each TCB, e.g. malloc's fastbins without atomics) are turned
 //!   off in every green TCB at that moment ([`crate::tls::mark_multithreaded`]).
 //! - An offload wait is not a cancellation point and survives signals: the job reads the
-//!   caller's stack, so the caller waits until it is done.
+//!   caller's stack, so the caller waits until it is done. A handler runs on the waiting thread
+//!   meanwhile (its park is interrupted, then resumed). Calls a handler always ends with EINTR
+//!   (System V IPC: never restarted, signal(7)) wait with [`run_wait_eintr`]: once a handler
+//!   has run, the worker's call is interrupted with glibc's SIGCANCEL sent as SI_QUEUE (glibc's
+//!   handler ignores anything but its own SI_TKILL, and every worker leaves SIGCANCEL
+//!   unblocked), again every [`KICK_EVERY_NS`] until the job is done, since a kick that lands
+//!   before the call enters the kernel is lost. A stale kick can only land in a later job of
+//!   the same worker: calls that restart do so (glibc installs SIGCANCEL with SA_RESTART), and
+//!   an EINTR-ending job retries an EINTR it did not ask for ([`run_wait_eintr`]).
 //! - If no worker can be created, the job runs on the caller (blocking the hub, as before).
 //! - fork: the child has no workers; its pool starts empty ([`after_fork_child`]).
 
 use core::cell::Cell;
-use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
 use crate::glibc;
 use crate::hub;
@@ -48,11 +56,24 @@ pub const IDLE_NS: u64 = 2_000_000_000;
 /// GREEN_OFFLOAD_THREADS.
 pub static MAX: AtomicUsize = AtomicUsize::new(DEFAULT_THREADS);
 
+/// How a job waits (module policy).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// A call that ends by itself (fsync, a read, the resolver).
+    Bounded,
+    /// A wait only another thread can end ([`run_wait`]).
+    OnOthers,
+    /// As OnOthers, and a handler run on the waiting thread ends it with EINTR
+    /// ([`run_wait_eintr`]).
+    Eintr,
+}
+
 /// One call to run on a worker; lives on the stack of the green thread waiting for it.
 struct Job {
     call: *mut (dyn FnMut() + 'static),
-    /// A wait only another thread can end ([`run_wait`]).
-    waits: bool,
+    kind: Wait,
+    /// The kernel tid of the worker running it (0 until one does), for [`kick`].
+    tid: AtomicI32,
     /// 1 once `call` has returned; the waiter parks on its address.
     done: AtomicU32,
     next: Cell<*const Job>,
@@ -68,7 +89,7 @@ struct Queue {
     busy: usize,
     /// Workers started and not exited.
     live: usize,
-    /// Workers running a job that `waits`.
+    /// Workers running a job that waits on other threads (not `Wait::Bounded`).
     waiting: usize,
 }
 
@@ -95,43 +116,113 @@ static EXITED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MA
 /// thread alive (nothing could run meanwhile: the round trip would only add latency), and one
 /// whose pool cannot start a worker.
 pub fn run<R>(f: impl FnOnce() -> R) -> R {
-    run_job(f, false)
+    run_job(|_| f(), Wait::Bounded)
 }
 
 /// As [`run`], for a wait that only another thread can end (module policy): it gets a worker
 /// even when GREEN_OFFLOAD_THREADS are busy.
 pub fn run_wait<R>(f: impl FnOnce() -> R) -> R {
-    run_job(f, true)
+    run_job(|_| f(), Wait::OnOthers)
 }
 
-fn run_job<R>(f: impl FnOnce() -> R, waits: bool) -> R {
+/// As [`run_wait`], for a call that a signal handler ends with EINTR: once a handler has run on
+/// the caller, the worker's call is interrupted (module policy). `f` gets the flag set before
+/// each such interruption: an EINTR seen while it is clear is a stray one (a kick meant for an
+/// earlier job of the worker, or setuid's SIGSETXID), and `f` makes its call again.
+pub fn run_wait_eintr<R>(f: impl FnOnce(&AtomicBool) -> R) -> R {
+    run_job(f, Wait::Eintr)
+}
+
+/// While a job is being interrupted, how often the worker is kicked again.
+pub const KICK_EVERY_NS: u64 = 1_000_000;
+
+fn run_job<R>(f: impl FnOnce(&AtomicBool) -> R, kind: Wait) -> R {
+    let kicked = AtomicBool::new(false);
     if hub::current().is_none() || hub::alive() == 0 {
-        return f();
+        return f(&kicked);
     }
+    let kicked_ref = &kicked;
     let mut f = Some(f);
     let mut out: Option<R> = None;
     let out_ptr: *mut Option<R> = &mut out;
     let mut call = || {
         let f = f.take().expect("an offload job runs once");
         // SAFETY: out lives in the submitter's frame, which waits until the job is done.
-        unsafe { *out_ptr = Some(f()) };
+        unsafe { *out_ptr = Some(f(kicked_ref)) };
     };
     let call: &mut dyn FnMut() = &mut call;
     // SAFETY: only the lifetime is erased: the job completes before this frame returns (the
     // caller waits for `done` below, and no worker touches the job after setting it).
     let call: *mut (dyn FnMut() + 'static) = unsafe { core::mem::transmute(call) };
-    let job = Job { call, waits, done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
+    let job = Job { call, kind, tid: AtomicI32::new(0), done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
     stats::offloaded();
     if !submit(&job) {
         // SAFETY: no worker exists to run it; we run it ourselves, once.
         unsafe { (*job.call)() };
     } else {
         let key = &job.done as *const AtomicU32 as usize;
+        let mut kicking = false;
         while job.done.load(Ordering::Acquire) == 0 {
-            park::park(key, !0, || job.done.load(Ordering::Acquire) == 0, None, ParkReason::Offload);
+            let deadline = kicking.then(|| sys::now_ns() + KICK_EVERY_NS);
+            park::park(key, !0, || job.done.load(Ordering::Acquire) == 0, deadline, ParkReason::Offload);
+            // The handler has run (on the way out of the park); never restarted.
+            kicking |= kind == Wait::Eintr && crate::signal::interrupted(false);
+            if kicking && job.done.load(Ordering::Acquire) == 0 {
+                kicked.store(true, Ordering::SeqCst);
+                kick(job.tid.load(Ordering::Acquire));
+            }
         }
     }
     out.expect("the job ran")
+}
+
+/// Interrupts the call worker `tid` is making (module policy); 0: no worker has the job yet.
+fn kick(tid: i32) {
+    if tid == 0 {
+        return;
+    }
+    ensure_kick_handler();
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    info.si_signo = glibc::SIGCANCEL;
+    info.si_code = libc::SI_QUEUE;
+    // SAFETY: getpid takes no arguments; rt_tgsigqueueinfo reads the live `info`, to a thread of
+    // this process.
+    unsafe {
+        let pid = sys::syscall3(libc::SYS_getpid, 0, 0, 0) as usize;
+        sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, glibc::SIGCANCEL as usize, &info as *const libc::siginfo_t as usize, 0, 0);
+    }
+}
+
+/// SIGCANCEL's action until glibc installs its own (at the first pthread_cancel; its default
+/// action would end the process): a handler that does nothing, SA_RESTART like glibc's.
+extern "C" fn kick_handler(_sig: c_int, _info: *mut libc::siginfo_t, _uctx: *mut c_void) {}
+
+/// The return from a handler installed with the raw syscall: rt_sigreturn (glibc's own
+/// `__restore_rt` is not exported).
+#[unsafe(naked)]
+extern "C" fn restore_rt() {
+    core::arch::naked_asm!("mov rax, 15", "syscall")
+}
+
+/// Installs [`kick_handler`] for SIGCANCEL unless glibc's handler (or ours) is there.
+fn ensure_kick_handler() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if DONE.load(Ordering::Acquire) {
+        return;
+    }
+    const SA_RESTORER: usize = 0x0400_0000;
+    let mut old = [0usize; 4]; // kernel struct sigaction: handler, flags, restorer, mask
+    // SAFETY: reading SIGCANCEL's action into a live buffer of the kernel's struct size.
+    unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, 0, old.as_mut_ptr() as usize, 8, 0, 0) };
+    if old[0] == libc::SIG_DFL {
+        let flags = (libc::SA_SIGINFO | libc::SA_RESTART) as usize | SA_RESTORER;
+        let new = [kick_handler as *const () as usize, flags, restore_rt as *const () as usize, 0];
+        // SAFETY: a complete kernel struct sigaction: a handler that touches nothing and the
+        // rt_sigreturn restorer; glibc's sigaction refuses SIGCANCEL, hence the raw call.
+        unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, new.as_ptr() as usize, 0, 8, 0, 0) };
+    }
+    DONE.store(true, Ordering::Release);
 }
 
 /// Queues `job` and makes sure a worker will take it. False when no worker exists or can start.
@@ -153,7 +244,7 @@ fn submit(job: &Job) -> bool {
         // Every worker not running a job looks at the queue before it sleeps.
         let enough = q.len <= q.live - q.busy;
         wake = enough && q.idle > 0;
-        let bound = if job.waits { MAX_THREADS } else { (MAX.load(Ordering::Relaxed) + q.waiting).min(MAX_THREADS) };
+        let bound = if job.kind != Wait::Bounded { MAX_THREADS } else { (MAX.load(Ordering::Relaxed) + q.waiting).min(MAX_THREADS) };
         spawn = !enough && q.live < bound;
         if spawn {
             q.live += 1;
@@ -228,12 +319,15 @@ extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
     // this prctl in strace).
     // SAFETY: PR_SET_NAME with a NUL-terminated name of at most 16 bytes, on this thread.
     unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-offload".as_ptr() as usize, 0) };
+    // SAFETY: gettid takes no arguments.
+    let tid = unsafe { sys::syscall3(libc::SYS_gettid, 0, 0, 0) } as i32;
     let mut q = QUEUE.lock();
     loop {
         if let Some(job) = pop(&mut q) {
             q.busy += 1;
-            q.waiting += job.waits as usize;
-            let waits = job.waits;
+            let waits = job.kind != Wait::Bounded;
+            q.waiting += waits as usize;
+            job.tid.store(tid, Ordering::Release);
             drop(q);
             // SAFETY: the submitter waits for `done` and keeps the job and closure alive.
             unsafe { (*job.call)() };

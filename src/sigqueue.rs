@@ -41,7 +41,7 @@ static QUEUE: SpinLock<Table> = SpinLock::new(Table { slots: [None; SLOTS], next
 static USED: AtomicBool = AtomicBool::new(false);
 
 /// glibc's SIGCANCEL (also SIGTIMER) and SIGSETXID, which pthread_sigqueue refuses.
-const GLIBC_INTERNAL: [c_int; 2] = [32, 33];
+const GLIBC_INTERNAL: [c_int; 2] = [crate::glibc::SIGCANCEL, crate::glibc::SIGSETXID];
 
 fn owner(t: &Task) -> (usize, u64) {
     (t as *const Task as usize, t.id.get())

@@ -8,12 +8,13 @@
 //! (glibc's threads are cloned with CLONE_SYSVSEM), so the worker's call is the caller's. The
 //! kernel's answers stay its own: E2BIG, EIDRM for a queue or set removed during the wait,
 //! EINVAL, EFAULT, EFBIG, and the caller's EAGAIN/ENOMSG when it asked for IPC_NOWAIT itself.
-//! Limits (README): the offloaded wait is not interrupted by a signal handler (natively EINTR:
-//! these calls are never restarted) nor by cancellation (which acts before the call); it holds
-//! one of the offload pool's workers while it waits. Threads that are not green make the call
-//! directly.
+//! A handler run on the waiting thread ends the wait with EINTR, as natively (these calls are
+//! never restarted, signal(7)): the worker's call is interrupted (offload.rs, `run_wait_eintr`).
+//! Limits (README): cancellation acts before the call, not during the wait; the wait holds one
+//! of the offload pool's workers. Threads that are not green make the call directly.
 
 use core::ffi::{c_int, c_long, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{hub, offload, sys};
 
@@ -32,6 +33,18 @@ fn semtimedop_raw(id: c_int, sops: usize, n: usize, timeout: usize) -> isize {
     unsafe { sys::syscall6(libc::SYS_semtimedop, id as usize, sops, n, timeout, 0, 0) }
 }
 
+/// Makes the waiting `call` on the offload pool: EINTR once a handler has run on the caller,
+/// and only then (a stray interruption of the worker is not the caller's: the call is made
+/// again).
+fn on_pool(call: impl Fn() -> isize) -> isize {
+    offload::run_wait_eintr(|kicked: &AtomicBool| loop {
+        let r = call();
+        if r != -(libc::EINTR as isize) || kicked.load(Ordering::SeqCst) {
+            return r;
+        }
+    })
+}
+
 /// `msgrcv`, raw result (-errno).
 pub fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, flags: c_int) -> isize {
     let msg = msg as usize;
@@ -45,7 +58,7 @@ pub fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, flags: c_in
     if r != -(libc::ENOMSG as isize) {
         return r;
     }
-    offload::run_wait(move || msgrcv_raw(id, msg, size, typ, flags))
+    on_pool(move || msgrcv_raw(id, msg, size, typ, flags))
 }
 
 /// `msgsnd`, raw result (-errno).
@@ -59,7 +72,7 @@ pub fn msgsnd(id: c_int, msg: *const c_void, size: usize, flags: c_int) -> isize
     if r != -(libc::EAGAIN as isize) {
         return r;
     }
-    offload::run_wait(move || msgsnd_raw(id, msg, size, flags))
+    on_pool(move || msgsnd_raw(id, msg, size, flags))
 }
 
 /// The kernel's limit on operations per call (SEMOPM); more fail E2BIG on the direct call.
@@ -91,5 +104,5 @@ pub fn semtimedop(id: c_int, sops: *mut c_void, n: usize, timeout: *const libc::
     }
     // Would wait (or one of the caller's own IPC_NOWAIT operations could not proceed: the
     // worker's call then says EAGAIN at once).
-    offload::run_wait(move || semtimedop_raw(id, sops, n, timeout))
+    on_pool(move || semtimedop_raw(id, sops, n, timeout))
 }

@@ -279,9 +279,10 @@ fi
 # before); EDEADLK, EAGAIN, EBADF, EINVAL as the kernel gives them.
 compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offload_jobs=4+ parks_offload=4+
 # System V message queues and semaphores between threads of one process (ping-pong, a full
-# queue, semaphore hand-offs, semtimedop's timeout, a queue removed during msgrcv: EIDRM) on one
-# carrier without hand-off: every wait needs its partner to run (hung before); the kernel's errors.
-compare sysv_ipc --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=11 offload_jobs=400+ parks_offload=400+
+# queue, semaphore hand-offs, semtimedop's timeout, a handler ending msgrcv and semop waits with
+# EINTR, a queue removed during msgrcv: EIDRM) on one carrier without hand-off: every wait needs
+# its partner to run (hung before); the kernel's errors.
+compare sysv_ipc --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=12 offload_jobs=400+ parks_offload=400+
 # dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
 # EPIPE, EBADF, EAGAIN on a full non-blocking pipe; perror with stderr on a socket and on a pipe,
 # glibc's errno and orientation after it (hung before: glibc's dprintf and perror write through

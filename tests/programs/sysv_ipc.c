@@ -8,6 +8,7 @@
  * - a chain of 7 semaphore waits, each ended by the thread that started after it (more waits
  *   than the offload pool's bound of 4 for other calls: they must not queue behind each other);
  * - semtimedop times out with EAGAIN after its timeout, not before;
+ * - a handler ends a msgrcv and a semop wait with EINTR (never restarted, SA_RESTART or not);
  * - a queue removed while a thread waits in msgrcv: EIDRM;
  * - the kernel's errors: ENOMSG (IPC_NOWAIT, empty), E2BIG (message too long without
  *   MSG_NOERROR), EINVAL (bad id, mtype 0, no operations, bad timeout), EFAULT (bad sops),
@@ -15,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +217,45 @@ static void timed_wait(void)
     printf("waited the timeout: %s\n", now_ns() - t0 >= 80 * 1000 * 1000 ? "yes" : "no");
 }
 
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    handled++;
+}
+
+/* Waits on the queue, then on semaphore 0, each until a signal ends the wait. */
+static void *interrupted_waiter(void *arg)
+{
+    (void)arg;
+    struct msg m;
+    SHOW("msgrcv interrupted by a handler", msgrcv(q, &m, sizeof m.text, 77, 0));
+    struct sembuf b = {.sem_num = 0, .sem_op = -1};
+    SHOW("semop interrupted by a handler", semop(sems, &b, 1));
+    return NULL;
+}
+
+/* A handler (SA_RESTART, which these calls ignore: never restarted) ends a msgrcv and a semop
+ * wait with EINTR; the queue and the semaphore work on afterwards. */
+static void interrupted(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, interrupted_waiter, NULL);
+    for (int i = 0; i < 2; i++) {
+        usleep(50000);
+        pthread_kill(t, SIGUSR1);
+    }
+    pthread_join(t, NULL);
+    struct msg m, back;
+    fill(&m, 77, 1);
+    SHOW("msgsnd after", msgsnd(q, &m, sizeof m.text, 0));
+    SHOW("msgrcv after", msgrcv(q, &back, sizeof back.text, 77, 0));
+    printf("handler ran %d times\n", (int)handled);
+}
+
 static void *rm_later(void *arg)
 {
     (void)arg;
@@ -273,6 +314,7 @@ int main(void)
     chain();
     timed_wait();
     errors();
+    interrupted();
     removed_while_waiting();
     semctl(sems, 0, IPC_RMID);
     return 0;
