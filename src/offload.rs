@@ -137,10 +137,11 @@ pub fn run_wait_eintr<R>(f: impl FnOnce(&AtomicBool) -> R) -> R {
 pub const KICK_EVERY_NS: u64 = 1_000_000;
 
 fn run_job<R>(f: impl FnOnce(&AtomicBool) -> R, kind: Wait) -> R {
-    let kicked = AtomicBool::new(false);
+    // Run here, the call is the caller's own: any EINTR it sees is a handler's.
     if hub::current().is_none() || hub::alive() == 0 {
-        return f(&kicked);
+        return f(&AtomicBool::new(true));
     }
+    let kicked = AtomicBool::new(false);
     let kicked_ref = &kicked;
     let mut f = Some(f);
     let mut out: Option<R> = None;
@@ -157,6 +158,7 @@ fn run_job<R>(f: impl FnOnce(&AtomicBool) -> R, kind: Wait) -> R {
     let job = Job { call, kind, tid: AtomicI32::new(0), done: AtomicU32::new(0), next: Cell::new(core::ptr::null()) };
     stats::offloaded();
     if !submit(&job) {
+        kicked.store(true, Ordering::SeqCst);
         // SAFETY: no worker exists to run it; we run it ourselves, once.
         unsafe { (*job.call)() };
     } else {

@@ -49,12 +49,21 @@ pub fn kill(target: &'static Task, sig: c_int) -> c_int {
     if sig == 0 {
         return 0;
     }
+    target.plain_signals.fetch_or(bit(sig), Ordering::SeqCst);
     // SeqCst: the pending bit and park.rs's PARKED are the two sides of a Dekker check (see
     // park::recheck), so a target on another carrier that is on its way into a wait sees it.
     target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     wake_for(target, sig);
     kick_if_running(target, sig);
     0
+}
+
+/// Claims `t`'s plain send of `sig` (pthread_kill, raise), if one is pending. A pending bit
+/// set by pthread_sigqueue stays set after a delivery that took that value along with an
+/// earlier one (deliveries take every queued value), so a delivery that finds no queued value
+/// delivers a plain signal only when this says one was sent.
+pub fn take_plain(t: &Task, sig: c_int) -> bool {
+    t.plain_signals.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0
 }
 
 /// `sig` was made pending for `target`: if it runs now (on another carrier, or seen from a
@@ -124,6 +133,7 @@ pub fn raise(t: &'static Task, sig: c_int) -> c_int {
     if !(1..=NSIG).contains(&sig) {
         return libc::EINVAL;
     }
+    t.plain_signals.fetch_or(bit(sig), Ordering::AcqRel);
     t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel);
     deliver_pending(t);
     0
@@ -173,7 +183,6 @@ fn deliver_slow(t: &Task) -> u8 {
         if bits & bit(sig) == 0 {
             continue;
         }
-        kind = kind.max(handler_kind(sig));
         // Sent to this carrier with `sig` unblocked: delivered before the call returns. A kick
         // for `sig` (sigroute::kick) queued on this carrier meanwhile makes the kernel drop
         // this send (a standard signal is pending once), and the kick finds the pending bit
@@ -191,11 +200,18 @@ fn deliver_slow(t: &Task) -> u8 {
             unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, info.as_ptr() as usize, 0, 0) };
             sent = true;
         }
-        if !sent {
+        // A plain send too: once more for a real-time signal (they queue), merged into the
+        // delivery above for a standard one.
+        if take_plain(t, sig) && (!sent || sig >= libc::SIGRTMIN()) {
+            t.self_send.store(sig as u32, Ordering::SeqCst);
             // SAFETY: tgkill to the carrier, whose TCB is this green thread's.
             unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid, sig as usize) };
+            sent = true;
         }
         t.self_send.store(0, Ordering::SeqCst);
+        if sent {
+            kind = kind.max(handler_kind(sig));
+        }
     }
     kind
 }

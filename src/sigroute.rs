@@ -267,7 +267,8 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
         // instead of merging into it (see `SelfSend`), and runs the handler itself.
         return;
     }
-    let run = match claim_self_send(target, sig) {
+    let self_send = claim_self_send(target, sig);
+    let run = match self_send {
         SelfSend::Claimed => true,
         SelfSend::TakenAlready => false,
         // In a wait with its own mask, the pending bit wakes the park (`Task::masked_wait`).
@@ -283,18 +284,14 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
         call_program_handler(sig, info, uctx);
         return;
     }
-    let mut queued = crate::sigqueue::try_take(target, sig);
-    if let Ok(None) = queued {
-        // SAFETY: the kernel's siginfo is ours to change while this handler runs.
-        unsafe {
-            (*info).si_code = libc::SI_TKILL;
-            core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
-        }
-        call_program_handler(sig, info, uctx);
-        return;
-    }
     // Values queued with pthread_sigqueue: each delivered with its own siginfo, in order, as the
-    // kernel delivers a thread's queue.
+    // kernel delivers a thread's queue; then a plain send (pthread_kill), once more for a
+    // real-time signal (they queue), merged into the values' delivery for a standard one. A
+    // pending bit behind neither is a pthread_sigqueue wake-up whose value an earlier delivery
+    // took: nothing runs. (A claimed self-send is the target's own delivery of a plain send,
+    // whose plain bit it took when it sent.)
+    let mut queued = crate::sigqueue::try_take(target, sig);
+    let mut delivered = false;
     loop {
         match queued {
             Ok(Some((value, more))) => {
@@ -302,12 +299,21 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
                 // runs; `value` is a siginfo as 32 words.
                 unsafe { *info = core::mem::transmute::<[u32; 32], libc::siginfo_t>(value) };
                 call_program_handler(sig, info, uctx);
-                if !more {
-                    return;
-                }
-                queued = crate::sigqueue::try_take(target, sig);
+                delivered = true;
+                queued = if more { crate::sigqueue::try_take(target, sig) } else { Ok(None) };
             }
-            Ok(None) => return,
+            Ok(None) => {
+                let plain = matches!(self_send, SelfSend::Claimed) || signal::take_plain(target, sig);
+                if plain && (!delivered || sig >= libc::SIGRTMIN()) {
+                    // SAFETY: the kernel's siginfo is ours to change while this handler runs.
+                    unsafe {
+                        (*info).si_code = libc::SI_TKILL;
+                        core::ptr::write_bytes((info as *mut u32).add(KICK_WORD), 0, 3);
+                    }
+                    call_program_handler(sig, info, uctx);
+                }
+                return;
+            }
             Err(()) => {
                 // The table's lock is held (perhaps by the code this handler interrupted): the
                 // target delivers the rest itself when it next switches or changes its mask.

@@ -37,30 +37,42 @@ fn close(fd: isize) {
 /// A signal of `set` pending for `t` (its own or process-pending here): taken, with its info.
 fn take_own(t: &Task, set: u64) -> Option<(c_int, libc::siginfo_t)> {
     sigroute::claim_process_pending(t);
-    let p = t.pending_signals.load(Ordering::Acquire) & set;
-    if p == 0 {
-        return None;
-    }
-    let sig = p.trailing_zeros() as c_int + 1;
-    t.pending_signals.fetch_and(!bit(sig), Ordering::AcqRel);
-    let routed = t.routed_signals.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0;
-    if routed {
-        return Some((sig, sigroute::take_info(sig)));
-    }
-    let words = match crate::sigqueue::take(t, sig) {
-        Some((words, more)) => {
-            if more {
-                t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel); // the next value stays pending
-            }
-            words
+    loop {
+        let p = t.pending_signals.load(Ordering::Acquire) & set;
+        if p == 0 {
+            return None;
         }
-        // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds it
-        // (SI_TKILL becomes SI_USER), from this process.
-        // SAFETY: getpid takes no arguments.
-        None => signal::sent_by_us(sig, libc::SI_USER, unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) } as usize),
-    };
-    // SAFETY: [u32; 32] and siginfo_t are the same 128 bytes of plain data.
-    Some((sig, unsafe { core::mem::transmute::<[u32; 32], libc::siginfo_t>(words) }))
+        let sig = p.trailing_zeros() as c_int + 1;
+        t.pending_signals.fetch_and(!bit(sig), Ordering::AcqRel);
+        let routed = t.routed_signals.fetch_and(!bit(sig), Ordering::AcqRel) & bit(sig) != 0;
+        if routed {
+            return Some((sig, sigroute::take_info(sig)));
+        }
+        let words = match crate::sigqueue::take(t, sig) {
+            Some((words, more)) => {
+                // A plain send too stays pending for a real-time signal (they queue), merges
+                // into this one for a standard signal.
+                let plain_too = if sig >= libc::SIGRTMIN() {
+                    t.plain_signals.load(Ordering::Acquire) & bit(sig) != 0
+                } else {
+                    signal::take_plain(t, sig);
+                    false
+                };
+                if more || plain_too {
+                    t.pending_signals.fetch_or(bit(sig), Ordering::AcqRel); // the next one stays pending
+                }
+                words
+            }
+            // Sent with pthread_kill/raise: what the kernel reports for tgkill, as glibc folds
+            // it (SI_TKILL becomes SI_USER), from this process.
+            // SAFETY: getpid takes no arguments.
+            None if signal::take_plain(t, sig) => signal::sent_by_us(sig, libc::SI_USER, unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) } as usize),
+            // A pthread_sigqueue wake-up whose value was taken already: look further.
+            None => continue,
+        };
+        // SAFETY: [u32; 32] and siginfo_t are the same 128 bytes of plain data.
+        return Some((sig, unsafe { core::mem::transmute::<[u32; 32], libc::siginfo_t>(words) }));
+    }
 }
 
 /// sigtimedwait for green thread `t`: the signal number, or -errno (EAGAIN at `deadline`,

@@ -109,6 +109,10 @@ pub struct Task {
     /// Which of `pending_signals` are routed process-directed signals (their siginfo is kept
     /// in signal.rs until delivery).
     pub routed_signals: AtomicU64,
+    /// Which of `pending_signals` were sent plainly (pthread_kill, raise), each delivered once
+    /// as a tgkill would be. A pending bit with no plain send, routed signal or queued value
+    /// behind it is a wake-up whose value a delivery has already taken (signal.rs `take_plain`).
+    pub plain_signals: AtomicU64,
     /// Signals this thread waits for in sigwait/sigtimedwait (they count as unblocked for
     /// routing, as the kernel treats a thread in sigtimedwait).
     pub sigwait_set: Cell<u64>,
@@ -153,6 +157,7 @@ impl Task {
             canary: Cell::new(0),
             pending_signals: AtomicU64::new(0),
             routed_signals: AtomicU64::new(0),
+            plain_signals: AtomicU64::new(0),
             self_send: AtomicU32::new(0),
             masked_wait: AtomicBool::new(false),
             sigmask: Cell::new(0),
@@ -262,6 +267,7 @@ pub fn alloc() -> &'static Task {
     t.join_flags.store(0, Ordering::Relaxed);
     t.pending_signals.store(0, Ordering::Relaxed);
     t.routed_signals.store(0, Ordering::Relaxed);
+    t.plain_signals.store(0, Ordering::Relaxed);
     t.self_send.store(0, Ordering::Relaxed);
     t.masked_wait.store(false, Ordering::Relaxed);
     t.sigwait_set.set(0);

@@ -8,7 +8,8 @@
  * - a chain of 7 semaphore waits, each ended by the thread that started after it (more waits
  *   than the offload pool's bound of 4 for other calls: they must not queue behind each other);
  * - semtimedop times out with EAGAIN after its timeout, not before;
- * - a handler ends a msgrcv and a semop wait with EINTR (never restarted, SA_RESTART or not);
+ * - a handler ends a msgrcv and a semop wait with EINTR (never restarted, SA_RESTART or not),
+ *   also a msgrcv the main thread makes with no other thread alive;
  * - a queue removed while a thread waits in msgrcv: EIDRM;
  * - the kernel's errors: ENOMSG (IPC_NOWAIT, empty), E2BIG (message too long without
  *   MSG_NOERROR), EINVAL (bad id, mtype 0, no operations, bad timeout), EFAULT (bad sops),
@@ -24,6 +25,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,6 +258,18 @@ static void interrupted(void)
     printf("handler ran %d times\n", (int)handled);
 }
 
+/* With no other thread, the wait is made on the main thread itself: a timer's handler ends it
+ * with EINTR there too. */
+static void alone(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1};
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = 50000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct msg m;
+    SHOW("msgrcv alone, ended by a timer's handler", msgrcv(q, &m, sizeof m.text, 99, 0));
+}
+
 static void *rm_later(void *arg)
 {
     (void)arg;
@@ -315,6 +329,7 @@ int main(void)
     timed_wait();
     errors();
     interrupted();
+    alone();
     removed_while_waiting();
     semctl(sems, 0, IPC_RMID);
     return 0;
