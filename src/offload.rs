@@ -197,7 +197,8 @@ fn kick(tid: i32) {
 }
 
 /// SIGCANCEL's action until glibc installs its own (at the first pthread_cancel; its default
-/// action would end the process): a handler that does nothing, SA_RESTART like glibc's.
+/// action would end the process, an inherited SIG_IGN would drop the kick): a handler that does
+/// nothing, SA_RESTART like glibc's.
 extern "C" fn kick_handler(_sig: c_int, _info: *mut libc::siginfo_t, _uctx: *mut c_void) {}
 
 /// The return from a handler installed with the raw syscall: rt_sigreturn (glibc's own
@@ -207,7 +208,7 @@ extern "C" fn restore_rt() {
     core::arch::naked_asm!("mov rax, 15", "syscall")
 }
 
-/// Installs [`kick_handler`] for SIGCANCEL unless glibc's handler (or ours) is there.
+/// Installs [`kick_handler`] for SIGCANCEL unless a handler (glibc's or ours) is there.
 fn ensure_kick_handler() {
     static DONE: AtomicBool = AtomicBool::new(false);
     if DONE.load(Ordering::Acquire) {
@@ -217,7 +218,9 @@ fn ensure_kick_handler() {
     let mut old = [0usize; 4]; // kernel struct sigaction: handler, flags, restorer, mask
     // SAFETY: reading SIGCANCEL's action into a live buffer of the kernel's struct size.
     unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, 0, old.as_mut_ptr() as usize, 8, 0, 0) };
-    if old[0] == libc::SIG_DFL {
+    // SIG_IGN too: a process can inherit SIGCANCEL ignored (GNU make 4.3 runs its recipes with
+    // signals 32 and 33 ignored), and an ignored kick does not interrupt anything.
+    if old[0] == libc::SIG_DFL || old[0] == libc::SIG_IGN {
         let flags = (libc::SA_SIGINFO | libc::SA_RESTART) as usize | SA_RESTORER;
         let new = [kick_handler as *const () as usize, flags, restore_rt as *const () as usize, 0];
         // SAFETY: a complete kernel struct sigaction: a handler that touches nothing and the
