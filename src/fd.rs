@@ -78,8 +78,9 @@ const READ_EDGE: u64 = 0x100;
 /// reports every arrival). Until that edge, a receive parks at once instead of trying a call
 /// that would fail with EAGAIN — the try-then-park pattern's third syscall per request.
 const READ_DRAINED: u64 = 0x200;
-/// A timerfd, signalfd or inotify fd: reads wait for an event, writes fail at once (EINVAL), so
-/// writes take the real call.
+/// A timerfd, signalfd or inotify fd (reads wait for an event, writes fail at once: EINVAL), or
+/// a pipe or terminal opened read-only (writes fail at once: EBADF; its end never polls
+/// writable, so a wait would never end): writes take the real call.
 const WRITE_PASS: u64 = 0x400;
 /// The hub saw EPOLLRDHUP, EPOLLHUP or EPOLLERR on this socket: the peer's FIN or an error may
 /// be queued behind the data, which a later receive returns (0, ECONNRESET…) with no new edge,
@@ -100,9 +101,12 @@ const WRITE_WAITERS: u64 = 0x8000;
 /// Everything above the flags: per-direction counts of readiness edges (see the module doc),
 /// kept across `forget` (a waiter's snapshot must never see an older count come back).
 const READ_SEQ_SHIFT: u32 = 16;
-const WRITE_SEQ_SHIFT: u32 = 40;
-const SEQ_BITS: u32 = 24;
-const SEQ_MASK: u64 = !0xffff;
+const WRITE_SEQ_SHIFT: u32 = 39;
+const SEQ_BITS: u32 = 23;
+const SEQ_MASK: u64 = ((1 << (2 * SEQ_BITS)) - 1) << READ_SEQ_SHIFT;
+/// A pipe or terminal opened write-only: reads fail at once (EBADF), and its end never polls
+/// readable, so a wait would never end: reads take the real call.
+const READ_PASS: u64 = 1 << 62;
 /// What survives `forget` and a refused registration: the edge counts and the turns held.
 const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY | READ_WAITERS | WRITE_WAITERS;
 
@@ -217,7 +221,11 @@ fn classify(fd: i32) -> u64 {
         return PASS;
     }
     if k != SOCKET {
-        return k;
+        return match fl as i32 & libc::O_ACCMODE {
+            libc::O_RDONLY => k | WRITE_PASS,
+            libc::O_WRONLY => k | READ_PASS,
+            _ => k,
+        };
     }
     let mut v = k;
     if sock_int(fd, libc::SO_TYPE) == libc::SOCK_STREAM {
@@ -311,7 +319,14 @@ fn anon_inode(fd: i32) -> Anon {
 
 /// Whether writes to this `Kind::Pipe` fd take the real call (timerfd, signalfd, inotify).
 fn writes_pass(fd: i32) -> bool {
-    existing_slot(fd).is_some_and(|s| s.load(Ordering::Acquire) & WRITE_PASS != 0)
+    passes(fd, Dir::Write)
+}
+
+/// Whether calls on `fd` in direction `dir` take the real call without a wait (WRITE_PASS,
+/// READ_PASS): the kernel answers them at once.
+fn passes(fd: i32, dir: Dir) -> bool {
+    let bit = if dir == Dir::Read { READ_PASS } else { WRITE_PASS };
+    existing_slot(fd).is_some_and(|s| s.load(Ordering::Acquire) & bit != 0)
 }
 
 /// A socket's SO_RCVTIMEO/SO_SNDTIMEO in ns (0: none).
@@ -568,7 +583,7 @@ enum Step {
 fn ready_or_park(fd: i32, dir: Dir, deadline: Option<u64>) -> Step {
     let t = turn::take(fd, dir);
     let armed = arm(fd, dir);
-    if poll_now(fd, dir) {
+    if poll_now(fd, dir) || passes(fd, dir) {
         return Step::Ready(t);
     }
     drop(t);

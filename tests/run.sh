@@ -284,6 +284,9 @@ compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offl
 # its partner to run (hung before); the kernel's errors. (Under `make test` the program inherits
 # SIGCANCEL ignored from GNU make: the EINTR case hung until the worker's kick handler replaced
 # an ignored disposition too.)
+# A pipe and a FIFO used the wrong way round (write to the read end, read from the write end):
+# EBADF at once, as natively (a readiness wait for a direction the end is not open for hung).
+compare wrong_end --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1
 compare sysv_ipc --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=12 offload_jobs=400+ parks_offload=400+
 # dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
 # EPIPE, EBADF, EAGAIN on a full non-blocking pipe; perror with stderr on a socket and on a pipe,
