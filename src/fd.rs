@@ -317,11 +317,6 @@ fn anon_inode(fd: i32) -> Anon {
     }
 }
 
-/// Whether writes to this `Kind::Pipe` fd take the real call (timerfd, signalfd, inotify).
-fn writes_pass(fd: i32) -> bool {
-    passes(fd, Dir::Write)
-}
-
 /// Whether calls on `fd` in direction `dir` take the real call without a wait (WRITE_PASS,
 /// READ_PASS): the kernel answers them at once.
 fn passes(fd: i32, dir: Dir) -> bool {
@@ -637,7 +632,7 @@ const EINTR: isize = -(libc::EINTR as isize);
 /// in pieces of at most PIPE_BUF, each written only when the pipe polls writable (Linux then has
 /// a whole page free, so the piece cannot block and stays atomic).
 pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
-    if writes_pass(fd) {
+    if passes(fd, Dir::Write) {
         // SAFETY: the caller's buffer, as the real write would receive it.
         return unsafe { sys::syscall3(libc::SYS_write, fd as usize, buf as usize, len) };
     }
@@ -676,8 +671,8 @@ pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
 pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
     // SAFETY: the caller's vector of n iovecs.
     let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
-    if total <= PIPE_CHUNK || n > 1024 || writes_pass(fd) {
-        let _turn = if writes_pass(fd) {
+    if total <= PIPE_CHUNK || n > 1024 || passes(fd, Dir::Write) {
+        let _turn = if passes(fd, Dir::Write) {
             Turn::NONE
         } else {
             match wait_ready(fd, Dir::Write) {
