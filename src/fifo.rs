@@ -2,7 +2,8 @@
 //! (by another thread or process), and the kernel offers no readiness to wait for ("a writer
 //! has opened" is not a poll event). So a green thread's blocking open of a path that is a FIFO
 //! runs on the offload pool. Telling a FIFO apart costs one fstatat before each open that could
-//! wait (read-only or write-only, blocking); anything else takes the real call.
+//! wait (read-only or write-only, blocking); anything else takes the real call. A handler
+//! without SA_RESTART run on the waiting thread ends the open with EINTR, as natively.
 
 use crate::offload;
 use crate::sys;
@@ -28,5 +29,5 @@ pub fn openat(dirfd: i32, path: *const libc::c_char, flags: i32, mode: u32) -> O
     }
     let path = path as usize;
     // SAFETY: the caller's path, which stays alive while it waits for the job.
-    Some(offload::run_wait(move || unsafe { sys::syscall6(libc::SYS_openat, dirfd as usize, path, flags as usize, mode as usize, 0, 0) }))
+    Some(offload::run_interruptible(true, move || unsafe { sys::syscall6(libc::SYS_openat, dirfd as usize, path, flags as usize, mode as usize, 0, 0) }))
 }

@@ -4,8 +4,9 @@
 //! makes the waiting call on an offload worker while it parks. Taken from a worker thread the
 //! lock is the same one: POSIX record locks belong to the process, `flock` and OFD locks to the
 //! open file description, neither to a thread. The kernel's answers stay its own (EDEADLK for
-//! a POSIX lock that would deadlock, EBADF, EINVAL, EINTR never: see the limits). Threads that
-//! are not green make the call directly.
+//! a POSIX lock that would deadlock, EBADF, EINVAL), and a handler without SA_RESTART run on
+//! the waiting thread ends the wait with EINTR, as natively (offload.rs interrupts the worker's
+//! call); one with SA_RESTART lets it go on. Threads that are not green make the call directly.
 
 use core::ffi::c_int;
 
@@ -32,7 +33,7 @@ pub fn flock(fd: c_int, op: c_int) -> isize {
     if r != -(libc::EWOULDBLOCK as isize) {
         return r;
     }
-    offload::run_wait(move || flock_raw(fd, op))
+    offload::run_interruptible(true, move || flock_raw(fd, op))
 }
 
 /// Whether `cmd` is a lock command that waits (F_SETLKW, F_OFD_SETLKW).
@@ -52,7 +53,7 @@ pub fn fcntl_wait(fd: c_int, cmd: c_int, lock: *mut libc::flock) -> isize {
     if r != -(libc::EAGAIN as isize) && r != -(libc::EACCES as isize) {
         return r;
     }
-    offload::run_wait(move || fcntl_raw(fd, cmd, arg))
+    offload::run_interruptible(true, move || fcntl_raw(fd, cmd, arg))
 }
 
 /// `lockf(fd, F_LOCK, len)`: glibc's is `fcntl(F_SETLKW)` of a write lock from the current

@@ -7,30 +7,33 @@
 //! - Threads start lazily, one per job that finds no idle worker, up to GREEN_OFFLOAD_THREADS
 //!   (default 4); further jobs queue. A worker idle for [`IDLE_NS`] exits (as glibc's POSIX AIO
 //!   helpers do after their idle time).
-//! - A wait that only another thread can end (a file lock, a System V message or semaphore:
-//!   [`run_wait`]) never queues behind the bound: it starts a worker of its own, up to
-//!   [`MAX_THREADS`], and workers held by such waits do not count against GREEN_OFFLOAD_THREADS.
-//!   Otherwise waits filling the pool would keep their wakers' jobs (or other waits' wakers)
-//!   queued behind them for good, where native threads would each have blocked on their own.
+//! - A wait that only another thread can end (a file lock, a System V message or semaphore, a
+//!   FIFO's other end: [`run_interruptible`]) never queues behind the bound: it starts a worker
+//!   of its own, up to [`MAX_THREADS`], and workers held by such waits do not count against
+//!   GREEN_OFFLOAD_THREADS. Otherwise waits filling the pool would keep their wakers' jobs (or
+//!   other waits' wakers) queued behind them for good, where native threads would each have
+//!   blocked on their own.
 //! - Workers are plain glibc threads created with the real `pthread_create` (found with
 //!   `dlsym(RTLD_NEXT)`, so the runtime's own call never reaches libgreen's hook). Their TCBs
 //!   carry no green task, so every hook they reach takes the real path; they are not green
-//!   threads and are not counted as such. They start with every signal blocked except glibc's
-//!   internal SIGCANCEL/SIGSETXID (setuid() must still reach them), so process-directed signals
-//!   keep going to the hub, where green threads run their handlers.
+//!   threads and are not counted as such. They run with every signal blocked but SIGSETXID
+//!   (setuid() must still reach them), so process-directed signals keep going to the hub, where
+//!   green threads run their handlers; SIGCANCEL is unblocked only around an interruptible call.
 //! - The first worker makes the process multi-threaded: glibc's single-thread shortcuts
 //!   (`header.multiple_threads` in each TCB, e.g. malloc's fastbins without atomics) are turned
 //!   off in every green TCB at that moment ([`crate::tls::mark_multithreaded`]).
 //! - An offload wait is not a cancellation point and survives signals: the job reads the
 //!   caller's stack, so the caller waits until it is done. A handler runs on the waiting thread
-//!   meanwhile (its park is interrupted, then resumed). Calls a handler always ends with EINTR
-//!   (System V IPC: never restarted, signal(7)) wait with [`run_wait_eintr`]: once a handler
-//!   has run, the worker's call is interrupted with glibc's SIGCANCEL sent as SI_QUEUE (glibc's
-//!   handler ignores anything but its own SI_TKILL, and every worker leaves SIGCANCEL
-//!   unblocked), again every [`KICK_EVERY_NS`] until the job is done, since a kick that lands
-//!   before the call enters the kernel is lost. A stale kick can only land in a later job of
-//!   the same worker: calls that restart do so (glibc installs SIGCANCEL with SA_RESTART), and
-//!   an EINTR-ending job retries an EINTR it did not ask for ([`run_wait_eintr`]).
+//!   meanwhile (its park is interrupted, then resumed). A wait a handler ends natively
+//!   ([`run_interruptible`]: System V IPC always, as it is never restarted, signal(7); file locks
+//!   and FIFO opens when the handler lacks SA_RESTART) ends so here: once such a handler has
+//!   run, the worker's call is interrupted with glibc's SIGCANCEL sent as SI_QUEUE, again every
+//!   [`KICK_EVERY_NS`] until the job is done, since a kick that lands before the call enters the
+//!   kernel is lost. The kick's handler does nothing and lacks SA_RESTART, so even a call the
+//!   kernel would restart ends with EINTR ([`ensure_kick_handler`]). A kick that arrives late
+//!   finds SIGCANCEL blocked (it is delivered, harmlessly, when the worker next unblocks it), or
+//!   lands in a later interruptible job of the same worker, which retries an EINTR it did not
+//!   ask for.
 //! - If no worker can be created, the job runs on the caller (blocking the hub, as before).
 //! - fork: the child has no workers; its pool starts empty ([`after_fork_child`]).
 
@@ -61,11 +64,9 @@ pub static MAX: AtomicUsize = AtomicUsize::new(DEFAULT_THREADS);
 enum Wait {
     /// A call that ends by itself (fsync, a read, the resolver).
     Bounded,
-    /// A wait only another thread can end ([`run_wait`]).
-    OnOthers,
-    /// As OnOthers, and a handler run on the waiting thread ends it with EINTR
-    /// ([`run_wait_eintr`]).
-    Eintr,
+    /// A wait only another thread can end, which a handler run on the waiting thread ends with
+    /// EINTR: always, or unless the handler has SA_RESTART (`restartable`; [`run_interruptible`]).
+    Interruptible { restartable: bool },
 }
 
 /// One call to run on a worker; lives on the stack of the green thread waiting for it.
@@ -119,18 +120,22 @@ pub fn run<R>(f: impl FnOnce() -> R) -> R {
     run_job(|_| f(), Wait::Bounded)
 }
 
-/// As [`run`], for a wait that only another thread can end (module policy): it gets a worker
-/// even when GREEN_OFFLOAD_THREADS are busy.
-pub fn run_wait<R>(f: impl FnOnce() -> R) -> R {
-    run_job(|_| f(), Wait::OnOthers)
-}
-
-/// As [`run_wait`], for a call that a signal handler ends with EINTR: once a handler has run on
-/// the caller, the worker's call is interrupted (module policy). `f` gets the flag set before
-/// each such interruption: an EINTR seen while it is clear is a stray one (a kick meant for an
-/// earlier job of the worker, or setuid's SIGSETXID), and `f` makes its call again.
-pub fn run_wait_eintr<R>(f: impl FnOnce(&AtomicBool) -> R) -> R {
-    run_job(f, Wait::Eintr)
+/// Makes `call`, a system call that waits for another thread or process (raw result, -errno),
+/// on a worker while the calling green thread parks (module policy): it gets a worker even when
+/// GREEN_OFFLOAD_THREADS are busy, and a handler run on the caller meanwhile ends it with EINTR
+/// as natively: always, or when `restartable` only if the handler lacks SA_RESTART (one with it
+/// lets the wait go on, as the kernel would restart the call). An EINTR the caller did not ask
+/// for (a late kick meant for an earlier job of the worker) makes the call again.
+pub fn run_interruptible(restartable: bool, call: impl Fn() -> isize) -> isize {
+    run_job(
+        |kicked: &AtomicBool| loop {
+            let r = call();
+            if r != -(libc::EINTR as isize) || kicked.load(Ordering::SeqCst) {
+                return r;
+            }
+        },
+        Wait::Interruptible { restartable },
+    )
 }
 
 /// While a job is being interrupted, how often the worker is kicked again.
@@ -167,8 +172,10 @@ fn run_job<R>(f: impl FnOnce(&AtomicBool) -> R, kind: Wait) -> R {
         while job.done.load(Ordering::Acquire) == 0 {
             let deadline = kicking.then(|| sys::now_ns() + KICK_EVERY_NS);
             park::park(key, !0, || job.done.load(Ordering::Acquire) == 0, deadline, ParkReason::Offload);
-            // The handler has run (on the way out of the park); never restarted.
-            kicking |= kind == Wait::Eintr && crate::signal::interrupted(false);
+            // A handler has run on the way out of the park, and the native call would end.
+            if let Wait::Interruptible { restartable } = kind {
+                kicking |= crate::signal::interrupted(restartable);
+            }
             if kicking && job.done.load(Ordering::Acquire) == 0 {
                 kicked.store(true, Ordering::SeqCst);
                 kick(job.tid.load(Ordering::Acquire));
@@ -196,9 +203,9 @@ fn kick(tid: i32) {
     }
 }
 
-/// SIGCANCEL's action until glibc installs its own (at the first pthread_cancel; its default
-/// action would end the process, an inherited SIG_IGN would drop the kick): a handler that does
-/// nothing, SA_RESTART like glibc's.
+/// SIGCANCEL's action for kicks: a handler that does nothing, without SA_RESTART. Until glibc
+/// installs its own (at the first real pthread_cancel) the default action would end the
+/// process, and an inherited SIG_IGN would drop the kick.
 extern "C" fn kick_handler(_sig: c_int, _info: *mut libc::siginfo_t, _uctx: *mut c_void) {}
 
 /// The return from a handler installed with the raw syscall: rt_sigreturn (glibc's own
@@ -208,26 +215,39 @@ extern "C" fn restore_rt() {
     core::arch::naked_asm!("mov rax, 15", "syscall")
 }
 
-/// Installs [`kick_handler`] for SIGCANCEL unless a handler (glibc's or ours) is there.
+/// Makes SIGCANCEL's action one that interrupts even a call the kernel restarts: ours
+/// ([`kick_handler`]) unless a handler is there, and glibc's (installed by a real
+/// pthread_cancel, ignoring anything but its own SI_TKILL) without its SA_RESTART. Checked at
+/// every kick, as glibc may install its handler at any time. Decision: glibc sets SA_RESTART so
+/// that its cancellation signal cannot end a call of a thread it was not meant for; here it
+/// reaches only the workers (green threads are cancelled without signals, and every OS thread
+/// of the process is the runtime's), which block it outside interruptible calls.
 fn ensure_kick_handler() {
-    static DONE: AtomicBool = AtomicBool::new(false);
-    if DONE.load(Ordering::Acquire) {
-        return;
-    }
     const SA_RESTORER: usize = 0x0400_0000;
     let mut old = [0usize; 4]; // kernel struct sigaction: handler, flags, restorer, mask
     // SAFETY: reading SIGCANCEL's action into a live buffer of the kernel's struct size.
     unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, 0, old.as_mut_ptr() as usize, 8, 0, 0) };
     // SIG_IGN too: a process can inherit SIGCANCEL ignored (GNU make 4.3 runs its recipes with
     // signals 32 and 33 ignored), and an ignored kick does not interrupt anything.
-    if old[0] == libc::SIG_DFL || old[0] == libc::SIG_IGN {
-        let flags = (libc::SA_SIGINFO | libc::SA_RESTART) as usize | SA_RESTORER;
-        let new = [kick_handler as *const () as usize, flags, restore_rt as *const () as usize, 0];
-        // SAFETY: a complete kernel struct sigaction: a handler that touches nothing and the
-        // rt_sigreturn restorer; glibc's sigaction refuses SIGCANCEL, hence the raw call.
-        unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, new.as_ptr() as usize, 0, 8, 0, 0) };
-    }
-    DONE.store(true, Ordering::Release);
+    let new = if old[0] == libc::SIG_DFL || old[0] == libc::SIG_IGN {
+        [kick_handler as *const () as usize, libc::SA_SIGINFO as usize | SA_RESTORER, restore_rt as *const () as usize, 0]
+    } else if old[1] & libc::SA_RESTART as usize != 0 {
+        [old[0], old[1] & !(libc::SA_RESTART as usize), old[2], old[3]]
+    } else {
+        return;
+    };
+    // SAFETY: a complete kernel struct sigaction: ours (a handler that touches nothing and the
+    // rt_sigreturn restorer) or the one read above with one flag less; glibc's sigaction
+    // refuses SIGCANCEL, hence the raw call.
+    unsafe { sys::syscall6(libc::SYS_rt_sigaction, glibc::SIGCANCEL as usize, new.as_ptr() as usize, 0, 8, 0, 0) };
+}
+
+/// Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGCANCEL on the calling worker.
+fn mask_kicks(how: c_int) {
+    let set: u64 = 1 << (glibc::SIGCANCEL - 1);
+    // SAFETY: rt_sigprocmask on the calling OS thread with a live 8-byte set (the raw call:
+    // glibc's refuses to block SIGCANCEL).
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, how as usize, &set as *const u64 as usize, 0, 8, 0, 0) };
 }
 
 /// Queues `job` and makes sure a worker will take it. False when no worker exists or can start.
@@ -326,6 +346,7 @@ extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
     unsafe { sys::syscall3(libc::SYS_prctl, libc::PR_SET_NAME as usize, c"green-offload".as_ptr() as usize, 0) };
     // SAFETY: gettid takes no arguments.
     let tid = unsafe { sys::syscall3(libc::SYS_gettid, 0, 0, 0) } as i32;
+    mask_kicks(libc::SIG_BLOCK);
     let mut q = QUEUE.lock();
     loop {
         if let Some(job) = pop(&mut q) {
@@ -334,8 +355,15 @@ extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
             q.waiting += waits as usize;
             job.tid.store(tid, Ordering::Release);
             drop(q);
+            let kickable = matches!(job.kind, Wait::Interruptible { .. });
+            if kickable {
+                mask_kicks(libc::SIG_UNBLOCK);
+            }
             // SAFETY: the submitter waits for `done` and keeps the job and closure alive.
             unsafe { (*job.call)() };
+            if kickable {
+                mask_kicks(libc::SIG_BLOCK);
+            }
             // Available again before the submitter can see `done` and submit more: it must
             // not start a second worker for a job this one is about to take.
             {

@@ -9,12 +9,11 @@
 //! kernel's answers stay its own: E2BIG, EIDRM for a queue or set removed during the wait,
 //! EINVAL, EFAULT, EFBIG, and the caller's EAGAIN/ENOMSG when it asked for IPC_NOWAIT itself.
 //! A handler run on the waiting thread ends the wait with EINTR, as natively (these calls are
-//! never restarted, signal(7)): the worker's call is interrupted (offload.rs, `run_wait_eintr`).
+//! never restarted, signal(7)): the worker's call is interrupted (offload.rs, `run_interruptible`).
 //! Limits (README): cancellation acts before the call, not during the wait; the wait holds one
 //! of the offload pool's workers. Threads that are not green make the call directly.
 
 use core::ffi::{c_int, c_long, c_void};
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{hub, offload, sys};
 
@@ -33,16 +32,9 @@ fn semtimedop_raw(id: c_int, sops: usize, n: usize, timeout: usize) -> isize {
     unsafe { sys::syscall6(libc::SYS_semtimedop, id as usize, sops, n, timeout, 0, 0) }
 }
 
-/// Makes the waiting `call` on the offload pool: EINTR once a handler has run on the caller,
-/// and only then (a stray interruption of the worker is not the caller's: the call is made
-/// again).
+/// Makes the waiting `call` on the offload pool; a handler ends it (never restarted).
 fn on_pool(call: impl Fn() -> isize) -> isize {
-    offload::run_wait_eintr(|kicked: &AtomicBool| loop {
-        let r = call();
-        if r != -(libc::EINTR as isize) || kicked.load(Ordering::SeqCst) {
-            return r;
-        }
-    })
+    offload::run_interruptible(false, call)
 }
 
 /// `msgrcv`, raw result (-errno).

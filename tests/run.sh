@@ -278,6 +278,10 @@ fi
 # an offload worker while a ticker thread keeps ticking (one carrier without hand-off: it stopped
 # before); EDEADLK, EAGAIN, EBADF, EINVAL as the kernel gives them.
 compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offload_jobs=4+ parks_offload=4+
+# A handler without SA_RESTART ends a file-lock wait (flock, F_SETLKW, F_OFD_SETLKW) or a blocking
+# FIFO open with EINTR; one with SA_RESTART lets it go on. The waits run on offload workers, so
+# the worker's call is interrupted (it went on waiting before: a hang), and only in the first case.
+compare interrupted_waits --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 offload_jobs=8+ parks_offload=8+
 # System V message queues and semaphores between threads of one process (ping-pong, a full
 # queue, semaphore hand-offs, semtimedop's timeout, a handler ending msgrcv and semop waits with
 # EINTR, a queue removed during msgrcv: EIDRM) on one carrier without hand-off: every wait needs
