@@ -405,6 +405,11 @@ compare barrier threads_created=16 parks_barrier=100+
 compare philosophers --args 5 threads_created=5 parks_sleep=100
 compare philosophers --args 500 threads_created=500 parks_sleep=10000 parks_mutex=1+
 compare pshared_fork threads_created=1 parks_cond=1+
+# Process-shared semaphores in glibc's layout (its private word: 0 private, 128 shared): a named
+# semaphore waited on by a forked child with no other thread (taken for a deadlock before: read
+# as private, so nothing polled for the parent's post) and by the parent, and one shared with a
+# native process (this program exec'd without the preload), waking each other both ways.
+compare sem_shared threads_created=1 parks_sem=1+
 # glibc's timer helper thread and the notification thread it starts are real OS threads.
 compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.

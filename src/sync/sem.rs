@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | u32 value | the count |
 //! | 4 | u32 nwaiters | threads waiting (posters wake only when non-zero) |
-//! | 8 | i32 private | FUTEX_PRIVATE_FLAG for process-private, 0 for shared |
+//! | 8 | i32 private | 0 for process-private, FUTEX_PRIVATE_FLAG for shared (glibc's FUTEX_SHARED) |
 //!
 //! Waiters in this process park; a shared semaphore's waiters also poll (another process posts
 //! without our park table) and its posters also wake kernel waiters (native processes).
@@ -33,8 +33,10 @@ impl Sem {
     fn nwaiters(&self) -> &AtomicU32 {
         field(self.0, 4)
     }
+    /// glibc's own test: its FUTEX_PRIVATE is 0 and FUTEX_SHARED is FUTEX_PRIVATE_FLAG (the
+    /// flag its futex calls then flip), so a zero-filled sem_t is private.
     fn shared(&self) -> bool {
-        field::<_, AtomicI32>(self.0, 8).load(Ordering::Relaxed) == 0
+        field::<_, AtomicI32>(self.0, 8).load(Ordering::Relaxed) != 0
     }
     fn key(&self) -> usize {
         self.0 as usize
@@ -47,7 +49,7 @@ impl Sem {
         }
         self.value().store(value, Ordering::Relaxed);
         self.nwaiters().store(0, Ordering::Relaxed);
-        field::<_, AtomicI32>(self.0, 8).store(if pshared { 0 } else { libc::FUTEX_PRIVATE_FLAG }, Ordering::Release);
+        field::<_, AtomicI32>(self.0, 8).store(if pshared { libc::FUTEX_PRIVATE_FLAG } else { 0 }, Ordering::Release);
         0
     }
 
