@@ -351,8 +351,20 @@ pub fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
 
 /// Forgets what is known of `fd` (it is being closed or replaced, or its flags change); a
 /// registered fd leaves the epoll set.
+///
+/// Not in a vfork child (CPython's subprocess closes every fd there before its exec): it
+/// shares this table's memory and the hub's epoll instance with the parent but has an fd table
+/// of its own, so forgetting its fds would forget the parent's, and the EPOLL_CTL_DEL would
+/// take the parent's registration of the same file (a parent's waitpid on a pidfd never ended).
 pub fn forget(fd: i32) {
     let Some(s) = existing_slot(fd) else { return };
+    if s.load(Ordering::Relaxed) & !KEEP == 0 || crate::hub::in_vfork_child() {
+        return;
+    }
+    forget_slot(fd, s);
+}
+
+fn forget_slot(fd: i32, s: &AtomicU64) {
     let old = s.fetch_and(KEEP, Ordering::AcqRel);
     if old & REGISTERED != 0 && crate::hub::started() {
         crate::hub::epoll_ctl(libc::EPOLL_CTL_DEL, fd, 0);
@@ -361,11 +373,21 @@ pub fn forget(fd: i32) {
 
 /// [`forget`] for every fd from `first` to `last` (closefrom, close_range).
 pub fn forget_range(first: u32, last: u32) {
+    if crate::hub::in_vfork_child() {
+        return;
+    }
     for (c, chunk) in TABLE.iter().enumerate() {
         let lo = (c * CHUNK) as u64;
         let (from, to) = (lo.max(first as u64), (lo + CHUNK as u64 - 1).min(last as u64));
-        if from <= to && !chunk.load(Ordering::Acquire).is_null() {
-            (from..=to).for_each(|fd| forget(fd as i32));
+        let p = chunk.load(Ordering::Acquire);
+        if from <= to && !p.is_null() {
+            for fd in from..=to {
+                // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
+                let s = unsafe { &*p.add(fd as usize % CHUNK) };
+                if s.load(Ordering::Relaxed) & !KEEP != 0 {
+                    forget_slot(fd as i32, s);
+                }
+            }
         }
     }
 }

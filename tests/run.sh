@@ -410,6 +410,10 @@ compare pshared_fork threads_created=1 parks_cond=1+
 # as private, so nothing polled for the parent's post) and by the parent, and one shared with a
 # native process (this program exec'd without the preload), waking each other both ways.
 compare sem_shared threads_created=1 parks_sem=1+
+# vfork children closing fds before their exec (close, close_range, closefrom: CPython's
+# subprocess) leave the parent's fd table and epoll registrations alone: a thread in waitpid
+# (pidfd) and one reading a pipe hung before.
+compare vfork_close threads_created=2 parks_io=2+
 # glibc's timer helper thread and the notification thread it starts are real OS threads.
 compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
