@@ -61,6 +61,15 @@ fn writable_len(out: i32, kind: Kind, want: usize) -> Room {
         if room > 0 {
             return Room::Len(want.min(room));
         }
+        // TCP announces write space (the EPOLLOUT edge) only to a socket marked SOCK_NOSPACE
+        // (tcp_check_space), which a send that found the buffer full or a poll that found the
+        // socket unwritable sets. Calls capped by the room never fill the buffer, so this poll
+        // marks it, or the wait would never end (CPython's socket.sendfile stalled).
+        if fd::poll_now(out, Dir::Write) {
+            // The kernel counts it writable (its own measure, less strict than ours): a call
+            // of a page does not wait.
+            return Room::Len(want.min(4096));
+        }
         if !fd::wait(out, Dir::Write, armed) {
             return Room::Unknown;
         }

@@ -314,7 +314,7 @@ if want fortified; then
 fi
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.
-compare splice threads_created=11 parks_io=20+ offload_jobs=2+
+compare splice threads_created=12 parks_io=20+ offload_jobs=2+
 # Overlapping fsyncs: as many workers as the bound allows (4 by default, at most), jobs queue.
 compare offload_pool threads_created=8 offload_jobs=24+ parks_offload=1+
 # 12,000 completions from offload workers on two carriers: none may be lost (a lost wake-up hung).

@@ -43,6 +43,19 @@ static void *late_reader(void *arg)
     return (void *)ok;
 }
 
+/* Reads SIZE bytes in 8 KiB reads from the start, checks them against data, then EOF. */
+static void *chunk_reader(void *arg)
+{
+    int fd = (int)(long)arg;
+    unsigned char *b = malloc(SIZE + 1);
+    size_t got = 0;
+    ssize_t n;
+    while (got <= SIZE && (n = read(fd, b + got, got + 8192 <= SIZE + 1 ? 8192 : SIZE + 1 - got)) > 0) got += (size_t)n;
+    long ok = got == SIZE && !memcmp(b, data, SIZE);
+    free(b);
+    return (void *)ok;
+}
+
 static void *late_send(void *arg)
 {
     int fd = (int)(long)arg;
@@ -154,6 +167,27 @@ int main(void)
     close(s);
     close(l);
     close(p[0]);
+
+    /* sendfile of the whole file into a TCP socket that a thread reads 8 KiB at a time as the
+     * bytes come (CPython's socket.sendfile test): the sends, capped by the socket's room, never
+     * filled its buffer, so TCP never announced write space and the wait for it never ended. */
+    l = socket(AF_INET, SOCK_STREAM, 0);
+    a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(l, (struct sockaddr *)&a, sizeof a);
+    listen(l, 1);
+    al = sizeof a;
+    getsockname(l, (struct sockaddr *)&a, &al);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    connect(c, (struct sockaddr *)&a, sizeof a);
+    s = accept(l, NULL, NULL);
+    pthread_create(&t, NULL, chunk_reader, (void *)(long)s);
+    off = 0;
+    n = sendfile(c, f, &off, SIZE);
+    close(c);
+    pthread_join(t, &ok);
+    printf("sendfile to a TCP socket read in 8 KiB pieces: %zd, reader got it intact: %s\n", n, ok ? "yes" : "no");
+    close(s);
+    close(l);
 
     /* sendfile into a socket, then splice into a pipe, from a file whose pages were dropped from
      * the page cache: under the preload the pool reads them first (offload_jobs), so the hub does
