@@ -279,7 +279,12 @@ pub fn in_root() -> bool {
         return false;
     }
     if MODE.load(Ordering::Relaxed) != MULTI {
-        return tls::current_task_word() != 0 && running().is_none();
+        // The carrier: a green TCB is loaded, or (the hub goes on with the TCB of a detached
+        // thread that has exited, whose task word is cleared) the carrier's own tid. Without
+        // the second test a process-directed signal landing then ran its handler in the hub,
+        // and a thread waiting for it (main in a write, CPython) was never woken.
+        return running().is_none()
+            && (tls::current_task_word() != 0 || carrier::gettid() == carrier::original().tid.load(Ordering::Relaxed));
     }
     carrier::by_tid(carrier::gettid()).is_some_and(|c| c.current.load(Ordering::Relaxed).is_null())
 }

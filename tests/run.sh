@@ -414,6 +414,9 @@ compare sem_shared threads_created=1 parks_sem=1+
 # subprocess) leave the parent's fd table and epoll registrations alone: a thread in waitpid
 # (pidfd) and one reading a pipe hung before.
 compare vfork_close threads_created=2 parks_io=2+
+# A timer's signal after a detached thread exited during main's wait (read, write): main's
+# handler runs and the wait ends (the handler ran in the hub instead, and main hung).
+compare signal_after_detach --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=2 parks_io=2+
 # glibc's timer helper thread and the notification thread it starts are real OS threads.
 compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
