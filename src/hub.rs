@@ -279,10 +279,11 @@ pub fn in_root() -> bool {
         return false;
     }
     if MODE.load(Ordering::Relaxed) != MULTI {
-        // The carrier: a green TCB is loaded, or (the hub goes on with the TCB of a detached
-        // thread that has exited, whose task word is cleared) the carrier's own tid. Without
-        // the second test a process-directed signal landing then ran its handler in the hub,
-        // and a thread waiting for it (main in a write, CPython) was never woken.
+        // The carrier: a green TCB is loaded, or the carrier's own tid (after a thread finishes
+        // the root loads its own TCB, whose task word is 0; before it did, it went on with the
+        // finished thread's, cleared at its release). Without the second test a
+        // process-directed signal landing then ran its handler in the hub, and a thread
+        // waiting for it (main in a write, CPython) was never woken.
         return running().is_none()
             && (tls::current_task_word() != 0 || carrier::gettid() == carrier::original().tid.load(Ordering::Relaxed));
     }
@@ -549,6 +550,25 @@ pub fn can_begin_multi() -> bool {
     MODE.load(Ordering::Relaxed) == MULTI || MEMBARRIER_OK.load(Ordering::Relaxed)
 }
 
+/// Gives carrier 0's root a TCB of its own, made on a live thread's TLS (the creator of a green
+/// thread, or the thread starting a second carrier). With one carrier the root keeps the last
+/// thread's TCB loaded, but not that of a thread that has finished: its TLS destructors and key
+/// destructors have run, and the allocator calls the root makes (freeing the stack record, the
+/// timer heap growing…) would set up a new per-thread cache there that nobody releases, and
+/// that the TCB's next owner's TLS images then overwrite (jemalloc keeps its caches linked in
+/// its arenas: its first `mallctl` crashed walking the list; redis died at start-up). False if
+/// no TCB could be made.
+pub fn ensure_root_tcb() -> bool {
+    let c0 = carrier::original();
+    if c0.root_tp.get() == 0 {
+        let Some(tp) = tls::alloc(tls::thread_pointer()) else { return false };
+        if !c0.root_tp.set_if_unset(tp) {
+            tls::release(tp);
+        }
+    }
+    true
+}
+
 /// Switches the hub to locked sections before a second carrier starts. From any thread but
 /// carrier 0 while it is running (the watchdog): carrier 0 may be inside an unlocked section;
 /// after MODE says SWITCHING, membarrier makes its flag visible to us or our mode visible to
@@ -556,12 +576,8 @@ pub fn can_begin_multi() -> bool {
 pub fn begin_multi() -> bool {
     // Carrier 0's root TCB exists before the mode says anything but SINGLE: the root loads it
     // as soon as it sees another mode.
-    let c0 = carrier::original();
-    if c0.root_tp.get() == 0 {
-        let Some(tp) = tls::alloc(tls::thread_pointer()) else { return false };
-        if !c0.root_tp.set_if_unset(tp) {
-            tls::release(tp);
-        }
+    if !ensure_root_tcb() {
+        return false;
     }
     match MODE.compare_exchange(SINGLE, SWITCHING, Ordering::SeqCst, Ordering::SeqCst) {
         Ok(_) => {}
@@ -951,8 +967,9 @@ fn run(h: &Hub, c: &'static Carrier, t: &'static Task) {
     };
     c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
     check_stack(t);
-    if MODE.load(Ordering::Relaxed) != SINGLE {
-        // The task may resume on another carrier as soon as on_cpu clears: stop using its TCB.
+    if MODE.load(Ordering::Relaxed) != SINGLE || (finished && c.root_tp.get() != 0) {
+        // The task may resume on another carrier as soon as on_cpu clears, or it has finished
+        // (ensure_root_tcb): stop using its TCB.
         load_tp(c, c.root_tp.get());
     }
     t.on_cpu.store(false, Ordering::Release);

@@ -92,6 +92,7 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
         None => stack::alloc(size, guard).ok_or(libc::EAGAIN)?,
     };
     let creator_tp = tls::thread_pointer();
+    crate::hub::ensure_root_tcb();
     let Some(tp) = tls::alloc(creator_tp) else {
         stack::release(stack);
         return Err(libc::EAGAIN);

@@ -170,8 +170,26 @@ extern "C" fn touch_malloc() {
     }
 }
 
+/// Whether the process's malloc is glibc's own (not jemalloc, tcmalloc, mimalloc… linked into
+/// the program or preloaded).
+fn malloc_is_glibcs() -> bool {
+    // SAFETY: NUL-terminated names; RTLD_DEFAULT finds the definition every caller binds to.
+    // glibc's malloc is an alias of its exported __libc_malloc.
+    unsafe {
+        let used = libc::dlsym(libc::RTLD_DEFAULT, c"malloc".as_ptr());
+        !used.is_null() && used == libc::dlsym(libc::RTLD_DEFAULT, c"__libc_malloc".as_ptr())
+    }
+}
+
 /// Learns which static-TLS words malloc initialises on first use in a thread (tcache, arena),
-/// by diffing a fresh TCB before and after one malloc/free run on it.
+/// by diffing a fresh TCB before and after one malloc/free run on it; and where `__resp` is.
+///
+/// The malloc part only for glibc's malloc: another allocator may register the probe TCB's per-thread state in
+/// a list of its own (jemalloc links each thread's tcache into its arena), and the probe TCB
+/// goes to the pool, where the next thread's TLS images overwrite that state while it is still
+/// linked: jemalloc's first `mallctl` then crashed walking the list (redis at start-up). Such
+/// allocators keep their per-thread state to themselves (their key destructors release it when
+/// a green thread exits), so nothing is carried over for them.
 fn probe_malloc_words() {
     let Some(tp) = fresh_tcb(thread_pointer()) else { return };
     let area = static_area();
@@ -187,6 +205,10 @@ fn probe_malloc_words() {
     let hits: Vec<usize> = (0..words).filter(|&i| before[i] == main_res).collect();
     if hits.len() == 1 {
         RESP_OFFSET.store(tp - (base + hits[0] * 8), Ordering::Relaxed);
+    }
+    if !malloc_is_glibcs() {
+        release(tp);
+        return;
     }
     let me = thread_pointer();
     // SAFETY: the fresh TCB is fully initialised; touch_malloc keeps no TLS address across the

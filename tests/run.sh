@@ -30,6 +30,8 @@ build() {
     local name=$1 src=$2
     case "$src" in
         *omp*.c) gcc -O2 -g -Wall -Werror -pthread -fopenmp "$src" -o "$B/$name" ;;
+        # Debian's libjemalloc2 ships no -dev link: the library itself (make deps installs it).
+        *jemalloc*.c) gcc -O2 -g -Wall -Werror -pthread "$src" /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -o "$B/$name" ;;
         *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
         *.cpp) g++ -O2 -g -Wall -Werror -std=c++20 -pthread "$src" -o "$B/$name" ;;
         *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
@@ -417,6 +419,11 @@ compare vfork_close threads_created=2 parks_io=2+
 # A timer's signal after a detached thread exited during main's wait (read, write): main's
 # handler runs and the wait ends (the handler ran in the hub instead, and main hung).
 compare signal_after_detach --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=2 parks_io=2+
+# A program linked with jemalloc: threads allocate, exit and are replaced (TCBs reused), then
+# mallctl walks the per-thread caches jemalloc links in its arenas (crashed before: a cache set
+# up on a pooled TCB, by the start-up malloc probe or by the hub on a finished thread's TCB,
+# was overwritten by the next thread's TLS images while still linked).
+compare jemalloc_threads threads_created=28 parks_join=1+
 # glibc's timer helper thread and the notification thread it starts are real OS threads.
 compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
