@@ -424,6 +424,19 @@ compare signal_after_detach --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_crea
 # up on a pooled TCB, by the start-up malloc probe or by the hub on a finished thread's TCB,
 # was overwritten by the next thread's TLS images while still linked).
 compare jemalloc_threads threads_created=28 parks_join=1+
+# A tracer's waitpid(pid, __WALL) sees its traced child's ptrace stops, alone (the real call)
+# and with a second thread alive (polled: a pidfd only signals the exit; hung before). Not under
+# strace, which would trace the child itself: output and exit code against native, and the
+# stats line (one carrier, no hand-off: the program's threads cannot have been OS threads).
+if want waitpid_traced; then
+    n_out=$(timeout 20 "$B/waitpid_traced"); n_rc=$?
+    g_out=$(GREEN_STATS=1 GREEN_HUBS=1 GREEN_HANDOFF_MS=0 LD_PRELOAD="$LIB" timeout 20 "$B/waitpid_traced" 2>"$B/waitpid_traced.err"); g_rc=$?
+    if [ "$n_rc" != 0 ] || [ "$g_rc" != 0 ]; then ko "waitpid_traced" "exit codes native $n_rc, green $g_rc"
+    elif [ "$n_out" != "$g_out" ]; then ko "waitpid_traced" "output differs: $(diff <(echo "$n_out") <(echo "$g_out") | head -3)"
+    elif check_stats "waitpid_traced" "$B/waitpid_traced.err" threads_created=1 carriers=0 handoffs=0; then
+        ok "waitpid_traced ($(grep -c stop <<<"$g_out") ptrace stops seen, as natively; one carrier)"
+    fi
+fi
 # glibc's timer helper thread and the notification thread it starts are real OS threads.
 compare mixed --os-threads 2 threads_created=1 parks_sem=1+ parks_cond=1+
 # Natively the two "Start" lines race (two OS threads start at once); green order is fixed.
