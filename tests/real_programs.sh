@@ -7,7 +7,7 @@
 #     under the preload;
 #   - the runtime's counters (GREEN_STATS) showing green threads and cooperative I/O waits.
 # Case names (the run.sh filter): real_iperf_server, real_iperf_client, real_memcached,
-# real_http_ab, real_http_urllib_server, real_http_urllib_client.
+# real_redis, real_http_ab, real_http_urllib_server, real_http_urllib_client.
 #
 # Servers are started by the case on a port the kernel picks (bind to port 0, or for programs
 # that cannot report their port, a port found free that way and retried if taken), and are always
@@ -195,6 +195,51 @@ memcached_case() { # MODE TAG
     [ $rc = 0 ] && [ "$after" = "cmd_set=2500 cmd_get=6300 get_hits=6000 get_misses=300 curr_items=2500 total_items=2500 threads=4" ]
 }
 
+# ---- redis: its background threads, with the jemalloc it is linked with ---------------------
+# redis-server (Debian's, linked with jemalloc) with its three bio threads (closing files, AOF
+# fsync, lazy freeing), driven natively by redis-benchmark (SET, GET, LPUSH, LPOP: every request
+# must succeed), then redis-cli: 1000 keys set in one pipeline and read back, a set of 100,000
+# members built by a script and UNLINKed (freed by the lazy-free thread, which a condition
+# variable wakes: INFO must count the object as lazily freed). jemalloc's own background
+# thread is turned off: jemalloc starts it with the pthread_create it finds through
+# dlsym(RTLD_NEXT), glibc's (README limits). Under the preload redis died at start-up before
+# (jemalloc's first mallctl walked a thread cache the runtime had overwritten).
+redis_case() { # MODE TAG
+    local mode=$1 tag=$2 res=$B/$2.$1.result
+    start_on_free_port "$mode" "$tag" "$B/$tag.$mode.server.out" "$B/$tag.$mode.err" \
+        redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+        --dir "$B" --jemalloc-bg-thread no --lazyfree-lazy-user-del yes \
+        || { echo "redis-server did not listen" >"$res"; return 1; }
+    local cli=(timeout 60 redis-cli -p "$SERVER_PORT") rc=0 i
+    timeout 120 redis-benchmark -p "$SERVER_PORT" -t set,get,lpush,lpop -n 20000 -c 20 -q \
+        >"$B/$tag.$mode.bench" 2>&1 || rc=1
+    # "SET: 41841.00 requests per second, p50=..." per test (after \r progress lines).
+    tr '\r' '\n' <"$B/$tag.$mode.bench" | awk -F: '/requests per second/ && !seen[$1]++ { print $1 ": done" }' >"$res"
+    for ((i = 0; i < 1000; i++)); do echo "SET key:$i value-$i"; done | "${cli[@]}" >/dev/null || rc=1
+    {
+        echo "dbsize: $("${cli[@]}" DBSIZE)"
+        echo "key:0 key:512 key:999: $("${cli[@]}" MGET key:0 key:512 key:999 | tr '\n' ' ')"
+        "${cli[@]}" EVAL "for i = 1, 100000 do redis.call('SADD', KEYS[1], i) end return redis.call('SCARD', KEYS[1])" 1 big |
+            sed 's/^/set built: /'
+        echo "unlink: $("${cli[@]}" UNLINK big)"
+    } >>"$res"
+    for ((i = 0; i < 100; i++)); do
+        "${cli[@]}" INFO memory | grep -q '^lazyfreed_objects:1' && break
+        sleep 0.1
+    done
+    "${cli[@]}" INFO memory | tr -d '\r' | grep '^lazyfreed_objects:' >>"$res"
+    stop_server "$SERVER_PID"
+    [ $rc = 0 ] && [ "$(cat "$res")" = "SET: done
+GET: done
+LPUSH: done
+LPOP: done
+dbsize: 1001
+key:0 key:512 key:999: value-0 value-512 value-999 
+set built: 100000
+unlink: 1
+lazyfreed_objects:1" ]
+}
+
 # ---- Python ThreadingHTTPServer: ab and urllib -----------------------------------------------
 HTTP_DIR=$B/http_root
 http_file() { # a 64 KiB file with fixed contents
@@ -251,6 +296,7 @@ http_urllib_client_case() { http_urllib_case "$1" "$2" client; }
 real_compare real_iperf_server iperf_server_case threads_created=5+ parks_io=4+
 real_compare real_iperf_client iperf_client_case threads_created=4+ parks_io=4+
 real_compare real_memcached memcached_case threads_created=4+ parks_io=100+
+real_compare real_redis redis_case threads_created=3 parks_io=100+ parks_cond=1+
 # ab may open a few connections more than it sends requests on (each is a server thread).
 real_compare real_http_ab http_ab_case threads_created=2000+ parks_io=1+
 real_compare real_http_urllib_server http_urllib_server_case threads_created=400 parks_io=1+
