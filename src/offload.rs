@@ -220,8 +220,9 @@ extern "C" fn restore_rt() {
 /// pthread_cancel, ignoring anything but its own SI_TKILL) without its SA_RESTART. Checked at
 /// every kick, as glibc may install its handler at any time. Decision: glibc sets SA_RESTART so
 /// that its cancellation signal cannot end a call of a thread it was not meant for; here it
-/// reaches only the workers (green threads are cancelled without signals, and every OS thread
-/// of the process is the runtime's), which block it outside interruptible calls.
+/// reaches the workers, which block it outside interruptible calls, and otherwise only a
+/// thread that is not green cancelled with glibc's own pthread_cancel (green threads are
+/// cancelled without signals), whose restartable call may then end with EINTR (README limits).
 fn ensure_kick_handler() {
     const SA_RESTORER: usize = 0x0400_0000;
     let mut old = [0usize; 4]; // kernel struct sigaction: handler, flags, restorer, mask
