@@ -1326,21 +1326,8 @@ fn check_deadlock() {
 /// OS threads in this process, from /proc/self/stat (raw syscalls: no hooks, no allocation).
 fn os_threads() -> usize {
     let mut buf = [0u8; 1024];
-    // SAFETY: NUL-terminated path; buf is live and its length passed.
-    let n = unsafe {
-        let fd = sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, c"/proc/self/stat".as_ptr() as usize, libc::O_RDONLY as usize, 0, 0, 0);
-        if fd < 0 {
-            return 0;
-        }
-        let n = sys::syscall3(libc::SYS_read, fd as usize, buf.as_mut_ptr() as usize, buf.len());
-        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
-        n
-    };
-    if n <= 0 {
-        return 0;
-    }
+    let Some(s) = sys::read_small_file(c"/proc/self/stat", &mut buf) else { return 0 };
     // Field 20 (num_threads); fields after the ")" closing the command name.
-    let s = &buf[..n as usize];
     let Some(close) = s.iter().rposition(|&b| b == b')') else { return 0 };
     s[close + 2..].split(|&b| b == b' ').nth(17).and_then(|f| core::str::from_utf8(f).ok()).and_then(|f| f.parse().ok()).unwrap_or(0)
 }

@@ -34,6 +34,22 @@ pub unsafe fn syscall3(nr: i64, a1: usize, a2: usize, a3: usize) -> isize {
     unsafe { syscall6(nr, a1, a2, a3, 0, 0, 0) }
 }
 
+/// Reads up to `buf.len()` bytes of a small file (a /proc entry) with raw syscalls (no hook,
+/// no allocation): the bytes read, None if it cannot be opened or read.
+pub fn read_small_file<'a>(path: &core::ffi::CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    // SAFETY: NUL-terminated path and a live buffer whose length is passed; the fd is ours.
+    let n = unsafe {
+        let fd = syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0);
+        if fd < 0 {
+            return None;
+        }
+        let n = syscall3(libc::SYS_read, fd as usize, buf.as_mut_ptr() as usize, buf.len());
+        syscall3(libc::SYS_close, fd as usize, 0, 0);
+        n
+    };
+    buf.get(..usize::try_from(n).ok()?)
+}
+
 /// Copies `out.len()` bytes a program passed at `p` without trusting the pointer: false where
 /// the kernel would fail the program's own call with EFAULT (process_vm_readv on ourselves
 /// copies like a syscall argument does, instead of faulting), or where a seccomp filter refuses

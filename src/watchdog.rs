@@ -361,17 +361,8 @@ fn hand_off(stuck: &crate::carrier::Carrier) -> bool {
 fn read_task_file<'a>(c: &crate::carrier::Carrier, file: &str, buf: &'a mut [u8]) -> Option<&'a str> {
     let mut path = crate::log::LineBuf::new();
     let _ = write!(path, "/proc/self/task/{}/{file}\0", c.tid.load(Relaxed));
-    // SAFETY: NUL-terminated path and a live buffer; raw syscalls only.
-    let n = unsafe {
-        let fd = sys::syscall6(libc::SYS_openat, libc::AT_FDCWD as usize, path.as_bytes().as_ptr() as usize, (libc::O_RDONLY | libc::O_CLOEXEC) as usize, 0, 0, 0);
-        if fd < 0 {
-            return None;
-        }
-        let n = sys::syscall3(libc::SYS_read, fd as usize, buf.as_mut_ptr() as usize, buf.len());
-        sys::syscall3(libc::SYS_close, fd as usize, 0, 0);
-        n
-    };
-    core::str::from_utf8(buf.get(..n.max(0) as usize)?).ok()
+    let path = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
+    core::str::from_utf8(sys::read_small_file(path, buf)?).ok()
 }
 
 /// How long the carrier's thread has waited for a CPU while runnable (schedstat's second

@@ -1,8 +1,9 @@
-/* A tracer's waits: waitpid(pid, __WALL) reports a traced child's ptrace stops, which a pidfd
- * does not signal (it becomes readable only at exit). Under the preload such a wait by a green
- * thread while others live parked on the child's pidfd and never saw the stops (strace, when
- * preloaded, hung in its first wait). First with main as the only thread (the real call), then
- * with a second thread alive (a polled wait). */
+/* A tracer's waits: waitpid(pid, __WALL) or waitpid(pid, 0) reports a traced child's ptrace
+ * stops, which a pidfd does not signal (it becomes readable only at exit). Under the preload
+ * such a wait by a green thread while others live parked on the child's pidfd and never saw
+ * the stops (strace, when preloaded, hung in its first wait). First with main as the only
+ * thread (the real call), then with a second thread alive (a polled wait: __WALL says a tracer
+ * waits, and without it the child's /proc status says it is traced). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -18,7 +19,7 @@ static void *idle(void *arg)
     return NULL;
 }
 
-static void trace_one(const char *when)
+static void trace_one(const char *when, int options)
 {
     pid_t child = fork();
     if (child == 0) {
@@ -30,7 +31,7 @@ static void trace_one(const char *when)
     }
     int st, stops = 0;
     for (;;) {
-        pid_t r = waitpid(child, &st, __WALL);
+        pid_t r = waitpid(child, &st, options);
         if (r != child)
             break;
         if (WIFSTOPPED(st)) {
@@ -48,10 +49,11 @@ static void trace_one(const char *when)
 
 int main(void)
 {
-    trace_one("alone");
+    trace_one("alone", __WALL);
     pthread_t t;
     pthread_create(&t, NULL, idle, NULL);
-    trace_one("with a thread");
+    trace_one("with a thread", __WALL);
+    trace_one("with a thread, options 0", 0);
     pthread_join(t, NULL);
     return 0;
 }
