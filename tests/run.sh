@@ -836,6 +836,15 @@ if want cpython; then
     cpython_case test_socketserver --args "-u network" threads_created=50+ parks_io=100+
     cpython_case test_subprocess --label "cpython test_subprocess (Popen classes)" \
         --args "-m ProcessTestCase -m ProcessTestCaseNoPoll -m POSIXProcessTestCase"
+    # asyncio's threaded child watcher: a thread per child in waitpid while subprocess vforks
+    # the next one (hung: the vfork child's closes dropped the parent's pidfd registrations).
+    cpython_case test_asyncio.test_subprocess --label "cpython test_asyncio.test_subprocess"
+    # Writes interrupted by SIGALRM after a reader thread exited (hung: the handler ran in the
+    # hub; signal_after_detach).
+    cpython_case test_io --label "cpython test_io (SignalsTest)" --args "-m *SignalsTest*"
+    # Includes a multiprocessing pool whose locks are sem_open semaphores shared with forked
+    # workers (failed: such a semaphore was taken for a private one; sem_shared).
+    cpython_case test_importlib
 fi
 
 # ---- real programs from Debian's packages -----------------------------------------------------
