@@ -184,12 +184,12 @@ fn malloc_is_glibcs() -> bool {
 /// Learns which static-TLS words malloc initialises on first use in a thread (tcache, arena),
 /// by diffing a fresh TCB before and after one malloc/free run on it; and where `__resp` is.
 ///
-/// The malloc part only for glibc's malloc: another allocator may register the probe TCB's per-thread state in
-/// a list of its own (jemalloc links each thread's tcache into its arena), and the probe TCB
-/// goes to the pool, where the next thread's TLS images overwrite that state while it is still
-/// linked: jemalloc's first `mallctl` then crashed walking the list (redis at start-up). Such
-/// allocators keep their per-thread state to themselves (their key destructors release it when
-/// a green thread exits), so nothing is carried over for them.
+/// The malloc part only for glibc's malloc: another allocator may register the probe TCB's
+/// per-thread state in a list of its own (jemalloc links each thread's tcache into its arena),
+/// and the probe TCB goes to the pool, where the next thread's TLS images overwrite that state
+/// while it is still linked: jemalloc's first `mallctl` then crashed walking the list (redis at
+/// start-up). Such allocators keep their per-thread state to themselves (their key destructors
+/// release it when a green thread exits), so nothing is carried over for them.
 fn probe_malloc_words() {
     let Some(tp) = fresh_tcb(thread_pointer()) else { return };
     let area = static_area();
