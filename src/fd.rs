@@ -356,8 +356,8 @@ pub fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
 /// shares this table's memory and the hub's epoll instance with the parent but has an fd table
 /// of its own, so forgetting its fds would forget the parent's, and the EPOLL_CTL_DEL would
 /// take the parent's registration of the same file (a parent's waitpid on a pidfd never ended).
-/// Telling costs a getpid syscall, paid only for an fd the table knows (a closed socket or
-/// pipe), not for regular files.
+/// Telling costs a getpid syscall, paid only when the table knows something of the fd (one a
+/// green thread has used), not for every close.
 pub fn forget(fd: i32) {
     let Some(s) = existing_slot(fd) else { return };
     if s.load(Ordering::Relaxed) & !KEEP == 0 || crate::hub::in_vfork_child() {
