@@ -17,6 +17,9 @@ use core::ffi::{c_int, c_long, c_void};
 
 use crate::{hub, offload, sys};
 
+/// These calls are never restarted (signal(7)): any handler run during the wait ends it.
+const NEVER_RESTARTED: bool = false;
+
 fn msgrcv_raw(id: c_int, msg: usize, size: usize, typ: c_long, flags: c_int) -> isize {
     // SAFETY: the caller's buffer and size, as its own msgrcv passes them (the kernel checks).
     unsafe { sys::syscall6(libc::SYS_msgrcv, id as usize, msg, size, typ as usize, flags as usize, 0) }
@@ -32,11 +35,6 @@ fn semtimedop_raw(id: c_int, sops: usize, n: usize, timeout: usize) -> isize {
     unsafe { sys::syscall6(libc::SYS_semtimedop, id as usize, sops, n, timeout, 0, 0) }
 }
 
-/// Makes the waiting `call` on the offload pool; a handler ends it (never restarted).
-fn on_pool(call: impl Fn() -> isize) -> isize {
-    offload::run_interruptible(false, call)
-}
-
 /// `msgrcv`, raw result (-errno).
 pub fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, flags: c_int) -> isize {
     let msg = msg as usize;
@@ -50,7 +48,7 @@ pub fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, flags: c_in
     if r != -(libc::ENOMSG as isize) {
         return r;
     }
-    on_pool(move || msgrcv_raw(id, msg, size, typ, flags))
+    offload::run_interruptible(NEVER_RESTARTED, move || msgrcv_raw(id, msg, size, typ, flags))
 }
 
 /// `msgsnd`, raw result (-errno).
@@ -64,7 +62,7 @@ pub fn msgsnd(id: c_int, msg: *const c_void, size: usize, flags: c_int) -> isize
     if r != -(libc::EAGAIN as isize) {
         return r;
     }
-    on_pool(move || msgsnd_raw(id, msg, size, flags))
+    offload::run_interruptible(NEVER_RESTARTED, move || msgsnd_raw(id, msg, size, flags))
 }
 
 /// The kernel's limit on operations per call (SEMOPM); more fail E2BIG on the direct call.
@@ -96,5 +94,5 @@ pub fn semtimedop(id: c_int, sops: *mut c_void, n: usize, timeout: *const libc::
     }
     // Would wait (or one of the caller's own IPC_NOWAIT operations could not proceed: the
     // worker's call then says EAGAIN at once).
-    on_pool(move || semtimedop_raw(id, sops, n, timeout))
+    offload::run_interruptible(NEVER_RESTARTED, move || semtimedop_raw(id, sops, n, timeout))
 }
