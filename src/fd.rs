@@ -176,6 +176,14 @@ pub fn kind(fd: i32) -> Kind {
     }
 }
 
+/// Whether `fd` is already known to be a socket (no classification, no allocation): the test
+/// of the socket hooks' first branch, which must hold nothing across its call (see
+/// preload/src/hooks/io.rs `read`).
+#[inline(always)]
+pub fn known_socket(fd: i32) -> bool {
+    existing_slot(fd).is_some_and(|s| s.load(Ordering::Acquire) & KIND_MASK == SOCKET)
+}
+
 /// For a `Kind::File` fd: (every call waits for the device, RWF_NOWAIT is refused).
 pub fn file_flags(fd: i32) -> (bool, bool) {
     let v = existing_slot(fd).map_or(0, |s| s.load(Ordering::Acquire));
@@ -484,6 +492,7 @@ pub fn wait(fd: i32, dir: Dir, armed: Armed) -> bool {
 }
 
 /// As [`wait`], giving up at `deadline` (CLOCK_MONOTONIC ns).
+#[inline(always)]
 pub fn wait_until(fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> bool {
     let Some(s) = slot(fd) else { return false };
     if s.load(Ordering::Acquire) & REGISTERED == 0 {
@@ -519,6 +528,7 @@ fn waiters_bit(dir: Dir) -> u64 {
 /// bucket lock and both it and `ready`'s edge are read-modify-writes of the one slot word, so
 /// either `ready` finds the bit (and its unpark, under the same lock, finds us linked or our
 /// check saw its edge), or its edge came first and the check below sees it.
+#[inline(always)]
 fn park_io(s: &AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> park::ParkResult {
     let bit = waiters_bit(dir);
     let validate = || {
@@ -773,9 +783,11 @@ fn no_edge_since(v: u64, armed: Armed, multi: bool) -> bool {
 /// Repeats a socket call with MSG_DONTWAIT added until it gives something other than EAGAIN,
 /// parking on the socket's readiness in between. A caller that asked for MSG_DONTWAIT itself
 /// gets its EAGAIN. `want` is the byte count a receive asks for (0: not a receive), used to skip
-/// the try on a stream socket known to be drained. Raw result (-errno). The first try is inlined
-/// into each caller; the wait is not, so a call that succeeds saves no registers for it.
-#[inline]
+/// the try on a stream socket known to be drained. Raw result (-errno). The try and the wait are
+/// one frame with the caller's (each caller is out of line): a thread parked here keeps that
+/// frame alone between the hook and the switch, and every line of it is touched again at resume
+/// (bench/NOTES.md: with thousands of threads each is a cache miss).
+#[inline(always)]
 pub fn socket_call(fd: i32, dir: Dir, flags: i32, want: usize, call: impl Fn(i32) -> isize) -> isize {
     let drain = drain_slot(fd, dir, want, flags);
     // Before the drained check too: that check is a try whose "no" parks.
@@ -812,7 +824,7 @@ fn try_socket(flags: i32, want: usize, drain: Option<&AtomicU64>, armed: Armed, 
 }
 
 /// [`socket_call`] after a try that has to wait: park, try again, until it gives a result.
-#[inline(never)]
+#[inline(always)]
 fn socket_wait(fd: i32, dir: Dir, flags: i32, want: usize, drain: Option<&AtomicU64>, mut armed: Armed, call: &dyn Fn(i32) -> isize) -> isize {
     // Only a call that has to wait pays for reading the socket's timeout.
     let deadline = timeout_deadline(fd, dir);
@@ -835,14 +847,16 @@ fn socket_wait(fd: i32, dir: Dir, flags: i32, want: usize, drain: Option<&Atomic
 }
 
 /// recvfrom on a socket without blocking the hub.
+#[inline(never)]
 pub fn recv_socket(fd: i32, buf: *mut u8, len: usize, flags: i32, addr: *mut libc::sockaddr, alen: *mut libc::socklen_t) -> isize {
-    socket_call(fd, Dir::Read, flags, len, |f| {
+    socket_call(fd, Dir::Read, flags, len, move |f| {
         // SAFETY: the caller's buffers, as the real recvfrom would receive them.
         unsafe { sys::syscall6(libc::SYS_recvfrom, fd as usize, buf as usize, len, f as usize, addr as usize, alen as usize) }
     })
 }
 
 /// recvmsg on a socket without blocking the hub.
+#[inline(never)]
 pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
     // Not drain-tracked: summing the iovecs would read program memory the kernel may reject
     // with EFAULT, where we would crash.
@@ -854,6 +868,7 @@ pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
 
 /// sendto on a socket without blocking the hub. A stream socket gets all `len` bytes, as from a
 /// blocking send (a datagram goes in one piece).
+#[inline(never)]
 pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
     let mut done = 0usize;
     loop {
@@ -872,6 +887,7 @@ pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const
 }
 
 /// sendmsg on a socket without blocking the hub (one call's worth, as the kernel returns it).
+#[inline(never)]
 pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
     socket_call(fd, Dir::Write, flags, 0, |f| {
         // SAFETY: the caller's message header, as the real sendmsg would receive it.

@@ -791,6 +791,7 @@ pub fn make_ready(t: &'static Task) {
 /// Blocks the current task until something makes it ready: its wait node and `park_state` were
 /// set up by the caller (park.rs); `deadline` adds a timer. Returns whether a signal sent to the
 /// thread meanwhile was delivered (its handler has run) on the way back.
+#[inline(always)]
 pub fn park_current(t: &'static Task, deadline: Option<u64>, reason: ParkReason) -> bool {
     let h = hub();
     // The park's generation, taken by park.rs before it published PARKED.
@@ -847,6 +848,7 @@ pub fn yield_now(t: &'static Task) {
 /// Leaves the current task for its carrier's root, inside the section the caller entered
 /// (`locked` as `enter` returned it); the root leaves it. Returns when the task runs again,
 /// outside any section, perhaps on another carrier.
+#[inline(always)]
 fn switch_out(t: &'static Task, locked: bool) {
     let c = carrier_of(t);
     c.section_locked.set(locked);

@@ -178,6 +178,7 @@ fn release(w: Woken) {
 /// Parks the calling thread on `key` until unparked or until `deadline` (CLOCK_MONOTONIC ns).
 /// `validate` runs under the bucket lock; returning false means "do not wait" (`Invalid`).
 /// Green threads switch away; other threads block in the kernel.
+#[inline(always)]
 pub fn park(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: Option<u64>, reason: ParkReason) -> ParkResult {
     match hub::current() {
         Some(task) => park_green(task, key, bitset, validate, deadline, reason),
@@ -185,6 +186,7 @@ pub fn park(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: 
     }
 }
 
+#[inline(always)]
 fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: Option<u64>, reason: ParkReason) -> ParkResult {
     // Cancellation points act before and after waiting. A condition wait acts in cond.rs,
     // after re-locking its mutex, as POSIX requires.
