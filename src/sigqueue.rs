@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::lock::SpinLock;
 use crate::sigmask::bit;
+use crate::sys;
 use crate::task::Task;
 
 #[derive(Clone, Copy)]
@@ -59,9 +60,7 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
         return 0; // only checks that the thread exists
     }
     let (task, id) = owner(target);
-    {
-        let mut q = QUEUE.lock();
-        let q = &mut *q;
+    let queued = with_table(|q| {
         let mut free = None;
         for (i, s) in q.slots.iter_mut().enumerate() {
             if let Some(e) = s {
@@ -69,17 +68,21 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
                 if unsafe { (*(e.task as *const Task)).id.get() } != e.id {
                     *s = None; // its thread ended
                 } else if e.task == task && e.sig == sig && sig < libc::SIGRTMIN() {
-                    return 0; // a standard signal already pending: merged, as natively
+                    return Err(0); // a standard signal already pending: merged, as natively
                 }
             }
             if s.is_none() && free.is_none() {
                 free = Some(i);
             }
         }
-        let Some(i) = free else { return libc::EAGAIN };
+        let Some(i) = free else { return Err(libc::EAGAIN) };
         USED.store(true, Ordering::Relaxed); // under the lock: a take that sees it takes the lock too
         q.slots[i] = Some(Entry { task, id, sig, value, seq: q.next_seq });
         q.next_seq += 1;
+        Ok(())
+    });
+    if let Err(r) = queued {
+        return r;
     }
     target.pending_signals.fetch_or(bit(sig), Ordering::SeqCst);
     crate::signal::wake_for(target, sig);
@@ -88,24 +91,35 @@ pub fn queue(target: &'static Task, sig: c_int, value: usize) -> c_int {
 }
 
 /// Takes the oldest value queued to `t` for `sig`, as the siginfo (32 words) it is delivered
-/// with, and whether more remain.
+/// with, and whether more remain. Also from a signal handler on `t`'s carrier (a kick,
+/// sigroute.rs `take_kick`): the table's lock is never held by the code such a handler
+/// interrupts (see `with_table`), so a holder is another OS thread, which it waits for.
 pub fn take(t: &Task, sig: c_int) -> Option<([u32; 32], bool)> {
     if !USED.load(Ordering::Relaxed) {
         return None;
     }
-    let entry = oldest(&mut QUEUE.lock(), t, sig)?;
+    let entry = with_table(|q| oldest(q, t, sig))?;
     Some(as_siginfo(entry))
 }
 
-/// `take` from a signal handler on `t`'s carrier (a kick, sigroute.rs): Err when the table's
-/// lock is held, perhaps by the very code the handler interrupted, which spinning would
-/// deadlock.
-pub fn try_take(t: &Task, sig: c_int) -> Result<Option<([u32; 32], bool)>, ()> {
-    if !USED.load(Ordering::Relaxed) {
-        return Ok(None);
-    }
-    let mut q = QUEUE.try_lock().ok_or(())?;
-    Ok(oldest(&mut q, t, sig).map(as_siginfo))
+/// Runs `f` on the table with its lock held and every signal blocked on the calling OS thread
+/// meanwhile. A kick's handler takes the lock too (sigroute.rs `take_kick`); if it could
+/// interrupt its own carrier's holder (pthread_sigqueue or a delivery on the target, or the
+/// handler of an earlier kick taking its value when a second signal's kick lands), it could
+/// neither wait for the lock nor take its values, and a target that computes without switching
+/// would never get them (kill_running "sigqueue foreign" hung in CI: the third SIGRTMIN value
+/// stayed queued when its kick landed while the sending timer thread held the lock for
+/// SIGUSR2's). Blocked here, a kick waits for the release and then finds the lock free.
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets (raw: the carrier's
+    // mask is restored below, before anything reads it).
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &all as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
+    let r = f(&mut QUEUE.lock());
+    // SAFETY: as above; the mask the caller had.
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0) };
+    r
 }
 
 /// Removes the oldest entry of `t` for `sig` from the table; with whether more remain.

@@ -290,19 +290,19 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     // pending bit behind neither is a pthread_sigqueue wake-up whose value an earlier delivery
     // took: nothing runs. (A claimed self-send is the target's own delivery of a plain send,
     // whose plain bit it took when it sent.)
-    let mut queued = crate::sigqueue::try_take(target, sig);
+    let mut queued = crate::sigqueue::take(target, sig);
     let mut delivered = false;
     loop {
         match queued {
-            Ok(Some((value, more))) => {
+            Some((value, more)) => {
                 // SAFETY: the kernel's 128-byte siginfo is ours to change while this handler
                 // runs; `value` is a siginfo as 32 words.
                 unsafe { *info = core::mem::transmute::<[u32; 32], libc::siginfo_t>(value) };
                 call_program_handler(sig, info, uctx);
                 delivered = true;
-                queued = if more { crate::sigqueue::try_take(target, sig) } else { Ok(None) };
+                queued = if more { crate::sigqueue::take(target, sig) } else { None };
             }
-            Ok(None) => {
+            None => {
                 let plain = matches!(self_send, SelfSend::Claimed) || signal::take_plain(target, sig);
                 if plain && (!delivered || sig >= libc::SIGRTMIN()) {
                     // SAFETY: the kernel's siginfo is ours to change while this handler runs.
@@ -312,12 +312,6 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
                     }
                     call_program_handler(sig, info, uctx);
                 }
-                return;
-            }
-            Err(()) => {
-                // The table's lock is held (perhaps by the code this handler interrupted): the
-                // target delivers the rest itself when it next switches or changes its mask.
-                target.pending_signals.fetch_or(b, Ordering::SeqCst);
                 return;
             }
         }

@@ -560,6 +560,10 @@ done
 compare kill_running --args sigqueue --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=1 parks_sleep=1+
 compare kill_running --args sigqueue --env GREEN_HUBS=2 --timeout 20 --carriers 1+ threads_created=1 parks_sleep=1+
 compare kill_running --args "sigqueue foreign" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 20 threads_created=1
+# The same 300 times with sends spread by random pauses of up to 5 µs: a value whose kick found
+# the queue's lock held (by the sender, or by the handler of the value before it on the same
+# carrier) stayed queued, and the worker spun forever (hung 1 run in ~2,500 of the one above).
+compare kill_running --args "sigqueue rounds" --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 301 --timeout 60 threads_created=300
 # CPython: the main thread busy-loops in bytecode until a thread sleeping 50 ms sets a flag;
 # the sleeper must then get the GIL through its timed condvar wait (parks_cond).
 compare busy_flag --exec "$PY $P/busy_flag.py" --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=1+ parks_sleep=1+ parks_cond=1+

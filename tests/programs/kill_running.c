@@ -14,11 +14,15 @@
  *  - "sigqueue" (main sends) and "sigqueue foreign" (the timer thread sends): three values of
  *    SIGRTMIN and one of SIGUSR2 with pthread_sigqueue to a worker spinning until its SA_SIGINFO
  *    handler has seen four, each on the worker with SI_QUEUE and its value, the real-time ones
- *    in the order sent (the kernel may run SIGUSR2's between them: lower signals first). */
+ *    in the order sent (the kernel may run SIGUSR2's between them: lower signals first).
+ *  - "sigqueue rounds": "sigqueue foreign" 300 times, each send after a random 0-5 µs pause, so
+ *    that sends land while the worker's handler for an earlier value runs (a value whose kick
+ *    found the queue's lock held used to stay queued: the worker spun forever). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,18 +77,42 @@ static void on_queued(int sig, siginfo_t *si, void *uctx)
     queued_runs++;
 }
 
+static long settle_us = 20000, pause_max_ns;
+static int quiet;
+static unsigned pause_seed = 1;
+
 static void *queued_worker(void *arg)
 {
     (void)arg;
     started = 1;
     while (queued_runs < 4) {}
-    usleep(20000); /* a wait point: a value still pending here would run the handler again */
+    usleep(settle_us); /* a wait point: a value still pending here would run the handler again */
     return NULL;
+}
+
+static long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* A busy pause of up to pause_max_ns before a send ("sigqueue rounds"). */
+static void pause_a_little(void)
+{
+    if (pause_max_ns == 0)
+        return;
+    long until = now_ns() + rand_r(&pause_seed) % pause_max_ns;
+    while (now_ns() < until) {}
 }
 
 static void send_queued(void)
 {
-    for (int i = 1; i <= 3; i++) pthread_sigqueue(worker_id, SIGRTMIN, (union sigval){.sival_int = i});
+    for (int i = 1; i <= 3; i++) {
+        pause_a_little();
+        pthread_sigqueue(worker_id, SIGRTMIN, (union sigval){.sival_int = i});
+    }
+    pause_a_little();
     pthread_sigqueue(worker_id, SIGUSR2, (union sigval){.sival_int = 7});
 }
 
@@ -97,6 +125,8 @@ static void fire_queued(union sigval v)
 
 static int queued(int foreign)
 {
+    started = 0;
+    queued_runs = queued_wrong = rt_seen = rt_in_order = usr2_value = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_queued;
@@ -110,7 +140,7 @@ static int queued(int foreign)
         ev.sigev_notify = SIGEV_THREAD;
         ev.sigev_notify_function = fire_queued;
         timer_create(CLOCK_MONOTONIC, &ev, &tm);
-        struct itimerspec its = { .it_value = { .tv_nsec = 20 * 1000 * 1000 } };
+        struct itimerspec its = { .it_value = { .tv_nsec = settle_us * 1000 } };
         timer_settime(tm, 0, &its, NULL);
     }
     pthread_create(&worker_id, NULL, queued_worker, NULL);
@@ -121,9 +151,10 @@ static int queued(int foreign)
     }
     pthread_join(worker_id, NULL);
     if (foreign) timer_delete(tm);
-    printf("sigqueue%s to a running thread: %d handler runs, %d not on the worker or not SI_QUEUE, "
-           "real-time values in order: %d of 3, SIGUSR2's value %d\n",
-           foreign ? " from a glibc timer thread" : "", queued_runs, queued_wrong, rt_in_order, usr2_value);
+    if (!quiet)
+        printf("sigqueue%s to a running thread: %d handler runs, %d not on the worker or not SI_QUEUE, "
+               "real-time values in order: %d of 3, SIGUSR2's value %d\n",
+               foreign ? " from a glibc timer thread" : "", queued_runs, queued_wrong, rt_in_order, usr2_value);
     return queued_runs == 4 && !queued_wrong && rt_in_order == 3 && usr2_value == 7;
 }
 
@@ -185,6 +216,19 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     if (argc > 1 && strcmp(argv[1], "foreign") == 0)
         return from_foreign() ? 0 : 1;
+    if (argc > 2 && strcmp(argv[1], "sigqueue") == 0 && strcmp(argv[2], "rounds") == 0) {
+        settle_us = 2000;
+        pause_max_ns = 5000;
+        pause_seed = (unsigned)getpid();
+        quiet = 1;
+        for (int round = 1; round <= 300; round++)
+            if (!queued(1)) {
+                printf("round %d\n", round);
+                return 1;
+            }
+        printf("300 rounds of four queued values each delivered once, on the worker, in order\n");
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "sigqueue") == 0)
         return queued(argc > 2 && strcmp(argv[2], "foreign") == 0) ? 0 : 1;
     int ok = from_main(0);
