@@ -40,8 +40,9 @@ pub struct Carrier {
     /// thread's glibc state with the carrier that runs that thread next): the carrier
     /// thread's own, or for carrier 0 one made when the process turns multi-carrier.
     pub root_tp: RootTp,
-    /// The thread pointer and signal mask loaded on this OS thread.
-    pub loaded_tp: Cell<usize>,
+    /// The thread pointer and signal mask loaded on this OS thread. The thread pointer is
+    /// atomic (relaxed) because any thread may compare it with its own (hub.rs `current`).
+    pub loaded_tp: AtomicUsize,
     pub loaded_mask: Cell<u64>,
     /// Whether the hub section entered by the green thread that just switched out took the
     /// hub lock (hub.rs): the root releases what was taken.
@@ -71,7 +72,7 @@ impl Carrier {
             root_sp: Cell::new(0),
             root_tp: RootTp(AtomicUsize::new(0)),
             current: AtomicPtr::new(core::ptr::null_mut()),
-            loaded_tp: Cell::new(0),
+            loaded_tp: AtomicUsize::new(0),
             loaded_mask: Cell::new(0),
             section_locked: Cell::new(false),
             dispatches: AtomicU64::new(0),
@@ -135,7 +136,7 @@ fn cpus_allowed() -> usize {
 /// Carrier 0, made at start-up for the original thread.
 pub fn init_original(tp: usize, mask: u64) -> &'static Carrier {
     let c = get_or_make(0);
-    c.loaded_tp.set(tp);
+    c.loaded_tp.store(tp, Ordering::Relaxed);
     c.loaded_mask.set(mask);
     c.tid.store(gettid(), Ordering::Relaxed);
     c

@@ -246,8 +246,26 @@ pub fn started() -> bool {
 }
 
 /// The calling green thread, or None for threads that are not green.
+///
+/// With one carrier it is carrier 0's `current` when the calling thread's thread pointer is the
+/// one carrier 0 has loaded (`rdfsbase`, no memory): the task word in the TCB is a line of each
+/// thread's own that every hook would otherwise touch, a cache miss per resume with thousands
+/// of threads (bench/NOTES.md: 2–4 % more echo requests served at 5000 connections). Sound
+/// because in SINGLE mode only carrier 0 runs green threads (hand-off carriers start after
+/// `begin_multi` and are gone before `end_multi`), a TCB is loaded on one OS thread at a time,
+/// and every other thread runs on a TCB of its own. In carrier 0's root the answer is None
+/// (`current` is null there), where the task word still named the last thread run.
 #[inline(always)]
 pub fn current() -> Option<&'static Task> {
+    if MODE.load(Ordering::Relaxed) == SINGLE {
+        if let (Some(tp), Some(c0)) = (tls::fs_base(), carrier::get(0)) {
+            if c0.loaded_tp.load(Ordering::Relaxed) == tp {
+                let p = c0.current.load(Ordering::Relaxed);
+                // SAFETY: `current` holds null or a pooled (never freed) task.
+                return (!p.is_null()).then(|| unsafe { &*p });
+            }
+        }
+    }
     let w = tls::current_task_word();
     // SAFETY: a non-zero task word in a TCB is always a live pooled Task (set by tls::tag).
     (w != 0).then(|| unsafe { &*(w as *const Task) })
@@ -616,7 +634,7 @@ pub extern "C" fn carrier_thread(arg: *mut core::ffi::c_void) -> *mut core::ffi:
     let own = tls::thread_pointer();
     c.tid.store(carrier::gettid(), Ordering::Release);
     c.root_tp.set(own);
-    c.loaded_tp.set(own);
+    c.loaded_tp.store(own, Ordering::Relaxed);
     c.loaded_mask.set(crate::osthread::RUNTIME_MASK);
     c.section_locked.set(enter(hub()));
     root_loop(c);
@@ -911,11 +929,11 @@ fn hand_over(h: &Hub, c: &Carrier, locked: bool) {
 
 #[inline(always)]
 fn load_tp(c: &Carrier, tp: usize) {
-    if c.loaded_tp.get() != tp {
+    if c.loaded_tp.load(Ordering::Relaxed) != tp {
         // SAFETY: tp is a live TCB (a green thread's, or the carrier's own); the root keeps no
         // TLS addresses across the switch.
         unsafe { tls::set_thread_pointer(tp) };
-        c.loaded_tp.set(tp);
+        c.loaded_tp.store(tp, Ordering::Relaxed);
     }
 }
 

@@ -63,6 +63,20 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+/// The calling OS thread's fs base when the CPU lets user space read it without a syscall
+/// (`rdfsbase`, the FSGSBASE feature `set_thread_pointer` uses too); it equals
+/// [`thread_pointer`] but reads no memory.
+#[inline(always)]
+pub fn fs_base() -> Option<usize> {
+    if !USE_WRFSBASE.load(Ordering::Relaxed) {
+        return None;
+    }
+    let tp: usize;
+    // SAFETY: FSGSBASE is enabled for user space (checked at init via AT_HWCAP2).
+    unsafe { asm!("rdfsbase {}", out(reg) tp, options(nostack, nomem, preserves_flags)) };
+    Some(tp)
+}
+
 /// The green task word of the current TCB (0 for threads that are not green).
 #[inline(always)]
 pub fn current_task_word() -> usize {
