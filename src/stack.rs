@@ -37,26 +37,45 @@ pub enum Origin {
 }
 
 /// A stack: `[lo, lo + guard)` is the guard (if any), `[lo + guard, hi)` usable, growing down.
+///
+/// Five words, `base` and `origin` first: a resume reads them (`base` directly, `origin` as the
+/// niche of the task's `Option<GreenCoroutine>`), and corosensei puts its saved stack pointer
+/// right after the Stack, so all three end within the coroutine's first 48 bytes, inside the
+/// task's third line (task.rs `COROUTINE_HOT_BYTES`). The canary's address and the size class
+/// follow from these fields.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Stack {
-    pub lo: usize,
-    pub hi: usize,
-    pub guard: usize,
-    pub origin: Origin,
-    /// Address of the canary word below a carved stack (0: guarded by a page, or the user's).
-    canary: usize,
-    /// The size class it returns to.
-    class_size: usize,
     /// Where the coroutine's stack begins: `hi` less the colour, 16-aligned (corosensei asks
     /// on every resume; computed once).
     base: usize,
+    pub origin: Origin,
+    pub lo: usize,
+    pub hi: usize,
+    pub guard: usize,
 }
 
+/// Where `origin` lies in a Stack (task.rs layout test).
+#[cfg(test)]
+pub const ORIGIN_OFFSET: usize = core::mem::offset_of!(Stack, origin);
+
 impl Stack {
-    fn new(lo: usize, hi: usize, guard: usize, origin: Origin, canary: usize, class_size: usize) -> Stack {
-        let mut s = Stack { lo, hi, guard, origin, canary, class_size, base: 0 };
+    fn new(lo: usize, hi: usize, guard: usize, origin: Origin) -> Stack {
+        let mut s = Stack { base: 0, origin, lo, hi, guard };
         s.base = (hi - s.color()) & !15;
         s
+    }
+    /// Where the coroutine's stack begins (corosensei's `base`).
+    pub fn base_addr(&self) -> usize {
+        self.base
+    }
+    /// The size class it returns to (the usable size it was allocated with; 0 for the user's).
+    fn class_size(&self) -> usize {
+        match self.origin {
+            Origin::Guarded => self.hi - self.lo - self.guard,
+            Origin::Carved => self.hi + CANARY_GAP - self.lo,
+            Origin::User => 0,
+        }
     }
     /// Bytes left unused at the top: 0 for a program's own stack, else a colour derived from
     /// the stack's address (stable for its life).
@@ -76,14 +95,16 @@ impl Stack {
     pub fn size(&self) -> usize {
         self.hi - self.usable_lo()
     }
-    /// Address of the canary word, 0 when there is none to check.
+    /// Address of the canary word (in the reserved gap below a carved stack), 0 when there is
+    /// none to check.
     pub fn canary_addr(&self) -> usize {
-        self.canary
+        if self.origin == Origin::Carved { self.lo - 8 } else { 0 }
     }
     fn write_canary(&self) {
-        if self.canary != 0 {
+        let canary = self.canary_addr();
+        if canary != 0 {
             // SAFETY: the canary lies in the reserved gap below this carved stack, mapped RW.
-            unsafe { (self.canary as *mut u64).write(CANARY) };
+            unsafe { (canary as *mut u64).write(CANARY) };
         }
     }
     /// False when the thread has written over the bottom of its stack.
@@ -182,7 +203,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
             unsafe { libc::munmap(lo as *mut libc::c_void, size + guard) };
             return None;
         }
-        Stack::new(lo, lo + guard + size, guard, Origin::Guarded, 0, size)
+        Stack::new(lo, lo + guard + size, guard, Origin::Guarded)
     } else {
         let class = &mut pool.classes[idx];
         if class.chunk_left == 0 {
@@ -193,7 +214,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
         let lo = class.chunk_next;
         class.chunk_next += size;
         class.chunk_left -= 1;
-        Stack::new(lo, lo + size - CANARY_GAP, 0, Origin::Carved, lo - 8, size)
+        Stack::new(lo, lo + size - CANARY_GAP, 0, Origin::Carved)
     };
     stack.write_canary();
     Some(stack)
@@ -201,7 +222,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
 
 /// A program-supplied stack (`pthread_attr_setstack`).
 pub fn user(addr: usize, size: usize) -> Stack {
-    Stack::new(addr, addr + size, 0, Origin::User, 0, 0)
+    Stack::new(addr, addr + size, 0, Origin::User)
 }
 
 /// Returns a stack whose thread has finished.
@@ -212,7 +233,7 @@ pub fn release(stack: Stack) {
     stack.write_canary();
     let mut pool = POOL.lock();
     // Carved stacks (no guard) join the class they were carved for.
-    if let Some(c) = pool.classes.iter_mut().find(|c| c.size == stack.class_size && (c.guard == stack.guard || stack.guard == 0)) {
+    if let Some(c) = pool.classes.iter_mut().find(|c| c.size == stack.class_size() && (c.guard == stack.guard || stack.guard == 0)) {
         c.free.push(stack);
     }
 }
@@ -233,7 +254,7 @@ mod tests {
 
     #[test]
     fn stack_tops_are_coloured() {
-        let at = |lo: usize, origin| Stack::new(lo, lo + 64 * PAGE, 0, origin, 0, 64 * PAGE);
+        let at = |lo: usize, origin| Stack::new(lo, lo + 64 * PAGE, 0, origin);
         // Guarded stacks (65-page strides) and carved ones (64-page strides) alike: the tops of
         // 64 neighbouring stacks fall at many different offsets in their page.
         for stride in [65 * PAGE, 64 * PAGE, 257 * PAGE] {
@@ -291,8 +312,10 @@ mod tests {
         unsafe { ((b.usable_lo() - 8) as *mut u64).write(0) };
         assert!(!b.canary_intact());
         assert!(a.canary_intact());
+        let b_lo = b.lo;
         release(b);
         let c = alloc(32 * 1024, PAGE).unwrap();
+        assert_eq!(c.lo, b_lo, "a released carved stack returns to its size class");
         assert!(c.canary_intact(), "release re-arms the canary");
         release(c);
         release(a);

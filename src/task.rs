@@ -52,7 +52,8 @@ pub enum ParkReason {
 
 /// Laid out by hand (`repr(C)`), cache-line aligned, with the fields every park, wake-up and
 /// switch touches first (`HOT_BYTES`): with a thousand threads each waking once per request, a
-/// line of this struct is a cache miss, and Rust's own order spread these over five lines.
+/// line of this struct is a cache miss, and Rust's own order spread these over five lines (then
+/// four; three since the coroutine's resume words fit in the third: `COROUTINE_HOT_BYTES`).
 #[repr(C, align(64))]
 pub struct Task {
     pub wait: WaitNode,
@@ -78,18 +79,19 @@ pub struct Task {
     pub carrier: Cell<*const crate::carrier::Carrier>,
     /// Valid while the coroutine runs: how the task suspends itself.
     pub yielder: Cell<*const Yielder<(), ()>>,
-    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
-    /// Bumped at every park; timers carry it to recognise stale entries.
-    pub park_gen: AtomicU64,
     /// Intrusive link of the hub's run queue.
     pub next_ready: Cell<*mut Task>,
-    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
-    pub canary: Cell<usize>,
     /// Signals pending for this thread (pthread_kill, raise, or a process-directed signal
     /// routed to it), delivered when it next runs with them unblocked.
     pub pending_signals: AtomicU64,
     /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
     pub sigmask: Cell<u64>,
+    /// Bumped at every park; timers carry it to recognise stale entries.
+    pub park_gen: AtomicU64,
+    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
+    pub canary: Cell<usize>,
+    /// A resume reads its first `COROUTINE_HOT_BYTES`, which end with the third line.
+    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
     /// 0 for the main thread, then 1, 2, … in creation order.
     pub id: Cell<u64>,
     pub start: Cell<Option<StartRoutine>>,
@@ -391,7 +393,13 @@ mod tests {
 }
 
 /// The first bytes of a Task that hold every field a park, a wake-up and a switch touch.
-pub const HOT_BYTES: usize = 256;
+pub const HOT_BYTES: usize = 192;
+
+/// The bytes of a coroutine a resume reads: our Stack's `base` and `origin` (its first words,
+/// src/stack.rs; `origin` is the niche of `Option<GreenCoroutine>`) and corosensei's saved
+/// stack pointer, which follows the Stack (corosensei's field order is the compiler's: checked
+/// in memory by `layout_tests`).
+pub const COROUTINE_HOT_BYTES: usize = 48;
 
 #[cfg(test)]
 mod layout_tests {
@@ -399,7 +407,7 @@ mod layout_tests {
     use core::mem::offset_of;
 
     #[test]
-    fn the_fields_of_a_switch_share_the_first_four_cache_lines() {
+    fn the_fields_of_a_switch_share_the_first_three_cache_lines() {
         assert_eq!(core::mem::align_of::<Task>(), 64);
         let hot = [
             offset_of!(Task, wait) + core::mem::size_of::<crate::park::WaitNode>(),
@@ -407,7 +415,7 @@ mod layout_tests {
             offset_of!(Task, tcb) + 8,
             offset_of!(Task, carrier) + 8,
             offset_of!(Task, yielder) + 8,
-            offset_of!(Task, coroutine) + core::mem::size_of::<Option<super::GreenCoroutine>>(),
+            offset_of!(Task, coroutine) + super::COROUTINE_HOT_BYTES,
             offset_of!(Task, park_gen) + 8,
             offset_of!(Task, next_ready) + 8,
             offset_of!(Task, canary) + 8,
@@ -417,5 +425,23 @@ mod layout_tests {
         for end in hot {
             assert!(end <= HOT_BYTES, "a hot field ends at byte {end}");
         }
+    }
+
+    /// The words a resume reads lie in the coroutine's first COROUTINE_HOT_BYTES.
+    #[test]
+    fn a_resume_reads_the_first_bytes_of_the_coroutine() {
+        let stack = crate::stack::alloc(64 * 1024, 4096).expect("a stack");
+        let (lo, hi, base) = (stack.lo, stack.hi, stack.base_addr());
+        let co: Option<super::GreenCoroutine> =
+            Some(corosensei::Coroutine::with_stack(stack, |_: &corosensei::Yielder<(), ()>, ()| {}));
+        let all = core::mem::size_of_val(&co) / 8;
+        // SAFETY: reading the initialised bytes of a live value as words.
+        let w = |i: usize| unsafe { *(&co as *const Option<super::GreenCoroutine> as *const usize).add(i) };
+        // `base` is the Stack's first word (repr(C)): where the Stack begins.
+        let stack_at = (0..all).find(|&i| w(i) == base).expect("the stack's base") * 8;
+        assert!(stack_at + crate::stack::ORIGIN_OFFSET < super::COROUTINE_HOT_BYTES, "the Stack at {stack_at}");
+        // The saved stack pointer (and corosensei's copy of the initial one) point into the stack.
+        let sp = (0..all).find(|&i| w(i) != base && w(i) > lo && w(i) < hi).expect("a stack pointer") * 8;
+        assert!(sp + 8 <= super::COROUTINE_HOT_BYTES, "the stack pointer at {sp}");
     }
 }
