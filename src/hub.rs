@@ -453,6 +453,7 @@ pub fn after_fork_child() {
         crate::offload::after_fork_child();
         crate::sigqueue::after_fork_child();
     }
+    crate::park::init_barriers();
     h.inject.lock().clear();
     h.inject_pending.store(false, Ordering::Relaxed);
     h.in_section.store(false, Ordering::Relaxed);
@@ -486,6 +487,7 @@ pub fn after_fork_child() {
 /// Makes the main thread green thread 0 on carrier 0. Called once from the constructor.
 pub fn start() -> Result<(), &'static str> {
     grow_fd_table();
+    crate::park::init_barriers();
     let main: &'static Task = Box::leak(Box::new(Task::new(true)));
     task::register(main);
     let tp = tls::thread_pointer();

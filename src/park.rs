@@ -25,9 +25,11 @@
 //!   request) and then finds the thread not parked yet is caught by the parker, which looks at
 //!   those conditions again after publishing PARKED and wakes itself (`recheck`); with one
 //!   carrier such wakers run only while the parker is switched out, so the check is skipped,
-//!   except in a wait with its own signal mask (`Task::masked_wait`): a thread that is not
-//!   green (glibc's SIGEV_THREAD timer threads) may pthread_kill it on its way in, and the
-//!   signal then waits for the park instead of running where the thread is (sigroute.rs).
+//!   except once a thread that is not a carrier (glibc's SIGEV_THREAD timer threads) has
+//!   pthread_kill'ed or pthread_cancel'ed a green thread, which it may do as that thread is on
+//!   its way in (`must_recheck`). A signal for a thread that has published PARKED, or is on its
+//!   way into a wait with its own mask (`Task::masked_wait`), does not run where the thread is,
+//!   but stays pending and ends the park (sigroute.rs).
 
 use core::cell::Cell;
 use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -210,7 +212,7 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         task.park_state.store(PARKED, Ordering::Release);
         b.link(node);
     }
-    if hub::multi() || task.masked_wait.load(Ordering::Relaxed) {
+    if must_recheck() {
         recheck(task, cancellable);
     }
     // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
@@ -266,6 +268,54 @@ fn new_generation(task: &Task) -> u64 {
     g
 }
 
+/// Whether a park must look for a signal or cancellation request that came while it was set up
+/// (`recheck`): with several carriers, and once a thread that is not a carrier has woken a green
+/// thread (`note_waker`). With one carrier and no such thread, every such waker runs only while
+/// the parker is switched out (a signal captured on the parker's own carrier on its way in is
+/// routed by the hub after the switch).
+#[inline(always)]
+fn must_recheck() -> bool {
+    hub::multi() || FOREIGN_WAKERS.load(Ordering::Relaxed)
+}
+
+/// Set for good once a thread other than carrier 0 has interrupted a green thread's wait (a
+/// pthread_kill or pthread_cancel from glibc's timer threads, say): every park then rechecks.
+static FOREIGN_WAKERS: AtomicBool = AtomicBool::new(false);
+
+/// Whether membarrier's private expedited command is registered for this process (`init`).
+static MEMBARRIER_REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// At start-up (and in a fork child, whose registration is not inherited): registers for
+/// membarrier's cheap command, used once by the first foreign waker (`note_waker`).
+pub fn init_barriers() {
+    // SAFETY: membarrier takes no pointers.
+    let r = unsafe { crate::sys::syscall3(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) };
+    MEMBARRIER_REGISTERED.store(r == 0, Ordering::Relaxed);
+}
+
+const MEMBARRIER_CMD_GLOBAL: usize = 1;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: usize = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: usize = 16;
+
+/// Called by a waker before it looks for a parked task whose condition it has just set. The
+/// first waker that is not carrier 0, while parks with one carrier do not recheck, turns
+/// rechecks on and makes every thread of the process run a full barrier (membarrier) before it
+/// looks: a parker that still read the flag as false had published PARKED before that barrier,
+/// so the waker sees it parked; one that reads it later sees the flag and rechecks. Without
+/// membarrier, rechecks stay on from the start.
+fn note_waker() {
+    if FOREIGN_WAKERS.load(Ordering::Relaxed) || hub::multi() || crate::carrier::gettid() == crate::carrier::original().tid.load(Ordering::Relaxed) {
+        return;
+    }
+    FOREIGN_WAKERS.store(true, Ordering::SeqCst);
+    let cmd = if MEMBARRIER_REGISTERED.load(Ordering::Relaxed) { MEMBARRIER_CMD_PRIVATE_EXPEDITED } else { MEMBARRIER_CMD_GLOBAL };
+    // SAFETY: membarrier takes no pointers.
+    if unsafe { crate::sys::syscall3(libc::SYS_membarrier, cmd, 0, 0) } != 0 {
+        // SAFETY: as above.
+        unsafe { crate::sys::syscall3(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) };
+    }
+}
+
 /// Several carriers: a signal or cancellation request that arrived while this park was being
 /// set up may have found the task still running and woken nobody (signal.rs and thread.rs set
 /// their bit, then look for a parked task). Look again now that PARKED is published; the fence
@@ -305,12 +355,14 @@ pub fn expire(task: &'static Task, gen: u64) {
 /// woken spuriously and the caller acts on the request. Callers set their condition (pending
 /// signal, cancel bit) first; see `recheck` for a task that is not parked yet.
 pub fn interrupt(task: &'static Task) {
+    note_waker();
     fence(Ordering::SeqCst);
     wake_parked(task, R_UNPARKED, None);
 }
 
 /// pthread_cancel: interrupts `task` if it waits at a cancellation point.
 pub fn interrupt_cancellable(task: &'static Task) {
+    note_waker();
     fence(Ordering::SeqCst);
     if task.wait.cancellable.load(Ordering::Relaxed) {
         wake_parked(task, R_UNPARKED, None);
@@ -394,7 +446,7 @@ pub fn prepare_timer_park(task: &'static Task) {
     // The token before PARKED: whoever sees PARKED can claim the park.
     node.timer.store(g, Ordering::Release);
     task.park_state.store(PARKED, Ordering::Release);
-    if hub::multi() || task.masked_wait.load(Ordering::Relaxed) {
+    if must_recheck() {
         recheck(task, true);
     }
 }

@@ -187,25 +187,20 @@ fn deliver_slow(t: &Task) -> u8 {
         // for `sig` (sigroute::kick) queued on this carrier meanwhile makes the kernel drop
         // this send (a standard signal is pending once), and the kick finds the pending bit
         // cleared above: `self_send` lets whichever arrives first run the handler, once.
-        t.self_send.store(sig as u32, Ordering::SeqCst);
         let mut sent = routed & bit(sig) != 0;
         if sent {
-            crate::sigroute::redeliver(pid, tid, sig);
+            crate::sigroute::redeliver(t, pid, tid, sig);
         }
         // Values queued with pthread_sigqueue, each with its siginfo (the kernel queues the
         // real-time ones and runs the handler for each before the send returns).
         while let Some((info, _)) = crate::sigqueue::take(t, sig) {
-            t.self_send.store(sig as u32, Ordering::SeqCst); // each send is a delivery to claim
-            // SAFETY: a 128-byte SI_QUEUE siginfo to this process's calling OS thread.
-            unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, info.as_ptr() as usize, 0, 0) };
+            crate::sigroute::send_own(t, pid, tid, sig, info); // each send is a delivery to claim
             sent = true;
         }
         // A plain send too: once more for a real-time signal (they queue), merged into the
         // delivery above for a standard one.
         if take_plain(t, sig) && (!sent || sig >= libc::SIGRTMIN()) {
-            t.self_send.store(sig as u32, Ordering::SeqCst);
-            // SAFETY: tgkill to the carrier, whose TCB is this green thread's.
-            unsafe { sys::syscall3(libc::SYS_tgkill, pid, tid, sig as usize) };
+            crate::sigroute::send_own(t, pid, tid, sig, sent_by_us(sig, libc::SI_TKILL, pid));
             sent = true;
         }
         t.self_send.store(0, Ordering::SeqCst);

@@ -118,9 +118,10 @@ fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
 }
 
 extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
-    if marked(info, REDELIVER_WORD, REDELIVER_MARK) {
+    let own = own_delivery(info);
+    if own {
         // SAFETY: the kernel's siginfo is ours to change while this handler runs.
-        unmark_redelivery(unsafe { &mut *info });
+        unmark_own(unsafe { &mut *info });
     }
     if let Some(target) = kicked(info) {
         take_kick(target, sig, info, uctx);
@@ -133,20 +134,18 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
             return;
         }
         if let Some(t) = hub::current() {
-            match claim_self_send(t, sig) {
-                SelfSend::Claimed => {
+            if own {
+                // The running thread's own delivery (or one held by the kernel until a handler
+                // for it returned): its handler runs here, unless a kick ran it already.
+                if !matches!(claim_self_send(t, sig), SelfSend::TakenAlready) {
                     call_program_handler(sig, info, uctx);
-                    return;
                 }
-                SelfSend::TakenAlready => return, // a kick ran its handler
-                SelfSend::NotSending if t.masked_wait.load(Ordering::SeqCst) => {
-                    // On its way into a wait with its own mask: routed to it like a signal
-                    // landing in the hub, so that it wakes the wait (the handler runs then).
-                    capture(sig, info);
-                    hub::nudge_idle_from_signal();
-                    return;
-                }
-                SelfSend::NotSending => {}
+                return;
+            }
+            if not_for_running(t, sig, info) {
+                capture(sig, info);
+                hub::nudge_idle_from_signal();
+                return;
             }
         }
         if leader_takes_instead(sig, info) {
@@ -156,6 +155,23 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
         }
     }
     call_program_handler(sig, info, uctx);
+}
+
+/// Whether a signal that landed while `t` runs (not a kick, not `t`'s own delivery) is routed
+/// like one landing in the hub instead of run here:
+/// - `t` is on its way into a wait with its own mask (`Task::masked_wait`), or is parked and
+///   switching out: routed to it, it wakes the wait and the call fails with EINTR, where a
+///   handler run here would leave the wait parked;
+/// - `t` blocks it: the kernel chose this carrier by the mask of the thread that ran before (a
+///   switch names the next thread before it loads that thread's mask), so it goes to a thread
+///   that takes it. A tgkill (SI_TKILL) names this OS thread and stays, as a mask changed
+///   behind the thread's record (glibc's own abort) may have let it in.
+fn not_for_running(t: &Task, sig: c_int, info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let code = unsafe { (*info).si_code };
+    t.masked_wait.load(Ordering::SeqCst)
+        || t.park_state.load(Ordering::Acquire) == task::PARKED
+        || (t.sigmask.get() & bit(sig) != 0 && code != libc::SI_TKILL)
 }
 
 /// A process-directed signal landed while a green thread other than main runs, and main takes
@@ -183,10 +199,12 @@ fn leader_takes_instead(sig: c_int, info: *const libc::siginfo_t) -> bool {
 /// 0): this marker, then the target task's address, low half first.
 const KICK_MARK: u32 = 0x6b69_636b; // "kick"
 const KICK_WORD: usize = 8;
-/// The marker of a routed signal sent again to its target's carrier (`redeliver`), in the last
-/// two words of the siginfo (no layout of the union reaches them), then the original si_code.
-const REDELIVER_MARK: u32 = 0x7265_6476; // "redv"
-const REDELIVER_WORD: usize = 30;
+/// The marker of a green thread's own delivery to its carrier (`send_own`): the high half of
+/// word 3, the padding between si_code and the union (no layout uses it, and the kernel keeps
+/// it: it copies the first 48 bytes of a queued siginfo and drops the rest), whose low half
+/// holds the original si_code.
+const OWN_MARK: u32 = 0x6f77_0000; // "ow"
+const OWN_WORD: usize = 3;
 
 /// pthread_kill of a green thread running on carrier `tid` (another carrier, or the only one
 /// when the sender is not green) with `sig` unblocked, or a process-directed signal routed to
@@ -223,14 +241,20 @@ pub fn kick(tid: i32, target: &Task, sig: c_int) {
     unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid as usize, sig as usize, info.as_ptr() as usize, 0, 0) };
 }
 
-/// A redelivery (see `redeliver`): its original siginfo again.
-fn unmark_redelivery(info: &mut libc::siginfo_t) {
+/// An own delivery (see `send_own`): its original siginfo again.
+fn unmark_own(info: &mut libc::siginfo_t) {
     let w = info as *mut libc::siginfo_t as *mut u32;
-    // SAFETY: siginfo_t is 128 bytes of plain data: words REDELIVER_WORD..+2 are inside it.
+    // SAFETY: siginfo_t is 128 bytes of plain data: word OWN_WORD is inside it.
     unsafe {
-        info.si_code = *w.add(REDELIVER_WORD + 1) as c_int;
-        core::ptr::write_bytes(w.add(REDELIVER_WORD), 0, 2);
+        info.si_code = *w.add(OWN_WORD) as u16 as i16 as c_int;
+        *w.add(OWN_WORD) = 0;
     }
+}
+
+/// Whether `info` is a thread's own delivery (`send_own`).
+fn own_delivery(info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the kernel passes a valid 128-byte siginfo to an SA_SIGINFO handler.
+    unsafe { (*info).si_code == libc::SI_QUEUE && *(info as *const u32).add(OWN_WORD) & 0xffff_0000 == OWN_MARK }
 }
 
 /// Whether `info` is one of ours carrying `mark` at `word` (SI_QUEUE, sent to our own process).
@@ -262,6 +286,12 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     if !hub::running().is_some_and(|t| core::ptr::eq(t, target)) || target.sigmask.get() & b != 0 {
         return;
     }
+    if target.park_state.load(Ordering::Acquire) == task::PARKED {
+        // Switching out of a wait: the signal stays pending and ends the wait (the sender woke
+        // the target, or the target's recheck will: park.rs), where a handler run here would
+        // leave the wait parked.
+        return;
+    }
     if sig >= libc::SIGRTMIN() && target.self_send.load(Ordering::SeqCst) == sig as u32 {
         // The target is sending itself this real-time signal: its send queues behind the kick
         // instead of merging into it (see `SelfSend`), and runs the handler itself.
@@ -269,7 +299,16 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     }
     let self_send = claim_self_send(target, sig);
     let run = match self_send {
-        SelfSend::Claimed => true,
+        SelfSend::Claimed => {
+            // Landed before the target's own delivery of `sig` (which the kernel merged into
+            // it, or which finds the claim taken): that delivery runs here, with its siginfo.
+            let mut w = [0u32; 32];
+            w[..12].copy_from_slice(&target.self_send_info.get());
+            // SAFETY: the kernel's 128-byte siginfo is ours to change while this handler runs.
+            unsafe { *info = core::mem::transmute::<[u32; 32], libc::siginfo_t>(w) };
+            call_program_handler(sig, info, uctx);
+            return;
+        }
         SelfSend::TakenAlready => false,
         // In a wait with its own mask, the pending bit wakes the park (`Task::masked_wait`).
         SelfSend::NotSending => !target.masked_wait.load(Ordering::SeqCst) && target.pending_signals.fetch_and(!b, Ordering::AcqRel) & b != 0,
@@ -288,8 +327,7 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
     // kernel delivers a thread's queue; then a plain send (pthread_kill), once more for a
     // real-time signal (they queue), merged into the values' delivery for a standard one. A
     // pending bit behind neither is a pthread_sigqueue wake-up whose value an earlier delivery
-    // took: nothing runs. (A claimed self-send is the target's own delivery of a plain send,
-    // whose plain bit it took when it sent.)
+    // took: nothing runs.
     let mut queued = crate::sigqueue::take(target, sig);
     let mut delivered = false;
     loop {
@@ -303,7 +341,7 @@ fn take_kick(target: &'static Task, sig: c_int, info: *mut libc::siginfo_t, uctx
                 queued = if more { crate::sigqueue::take(target, sig) } else { None };
             }
             None => {
-                let plain = matches!(self_send, SelfSend::Claimed) || signal::take_plain(target, sig);
+                let plain = signal::take_plain(target, sig);
                 if plain && (!delivered || sig >= libc::SIGRTMIN()) {
                     // SAFETY: the kernel's siginfo is ours to change while this handler runs.
                     unsafe {
@@ -464,25 +502,35 @@ fn hub_pid() -> usize {
     unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as usize }
 }
 
-/// Sends a routed signal to the carrier again while its target runs there. The kernel lets a
-/// thread queue a siginfo with the code of a kill (SI_USER, si_code >= 0) or a tgkill only to
-/// itself (EPERM otherwise: such a signal was lost), so the original siginfo goes as SI_QUEUE,
-/// with a marker and its own si_code in its last words, which the trampoline there restores.
-/// Its slot is free once sent: if the kernel merges it with the same signal already pending on
+/// Sends a routed signal to the carrier again while its target runs there (`send_own`). Its
+/// slot is free once sent: if the kernel merges it with the same signal already pending on
 /// that carrier, one delivery is lost, as the kernel merges a standard signal pending twice. If
 /// it cannot be sent it is routed again.
-pub fn redeliver(pid: usize, tid: usize, sig: c_int) {
+pub fn redeliver(t: &Task, pid: usize, tid: usize, sig: c_int) {
     let original = take_info(sig);
     // SAFETY: siginfo_t is 128 bytes of plain data, as is [u32; 32].
-    let mut w: [u32; 32] = unsafe { core::mem::transmute(original) };
-    w[REDELIVER_WORD + 1] = w[2];
-    w[REDELIVER_WORD] = REDELIVER_MARK;
-    w[2] = libc::SI_QUEUE as u32;
-    // SAFETY: a live 128-byte siginfo to a thread of our own process.
-    let r = unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, w.as_ptr() as usize, 0, 0) };
-    if r < 0 {
+    if send_own(t, pid, tid, sig, unsafe { core::mem::transmute::<libc::siginfo_t, [u32; 32]>(original) }) < 0 {
         capture(sig, &original);
     }
+}
+
+/// Sends `sig` with siginfo `w` to the carrier `tid` of the calling thread `t` (signal.rs
+/// `deliver_slow`: a routed signal, a pthread_sigqueue value, a plain send), as the delivery
+/// `t.self_send` names, marked as such so that only it, not a process-directed signal landing
+/// meanwhile, claims that delivery (`SelfSend`). The kernel lets a thread queue a siginfo with the code of a kill (SI_USER,
+/// si_code >= 0) or a tgkill only to itself (EPERM otherwise), so it goes as SI_QUEUE with the
+/// marker and its own si_code in the padding word (OWN_MARK), which the trampoline restores.
+/// Returns the syscall's result.
+pub fn send_own(t: &Task, pid: usize, tid: usize, sig: c_int, mut w: [u32; 32]) -> isize {
+    let mut first = [0u32; 12];
+    first.copy_from_slice(&w[..12]);
+    t.self_send_info.set(first);
+    // Named before it is sent: a kick landing from here on may claim it (`take_kick`).
+    t.self_send.store(sig as u32, Ordering::SeqCst);
+    w[OWN_WORD] = OWN_MARK | (w[2] & 0xffff);
+    w[2] = libc::SI_QUEUE as u32;
+    // SAFETY: a live 128-byte siginfo to a thread of our own process.
+    unsafe { sys::syscall6(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as usize, w.as_ptr() as usize, 0, 0) }
 }
 
 /// Process-directed signals the kernel holds because every carrier runs a thread that blocks
@@ -522,8 +570,8 @@ pub fn take_stranded(blocked: u64) {
             if kicked(&info).is_some() {
                 continue;
             }
-            if marked(&info, REDELIVER_WORD, REDELIVER_MARK) {
-                unmark_redelivery(&mut info);
+            if own_delivery(&info) {
+                unmark_own(&mut info);
             }
             capture(sig, &info);
             break;

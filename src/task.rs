@@ -104,6 +104,9 @@ pub struct Task {
     /// `deliver_slow`), or 0; `SELF_SEND_CLAIMED` is or-ed in once the trampoline has run its
     /// handler for it (sigroute.rs `claim_self_send`). Only this thread's carrier touches it.
     pub self_send: AtomicU32,
+    /// The siginfo (its first 48 bytes, all the kernel keeps) of the delivery `self_send` names:
+    /// a kick that lands first runs that delivery with it (sigroute.rs `take_kick`).
+    pub self_send_info: Cell<[u32; 12]>,
     /// Usable stack bounds as reported by pthread_getattr_np.
     pub stack_lo: Cell<usize>,
     pub stack_size: Cell<usize>,
@@ -161,6 +164,7 @@ impl Task {
             routed_signals: AtomicU64::new(0),
             plain_signals: AtomicU64::new(0),
             self_send: AtomicU32::new(0),
+            self_send_info: Cell::new([0; 12]),
             masked_wait: AtomicBool::new(false),
             sigmask: Cell::new(0),
             sigwait_set: Cell::new(0),

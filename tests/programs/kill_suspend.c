@@ -2,8 +2,12 @@
  * SIGUSR1 blocked except inside sigsuspend, so natively the signal is never lost: it waits
  * blocked until sigsuspend opens the mask. The argument picks another call that applies a mask
  * for its wait and waits for nothing else: ppoll, pselect or epoll_pwait (-1 EINTR, as
- * sigsuspend). A second argument "foreign" makes the sender a thread that is not green (glibc's
- * SIGEV_THREAD timer thread), which races the target on one carrier too; "process" sends it
+ * sigsuspend), or "read", a read of a pipe by a thread that never blocks the signal: there the
+ * signal may come before the read starts, natively too, so once its handler has run the sender
+ * also writes a byte into the pipe, which ends a read the signal did not end (that read
+ * returns it, and a read that the signal did end leaves it to the next one); a lost signal
+ * still stalls its round. A second argument "foreign" makes the sender a thread that is not
+ * green (glibc's SIGEV_THREAD timer thread), which races the target on one carrier too; "process" sends it
  * with kill() to the process (main blocks it, so only the target in its wait takes it: under
  * libgreen it lands on a carrier and is routed, and sent again to the target's carrier when the
  * target runs there; a third thread, which blocks it too, keeps yielding meanwhile so that no
@@ -46,9 +50,17 @@ static void on_usr1(int sig)
 static const char *call = "sigsuspend";
 static atomic_int not_eintr;
 
-/* One wait with `open` as the mask, for nothing but a signal. */
+static int pipe_fds[2];
+static int reading;
+
+/* One wait with `open` as the mask, for nothing but a signal ("read": for a signal or the
+ * sender's byte, with the signal unblocked throughout). */
 static int masked_wait(const sigset_t *open, int epfd)
 {
+    if (reading) {
+        char c;
+        return read(pipe_fds[0], &c, 1);
+    }
     if (!strcmp(call, "ppoll")) return ppoll(NULL, 0, NULL, open);
     if (!strcmp(call, "pselect")) return pselect(0, NULL, NULL, NULL, NULL, open);
     if (!strcmp(call, "epoll_pwait")) {
@@ -64,11 +76,14 @@ static void *suspender(void *arg)
     sigset_t open;
     pthread_sigmask(SIG_SETMASK, NULL, &open);
     sigdelset(&open, SIGUSR1);
+    if (reading) pthread_sigmask(SIG_SETMASK, &open, NULL);
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     for (int r = 1; r <= ROUNDS; r++) {
         atomic_store(&entering, r);
-        while (atomic_load(&handled) < r)
-            if (masked_wait(&open, epfd) != -1 || errno != EINTR) atomic_fetch_add(&not_eintr, 1);
+        while (atomic_load(&handled) < r) {
+            int got = masked_wait(&open, epfd);
+            if ((got != -1 || errno != EINTR) && !(reading && got == 1)) atomic_fetch_add(&not_eintr, 1);
+        }
     }
     close(epfd);
     return NULL;
@@ -80,7 +95,8 @@ static void wait_for(atomic_int *v, int r, const char *what)
     long long give_up = now_ns() + 5000000000LL;
     while (atomic_load(v) < r) {
         if (now_ns() > give_up) {
-            printf("round %d of %s: %s (handler runs: %d)\n", r, call, what, atomic_load(&handled));
+            printf("round %d of %s: %s (handler runs: %d, on another thread: %d)\n", r, call, what, atomic_load(&handled),
+                   atomic_load(&wrong_thread));
             fflush(stdout);
             _exit(1);
         }
@@ -106,6 +122,7 @@ static void send_rounds(void)
         if (process_directed) kill(getpid(), SIGUSR1);
         else pthread_kill(target_id, SIGUSR1);
         wait_for(&handled, r, "the signal was lost");
+        if (reading && write(pipe_fds[1], "x", 1) != 1) _exit(2);
     }
 }
 
@@ -118,6 +135,8 @@ static void send_rounds_notify(union sigval v)
 int main(int argc, char **argv)
 {
     if (argc > 1) call = argv[1];
+    reading = !strcmp(call, "read");
+    if (pipe(pipe_fds)) return 2;
     process_directed = argc > 2 && !strcmp(argv[2], "process");
     struct sigaction sa = {.sa_handler = on_usr1};
     sigaction(SIGUSR1, &sa, NULL);
