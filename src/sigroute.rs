@@ -15,6 +15,9 @@
 //!   thread-group leader) for a process-directed signal, so it is captured and routed to main
 //!   like one landing in the hub (`leader_takes_instead`); tgkill's (SI_TKILL) and the
 //!   process's own kill/sigqueue stay with the running thread, as Linux lets the sender take them.
+//!   Also routed: one landing on a thread that blocks it (the carrier still had the previous
+//!   thread's mask: a switch loads the next one's after naming it), on a thread that is parked
+//!   and switching out, or on one on its way into a wait with its own mask (`not_for_running`).
 //! - in the hub, the signal and its siginfo are kept process-pending (`PENDING`, one slot per
 //!   signal: a second one arriving before the first is delivered merges with it, as standard
 //!   signals do in the kernel; real-time signals do not queue here) and the hub routes it at its
