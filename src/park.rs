@@ -282,7 +282,8 @@ fn must_recheck() -> bool {
 /// pthread_kill or pthread_cancel from glibc's timer threads, say): every park then rechecks.
 static FOREIGN_WAKERS: AtomicBool = AtomicBool::new(false);
 
-/// Whether membarrier's private expedited command is registered for this process (`init`).
+/// Whether membarrier's private expedited command is registered for this process
+/// (`init_barriers`).
 static MEMBARRIER_REGISTERED: AtomicBool = AtomicBool::new(false);
 
 /// At start-up (and in a fork child, whose registration is not inherited): registers for

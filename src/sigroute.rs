@@ -520,10 +520,10 @@ pub fn redeliver(t: &Task, pid: usize, tid: usize, sig: c_int) {
 /// Sends `sig` with siginfo `w` to the carrier `tid` of the calling thread `t` (signal.rs
 /// `deliver_slow`: a routed signal, a pthread_sigqueue value, a plain send), as the delivery
 /// `t.self_send` names, marked as such so that only it, not a process-directed signal landing
-/// meanwhile, claims that delivery (`SelfSend`). The kernel lets a thread queue a siginfo with the code of a kill (SI_USER,
-/// si_code >= 0) or a tgkill only to itself (EPERM otherwise), so it goes as SI_QUEUE with the
-/// marker and its own si_code in the padding word (OWN_MARK), which the trampoline restores.
-/// Returns the syscall's result.
+/// meanwhile, claims that delivery (`SelfSend`). The kernel lets a thread queue a siginfo with
+/// the code of a kill (SI_USER, si_code >= 0) or a tgkill only to itself (EPERM otherwise), so
+/// it goes as SI_QUEUE with the marker and its own si_code in the padding word (OWN_MARK), which
+/// the trampoline restores. Returns the syscall's result.
 pub fn send_own(t: &Task, pid: usize, tid: usize, sig: c_int, mut w: [u32; 32]) -> isize {
     let mut first = [0u32; 12];
     first.copy_from_slice(&w[..12]);

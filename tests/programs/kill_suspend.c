@@ -7,8 +7,9 @@
  * also writes a byte into the pipe, which ends a read the signal did not end (that read
  * returns it, and a read that the signal did end leaves it to the next one); a lost signal
  * still stalls its round. A second argument "foreign" makes the sender a thread that is not
- * green (glibc's SIGEV_THREAD timer thread), which races the target on one carrier too; "process" sends it
- * with kill() to the process (main blocks it, so only the target in its wait takes it: under
+ * green (glibc's SIGEV_THREAD timer thread), which races the target on one carrier too;
+ * "process" sends it with kill() to the process (main blocks it, so only the target in its
+ * wait takes it: under
  * libgreen it lands on a carrier and is routed, and sent again to the target's carrier when the
  * target runs there; a third thread, which blocks it too, keeps yielding meanwhile so that no
  * carrier goes idle: a signal sent to a carrier that has moved on to a thread blocking it would
