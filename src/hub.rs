@@ -106,7 +106,58 @@ pub fn own_fds() -> [i32; 2] {
 
 /// Whether `fd` is one of [`own_fds`].
 pub fn is_own_fd(fd: i32) -> bool {
-    fd >= 0 && own_fds().contains(&fd)
+    if fd < 0 || !started() {
+        return false;
+    }
+    let h = hub();
+    fd == h.epfd_cell.load(Ordering::Acquire) || fd == h.wake_fd_cell.load(Ordering::Acquire)
+}
+
+/// Threads between loading the wake-up eventfd's number and their write or read of it: a
+/// [`vacate`] of that number waits for them, so none writes into (or drains) the program's
+/// file that `dup2` puts there next.
+static WAKE_FD_USERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` on the wake-up eventfd's number (or -1) while [`vacate`] cannot move it.
+#[inline]
+fn with_wake_fd<R>(h: &Hub, f: impl FnOnce(i32) -> R) -> R {
+    WAKE_FD_USERS.fetch_add(1, Ordering::SeqCst);
+    let r = f(h.wake_fd_cell.load(Ordering::SeqCst));
+    WAKE_FD_USERS.fetch_sub(1, Ordering::Release);
+    r
+}
+
+/// Before the program's `dup2`/`dup3` onto `fd`: if `fd` is one of [`own_fds`], that runtime fd
+/// moves to another free number at or above `high_fd_floor` (natively `fd` is free and the
+/// call succeeds, so the program gets it). The old number stays ours until the program's call
+/// replaces it atomically, and the epoll instance keeps its registrations (they belong to the
+/// open file, not the number). Returns 0, or -errno when no number is free (EMFILE: the
+/// program's call fails then, rather than take the hub's epoll away).
+pub fn vacate(fd: i32) -> isize {
+    if !is_own_fd(fd) {
+        return 0;
+    }
+    let h = hub();
+    let _g = EPOLL_INIT.lock();
+    for (cell, is_wake) in [(&h.epfd_cell, false), (&h.wake_fd_cell, true)] {
+        if cell.load(Ordering::Acquire) != fd {
+            continue;
+        }
+        let low = high_fd_floor().unwrap_or(3);
+        // SAFETY: duplicating our own fd to a free number.
+        let moved = unsafe { sys::syscall3(libc::SYS_fcntl, fd as usize, libc::F_DUPFD_CLOEXEC as usize, low) };
+        if moved < 0 {
+            return moved;
+        }
+        cell.store(moved as i32, Ordering::SeqCst);
+        if is_wake {
+            // Anyone who loaded the old number has finished with it once the count drops.
+            while WAKE_FD_USERS.load(Ordering::SeqCst) != 0 {
+                core::hint::spin_loop();
+            }
+        }
+    }
+    0
 }
 
 /// Serialises the lazy creation of the epoll instance (the carrier or a foreign waker).
@@ -770,9 +821,12 @@ fn work_queued(h: &Hub) -> bool {
 
 /// Wakes the carriers idle in epoll (the eventfd is level-triggered for them).
 fn wake_idle(h: &Hub) {
-    let one: u64 = 1;
-    // SAFETY: writing 8 bytes from a live u64 to our eventfd.
-    unsafe { sys::syscall3(libc::SYS_write, fds(h).1 as usize, &one as *const u64 as usize, 8) };
+    fds(h);
+    with_wake_fd(h, |wf| {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a live u64 to our eventfd.
+        unsafe { sys::syscall3(libc::SYS_write, wf as usize, &one as *const u64 as usize, 8) };
+    });
 }
 
 /// Makes a parked task runnable. Safe from any thread.
@@ -1286,9 +1340,11 @@ fn dispatch(h: &Hub, events: &[libc::epoll_event]) {
         if token & crate::fd::TOKEN_FD != 0 {
             crate::fd::ready(token, evs);
         } else {
-            let mut v: u64 = 0;
-            // SAFETY: draining our own non-blocking eventfd into a live u64.
-            unsafe { sys::syscall3(libc::SYS_read, fds(h).1 as usize, &mut v as *mut u64 as usize, 8) };
+            with_wake_fd(h, |wf| {
+                let mut v: u64 = 0;
+                // SAFETY: draining our own non-blocking eventfd into a live u64.
+                unsafe { sys::syscall3(libc::SYS_read, wf as usize, &mut v as *mut u64 as usize, 8) };
+            });
             // Drained first, then cleared: cleared first, a push in between would write, the
             // drain would swallow its write and leave `wake_sent` set with nothing pending, and
             // every later push (offload workers' completions, say) would wake nobody: all
@@ -1302,9 +1358,17 @@ fn dispatch(h: &Hub, events: &[libc::epoll_event]) {
 
 /// epoll_ctl on the hub's epoll instance for a program fd (token: TOKEN_FD | fd). Raw result.
 pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
-    let mut ev = libc::epoll_event { events, u64: crate::fd::TOKEN_FD | fd as u32 as u64 };
-    // SAFETY: ev is live; the kernel validates fd and op.
-    unsafe { sys::syscall6(libc::SYS_epoll_ctl, fds(hub()).0 as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) }
+    let h = hub();
+    loop {
+        let ep = fds(h).0;
+        let mut ev = libc::epoll_event { events, u64: crate::fd::TOKEN_FD | fd as u32 as u64 };
+        // SAFETY: ev is live; the kernel validates fd and op.
+        let r = unsafe { sys::syscall6(libc::SYS_epoll_ctl, ep as usize, op as usize, fd as usize, &mut ev as *mut _ as usize, 0, 0) };
+        // A failure because `vacate` moved the epoll fd meanwhile: again with its new number.
+        if r >= 0 || h.epfd_cell.load(Ordering::Acquire) == ep {
+            return r;
+        }
+    }
 }
 
 /// Nothing is ready, no timer is pending and no wake-up is queued. If no other OS thread exists
@@ -1411,11 +1475,14 @@ pub fn nudge_idle() {
 /// has ever waited, and the next poll routes anyway).
 pub fn nudge_idle_from_signal() {
     let h = hub();
-    let wf = h.wake_fd_cell.load(Ordering::Acquire);
-    if wf >= 0 && h.idle.load(Ordering::Relaxed) > 0 {
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes from a live u64 to our eventfd; a raw syscall.
-        unsafe { sys::syscall3(libc::SYS_write, wf as usize, &one as *const u64 as usize, 8) };
+    if h.idle.load(Ordering::Relaxed) > 0 {
+        with_wake_fd(h, |wf| {
+            if wf >= 0 {
+                let one: u64 = 1;
+                // SAFETY: writing 8 bytes from a live u64 to our eventfd; a raw syscall.
+                unsafe { sys::syscall3(libc::SYS_write, wf as usize, &one as *const u64 as usize, 8) };
+            }
+        });
     }
 }
 

@@ -19,9 +19,9 @@
 //!   thread's mask: a switch loads the next one's after naming it), on a thread that is parked
 //!   and switching out, or on one on its way into a wait with its own mask (`not_for_running`).
 //! - in the hub, the signal and its siginfo are kept process-pending (`PENDING`, one slot per
-//!   signal: a second one arriving before the first is delivered merges with it, as standard
-//!   signals do in the kernel; real-time signals do not queue here) and the hub routes it at its
-//!   next poll. **Routing decision**, the kernel's own (complete_signal tries the thread-group
+//!   signal: a second standard one arriving before the first is delivered merges with it, as
+//!   in the kernel; real-time ones queue behind the slot, `BACKLOGS`) and the hub routes it at
+//!   its next poll. **Routing decision**, the kernel's own (complete_signal tries the thread-group
 //!   leader first, then any thread that wants the signal): the main thread if it does not block
 //!   it, otherwise the oldest live green thread that does not block it or waits for it in
 //!   sigwait. The signal becomes the target's. The target is woken from its wait (so its call
@@ -69,6 +69,56 @@ struct Slots([UnsafeCell<libc::siginfo_t>; NSIG + 1]);
 unsafe impl Sync for Slots {}
 // SAFETY: siginfo_t is plain data; all-zero is a valid value.
 static INFO: Slots = Slots([const { UnsafeCell::new(unsafe { core::mem::zeroed() }) }; NSIG + 1]);
+
+/// The first real-time signal number (the kernel's SIGRTMIN; glibc keeps 32 and 33).
+const FIRST_RT: c_int = 32;
+/// Real-time signals captured behind the one in `INFO`'s slot, per signal: the kernel queues
+/// every send of a real-time signal (up to RLIMIT_SIGPENDING) where a standard one pending
+/// twice merges, so those captured while the slot is busy wait here, in order, and each moves
+/// into the slot when the one before it is taken (`take_info`). Beyond `BACKLOG` a capture is
+/// dropped (the kernel had accepted it: documented).
+const BACKLOG: usize = 63;
+
+struct Backlog {
+    /// Held (with the signal blocked on the holder's thread: no capture of it can interrupt the
+    /// holder there) by the one capture or take touching `head`, `len` and `infos`.
+    lock: AtomicBool,
+    head: UnsafeCell<usize>,
+    len: UnsafeCell<usize>,
+    infos: [UnsafeCell<libc::siginfo_t>; BACKLOG],
+}
+// SAFETY: every field but the lock is touched only while holding it.
+unsafe impl Sync for Backlog {}
+
+/// Signals FIRST_RT..=NSIG.
+static BACKLOGS: [Backlog; NSIG + 1 - FIRST_RT as usize] = [const {
+    Backlog {
+        lock: AtomicBool::new(false),
+        head: UnsafeCell::new(0),
+        len: UnsafeCell::new(0),
+        // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+        infos: [const { UnsafeCell::new(unsafe { core::mem::zeroed() }) }; BACKLOG],
+    }
+}; NSIG + 1 - FIRST_RT as usize];
+
+/// Runs `f` on real-time signal `sig`'s backlog: `sig` blocked on this thread, its lock held.
+fn with_backlog<R>(sig: c_int, f: impl FnOnce(&mut usize, &mut usize, &[UnsafeCell<libc::siginfo_t>; BACKLOG]) -> R) -> R {
+    let q = &BACKLOGS[(sig - FIRST_RT) as usize];
+    let set = bit(sig);
+    let mut old: u64 = 0;
+    // SAFETY: live 8-byte sets; blocks one signal on this thread for the section.
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &set as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
+    while q.lock.swap(true, Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+    // SAFETY: the lock is held and `sig` is blocked here: nobody else touches head and len.
+    let r = unsafe { f(&mut *q.head.get(), &mut *q.len.get(), &q.infos) };
+    q.lock.store(false, Ordering::Release);
+    if old & set == 0 {
+        crate::sigmask::set_carrier(old);
+    }
+    r
+}
 
 /// Signals whose handler is the runtime's own (GREEN_STATS's SIGUSR2 report): the program sees
 /// SIG_DFL there, as natively, until it installs its own.
@@ -168,13 +218,15 @@ extern "C" fn trampoline(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_vo
 /// - `t` blocks it: the kernel chose this carrier by the mask of the thread that ran before (a
 ///   switch names the next thread before it loads that thread's mask), so it goes to a thread
 ///   that takes it. A tgkill (SI_TKILL) names this OS thread and stays, as a mask changed
-///   behind the thread's record (glibc's own abort) may have let it in.
+///   behind the thread's record (glibc's own abort) may have let it in;
+/// - a real-time signal of which earlier ones are still queued here (captured, not delivered):
+///   it queues behind them, as the kernel delivers a process's real-time signals in order.
 fn not_for_running(t: &Task, sig: c_int, info: *const libc::siginfo_t) -> bool {
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
     let code = unsafe { (*info).si_code };
     t.masked_wait.load(Ordering::SeqCst)
         || t.park_state.load(Ordering::Acquire) == task::PARKED
-        || (t.sigmask.get() & bit(sig) != 0 && code != libc::SI_TKILL)
+        || (code != libc::SI_TKILL && (t.sigmask.get() & bit(sig) != 0 || (sig >= FIRST_RT && BUSY.load(Ordering::Acquire) & bit(sig) != 0)))
 }
 
 /// A process-directed signal landed while a green thread other than main runs, and main takes
@@ -414,6 +466,26 @@ fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_voi
 
 fn capture(sig: c_int, info: *const libc::siginfo_t) {
     let b = bit(sig);
+    if sig >= FIRST_RT {
+        let in_slot = with_backlog(sig, |head, len, infos| {
+            if BUSY.fetch_or(b, Ordering::AcqRel) & b == 0 {
+                // SAFETY: we own slot `sig` (we set its BUSY bit); info is the kernel's siginfo.
+                unsafe { *INFO.0[sig as usize].get() = *info };
+                return true;
+            }
+            if *len < BACKLOG {
+                // SAFETY: entry head + len is free and ours under the lock.
+                unsafe { *infos[(*head + *len) % BACKLOG].get() = *info };
+                *len += 1;
+            }
+            false
+        });
+        if in_slot {
+            PENDING.fetch_or(b, Ordering::AcqRel);
+            ROUTE.store(true, Ordering::Release);
+        }
+        return;
+    }
     if BUSY.fetch_or(b, Ordering::AcqRel) & b != 0 {
         return; // one is already pending: merged, as the kernel merges a standard signal
     }
@@ -492,11 +564,32 @@ pub fn claim_process_pending(t: &Task) {
     }
 }
 
-/// Takes the siginfo of a routed `sig` (frees its slot).
+/// Takes the siginfo of a routed `sig` (frees its slot, or fills it with the next queued
+/// real-time one, which is then routed in turn).
 pub fn take_info(sig: c_int) -> libc::siginfo_t {
+    let b = bit(sig);
     // SAFETY: the slot's BUSY bit is set until we clear it; nobody writes it meanwhile.
     let info = unsafe { *INFO.0[sig as usize].get() };
-    BUSY.fetch_and(!bit(sig), Ordering::AcqRel);
+    if sig < FIRST_RT {
+        BUSY.fetch_and(!b, Ordering::AcqRel);
+        return info;
+    }
+    let next = with_backlog(sig, |head, len, infos| {
+        if *len == 0 {
+            BUSY.fetch_and(!b, Ordering::AcqRel);
+            return false;
+        }
+        // SAFETY: the slot is still ours (BUSY stays set) and the head entry is, under the lock.
+        unsafe { *INFO.0[sig as usize].get() = *infos[*head].get() };
+        *head = (*head + 1) % BACKLOG;
+        *len -= 1;
+        true
+    });
+    if next {
+        PENDING.fetch_or(b, Ordering::AcqRel);
+        ROUTE.store(true, Ordering::Release);
+        hub::nudge_idle_from_signal();
+    }
     info
 }
 
@@ -614,4 +707,9 @@ pub fn after_fork_child() {
     PENDING.store(0, Ordering::Relaxed);
     BUSY.store(0, Ordering::Relaxed);
     ROUTE.store(false, Ordering::Relaxed);
+    for q in &BACKLOGS {
+        q.lock.store(false, Ordering::Relaxed);
+        // SAFETY: the child's only thread; no capture runs yet (its signals were not inherited).
+        unsafe { *q.len.get() = 0 };
+    }
 }

@@ -252,6 +252,13 @@ compare tty_read --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 parks
 # own: the runtime's epoll fd and eventfd are not open natively (the loop closed 2 more and the
 # hub then spun on a closed epoll fd).
 compare close_all threads_created=10 parks_io=5+ handoffs=0
+# A program placing fds at numbers of its choosing (dup2/dup3 onto every free number up to the
+# soft RLIMIT_NOFILE) gets every one: the runtime's epoll fd and eventfd move out of the way
+# (the hub lost its epoll instance before: the next wait never ended), and they are not open to
+# it (dup, dup2, dup3, fcntl of them: EBADF, as for any number natively free). On one carrier
+# without hand-off the old library hung (the reader's wait fell back to a blocking read).
+compare dup_onto_all threads_created=6 parks_io=3+ handoffs=0
+compare dup_onto_all --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --timeout 60 threads_created=6 parks_io=3+
 # POSIX message queues: a receive on an empty queue and a send to a full one park (one carrier,
 # no hand-off: hung before), timeouts, EINVAL, EINTR/SA_RESTART, O_NONBLOCK, as natively.
 compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=5+
@@ -360,6 +367,12 @@ compare sigwait threads_created=5 parks_io=5+ parks_sleep=20+
 # sigwaitinfo, a standard signal merged, to itself, to main in nanosleep (EINTR), EINVAL (glibc's
 # own sent to the TCB's kernel tid, which a green thread does not have: the program hung).
 compare sigqueue threads_created=5 parks_sleep=3+
+# Real-time signals sent to the process queue while every thread waits (the hub takes them):
+# four POSIX timers expiring together, a child's burst of 40 sigqueue()s to a handler and to
+# sigwaitinfo, each delivered once, in order, with its value (one slot per signal before: 1 of 4
+# timers, 1 of 40 values). One carrier: with several, an idle carrier and the running thread
+# may each take one at the same moment, and their order is not kept (README).
+compare rt_queue --env GREEN_HUBS=1 threads_created=2 parks_join=2+ handoffs=0
 compare eintr threads_created=23 parks_io=16+ parks_sem=2+
 compare signal_timers threads_created=4 parks_sleep=100+
 compare fd_numbers threads_created=2 parks_sleep=1+ parks_io=1+

@@ -140,9 +140,7 @@ pub unsafe extern "C-unwind" fn send(fd: c_int, buf: *const c_void, n: usize, fl
 
 #[no_mangle]
 pub unsafe extern "C" fn close(fd: c_int) -> c_int {
-    if hub::is_own_fd(fd) {
-        // The runtime's epoll or eventfd: natively this number is not open.
-        set_errno(libc::EBADF);
+    if not_open(fd) {
         return -1;
     }
     fd::forget(fd);
@@ -216,8 +214,40 @@ pub unsafe extern "C" fn closefrom(low: c_int) {
 /// CLOSE_RANGE_CLOEXEC (linux/close_range.h).
 const CLOSE_RANGE_CLOEXEC: c_int = 4;
 
+/// EBADF for one of the runtime's own fds, which natively are not open.
+fn not_open(fd: c_int) -> bool {
+    if hub::is_own_fd(fd) {
+        set_errno(libc::EBADF);
+        return true;
+    }
+    false
+}
+
+/// dup2/dup3 onto one of the runtime's fds moves the runtime's away first (natively that number
+/// is free); -1 (errno set) if it cannot move.
+fn make_room(new: c_int) -> bool {
+    let r = hub::vacate(new);
+    if r < 0 {
+        set_errno(-r as c_int);
+        return false;
+    }
+    true
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn dup(old: c_int) -> c_int {
+    if not_open(old) {
+        return -1;
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::dup()(old) }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    if not_open(old) || !make_room(new) {
+        return -1;
+    }
     if old != new {
         fd::forget(new);
     }
@@ -227,6 +257,10 @@ pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    // old == new: EINVAL, from the kernel.
+    if old != new && (not_open(old) || !make_room(new)) {
+        return -1;
+    }
     fd::forget(new);
     // SAFETY: forwarded unchanged.
     unsafe { real::dup3()(old, new, flags) }
@@ -236,6 +270,9 @@ pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 /// register as a fixed third argument on x86-64, so a fixed-arity stand-in forwards it intact.
 #[no_mangle]
 pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    if not_open(fd) {
+        return -1;
+    }
     if cmd == libc::F_SETFL {
         fd::forget(fd);
     }
