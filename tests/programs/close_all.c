@@ -15,29 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int p[2];
-static void *sleeper(void *a) { (void)a; usleep(20000); return NULL; }
-static void *reader(void *a)
-{
-    (void)a;
-    char c = 0;
-    return (void *)(long)(read(p[0], &c, 1) == 1 ? c : -1);
-}
-
-/* A reader and a sleeper wait while main writes `c` 20 ms later; prints what was read. */
-static void waits(const char *after, char c)
-{
-    pthread_t r, s;
-    if (pipe(p)) { perror("pipe"); return; }
-    pthread_create(&r, NULL, reader, NULL);
-    pthread_create(&s, NULL, sleeper, NULL);
-    usleep(20000);
-    if (write(p[1], &c, 1) != 1) perror("write");
-    void *got;
-    pthread_join(r, &got);
-    pthread_join(s, NULL);
-    printf("  after %s: read '%c', slept\n", after, (char)(long)got);
-}
+#include "hub_waits.h"
 
 static const char *state(int fd)
 {

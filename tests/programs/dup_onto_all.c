@@ -19,30 +19,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static int p[2];
-static void *sleeper(void *a) { (void)a; usleep(20000); return NULL; }
-static void *reader(void *a)
-{
-    (void)a;
-    char c = 0;
-    return (void *)(long)(read(p[0], &c, 1) == 1 ? c : -1);
-}
+#include "hub_waits.h"
 
-/* A reader and a sleeper wait while main writes `c` 20 ms later; prints what was read. */
-static void waits(const char *after, char c)
+/* A round of hub waits (hub_waits.h), its pipe closed after. */
+static void waits_closed(const char *after, char c)
 {
-    pthread_t r, s;
-    if (pipe(p)) { perror("pipe"); return; }
-    pthread_create(&r, NULL, reader, NULL);
-    pthread_create(&s, NULL, sleeper, NULL);
-    usleep(20000);
-    if (write(p[1], &c, 1) != 1) perror("write");
-    void *got;
-    pthread_join(r, &got);
-    pthread_join(s, NULL);
-    close(p[0]);
-    close(p[1]);
-    printf("  after %s: read '%c', slept\n", after, (char)(long)got);
+    waits(after, c);
+    close(hub_pipe[0]);
+    close(hub_pipe[1]);
 }
 
 static const char *err(int r)
@@ -55,7 +39,7 @@ int main(void)
     struct rlimit lim;
     getrlimit(RLIMIT_NOFILE, &lim);
     int top = lim.rlim_cur > 8192 ? 8192 : (int)lim.rlim_cur;
-    waits("start", 'a'); /* the hub has its epoll fds now */
+    waits_closed("start", 'a'); /* the hub has its epoll fds now */
 
     int q[2];
     if (pipe(q)) return 1;
@@ -74,7 +58,7 @@ int main(void)
             first_bad = fd;
         }
     }
-    printf("before: %d fds open from 3 up (the pipe); dup %d, dup2 %d, dup3 %d, F_DUPFD %d of the others succeeded%s\n",
+    printf("before: %d fds open from 3 up (the pipe and any inherited); dup %d, dup2 %d, dup3 %d, F_DUPFD %d of the others succeeded%s\n",
            open_fds, dup_ok, dup2_ok, dup3_ok, dupfd_ok, first_bad < 0 ? "" : " (one that should not: see the number)");
 
     int placed = 0, failed = 0, cloexec_right = 0;
@@ -99,12 +83,12 @@ int main(void)
         through += write(fd, &c, 1) == 1 && read(q[0], &got, 1) == 1 && got == c;
     }
     printf("bytes through %d placed numbers: %d arrived\n", tried, through);
-    waits("the dups", 'b');
+    waits_closed("the dups", 'b');
 
     int closed = 0;
     for (int fd = q[1] + 1; fd < top; fd++)
         closed += close(fd) == 0;
     printf("closed %d\n", closed);
-    waits("closing them", 'c');
+    waits_closed("closing them", 'c');
     return 0;
 }
