@@ -61,6 +61,14 @@ static void wait_a_while(long us)
     pthread_join(t, NULL);
 }
 
+/* Sleeps in steps until `*n` reaches `want` (at most 5 s): the count, not the timing, is what
+ * is checked (under load a sender may come after main's wait). */
+static void await_count(int *n, int want)
+{
+    for (int i = 0; i < 500 && __atomic_load_n(n, __ATOMIC_SEQ_CST) < want; i++)
+        usleep(10000);
+}
+
 static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 int main(void)
@@ -89,6 +97,7 @@ int main(void)
     for (int i = 0; i < 4; i++)
         timer_settime(timers[i], TIMER_ABSTIME, &at, NULL);
     wait_a_while(200000);
+    await_count(&n_timer, 4);
     qsort(timer_vals, n_timer < 16 ? n_timer : 16, sizeof(int), cmp);
     printf("timers: %d signals, values", (int)n_timer);
     for (int i = 0; i < n_timer && i < 16; i++) printf(" %d", timer_vals[i]);
@@ -108,6 +117,7 @@ int main(void)
     wait_a_while(200000);
     int st;
     while (waitpid(child, &st, 0) < 0 && errno == EINTR) {}
+    await_count(&n_queued, SENDS);
     int in_order = 1;
     for (int i = 0; i < n_queued && i < 64; i++) in_order &= queued_vals[i] == i;
     printf("sigqueue burst: child exit %d, %d of %d signals, %s\n", WEXITSTATUS(st), (int)n_queued, SENDS, in_order ? "values in order" : "values out of order");
