@@ -280,7 +280,30 @@ pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
         return ret(filelock::fcntl_wait(fd, cmd, arg as *mut libc::flock)) as c_int;
     }
     // SAFETY: forwarded unchanged.
-    unsafe { real::fcntl()(fd, cmd, arg) }
+    let r = unsafe { real::fcntl()(fd, cmd, arg) };
+    if r >= 0 && (cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC) {
+        return native_dup_number(r, arg as c_int, cmd == libc::F_DUPFD_CLOEXEC);
+    }
+    r
+}
+
+/// F_DUPFD gave `got`, the lowest free number at or above `min`; natively the runtime's own fds
+/// are free, so if one lies between, that is the native answer: the runtime's fd moves out of
+/// the way and the duplicate takes its number (else `got` stays).
+fn native_dup_number(got: c_int, min: c_int, cloexec: bool) -> c_int {
+    for own in hub::own_fds() {
+        if own < min.max(0) || own >= got || hub::vacate(own) < 0 {
+            continue;
+        }
+        let flags = if cloexec { libc::O_CLOEXEC } else { 0 };
+        // SAFETY: `own` is free of the runtime's fd now; `got` is the program's new duplicate.
+        if unsafe { real::dup3()(got, own, flags) } == own {
+            // SAFETY: closing the duplicate we just moved.
+            unsafe { sys::syscall3(libc::SYS_close, got as usize, 0, 0) };
+            return own;
+        }
+    }
+    got
 }
 
 /// glibc ≥ 2.28 binaries may call fcntl64 (the same function on x86-64).
