@@ -37,6 +37,8 @@ pub const OFF_CLEANUP_JMP_BUF: usize = 768;
 pub const OFF_CANCELHANDLING: usize = 776;
 /// `cancelhandling` bits (nptl/descr.h).
 pub const CANCELSTATE_BITMASK: i32 = 1 << 0;
+/// Set: PTHREAD_CANCEL_ASYNCHRONOUS.
+pub const CANCELTYPE_BITMASK: i32 = 1 << 1;
 pub const CANCELING_BITMASK: i32 = 1 << 2;
 pub const CANCELED_BITMASK: i32 = 1 << 3;
 pub const EXITING_BITMASK: i32 = 1 << 4;

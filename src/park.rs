@@ -193,8 +193,11 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
     // Cancellation points act before and after waiting. A condition wait acts in cond.rs,
     // after re-locking its mutex, as POSIX requires.
     let cancel_here = reason.is_cancellation_point() && reason != ParkReason::Cond;
+    let async_here = !reason.is_cancellation_point() && task.async_cancel_point.get();
     if cancel_here {
         crate::thread::testcancel();
+    } else if async_here {
+        crate::thread::testcancel_async(task);
     }
     let node = &task.wait;
     let cancellable = reason.is_cancellation_point();
@@ -213,12 +216,14 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         b.link(node);
     }
     if must_recheck() {
-        recheck(task, cancellable);
+        recheck(task, cancellable, async_here);
     }
     // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
     hub::park_current(task, deadline, reason);
     if cancel_here {
         crate::thread::testcancel();
+    } else if async_here {
+        crate::thread::testcancel_async(task);
     }
     match node.result.load(Ordering::Acquire) {
         R_TIMEDOUT => ParkResult::TimedOut,
@@ -322,9 +327,12 @@ fn note_waker() {
 /// their bit, then look for a parked task). Look again now that PARKED is published; the fence
 /// pairs with the one in `interrupt`, so at least one side sees the other.
 #[cold]
-fn recheck(task: &'static Task, cancellable: bool) {
+fn recheck(task: &'static Task, cancellable: bool, async_point: bool) {
     fence(Ordering::SeqCst);
-    if crate::signal::wakes(task) || (cancellable && crate::thread::cancel_pending(task)) {
+    if crate::signal::wakes(task)
+        || (cancellable && crate::thread::cancel_pending(task))
+        || (async_point && crate::thread::async_cancel_pending(task))
+    {
         // The task wakes itself before switching out: the hub treats it as any wake-up that
         // overtakes a switch.
         wake_parked(task, R_UNPARKED, None);
@@ -448,7 +456,7 @@ pub fn prepare_timer_park(task: &'static Task) {
     node.timer.store(g, Ordering::Release);
     task.park_state.store(PARKED, Ordering::Release);
     if must_recheck() {
-        recheck(task, true);
+        recheck(task, true, false);
     }
 }
 

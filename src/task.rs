@@ -132,6 +132,9 @@ pub struct Task {
     pub call: AtomicU64,
     /// Main only: its saved stack pointer while parked (context.rs).
     pub ctx_sp: Cell<usize>,
+    /// In a wait the program asked for that is not a cancellation point (a mutex, rwlock or
+    /// barrier wait): asynchronous cancellation acts there (thread.rs `async_cancel_point`).
+    pub async_cancel_point: Cell<bool>,
 }
 
 // SAFETY: see the module invariants; cross-thread access is through atomics or bucket locks.
@@ -177,6 +180,7 @@ impl Task {
             on_cpu: AtomicBool::new(false),
             carrier: Cell::new(core::ptr::null()),
             ctx_sp: Cell::new(0),
+            async_cancel_point: Cell::new(false),
         }
     }
 

@@ -195,14 +195,64 @@ pub fn cancel_pending(t: &Task) -> bool {
     c & mask == glibc::CANCELED_BITMASK
 }
 
+/// Whether green thread `t` has a cancellation request that acts at once, wherever it waits:
+/// enabled, asynchronous, not yet acting.
+pub fn async_cancel_pending(t: &Task) -> bool {
+    if t.is_main || !CANCEL_SENT.load(Ordering::Relaxed) {
+        return false;
+    }
+    let c = cancelhandling(t.tcb.get()).load(Ordering::Acquire);
+    let mask = glibc::CANCELSTATE_BITMASK | glibc::CANCELTYPE_BITMASK | glibc::CANCELED_BITMASK | glibc::EXITING_BITMASK | glibc::TERMINATED_BITMASK;
+    c & mask == glibc::CANCELTYPE_BITMASK | glibc::CANCELED_BITMASK
+}
+
+/// In a wait that is an asynchronous cancellation point (park.rs, before parking and once
+/// woken): a pending asynchronous request unwinds the thread from here, as glibc's SIGCANCEL
+/// handler unwinds a native thread out of its futex wait.
+pub fn testcancel_async(t: &Task) {
+    if async_cancel_pending(t) {
+        t.async_cancel_point.set(false);
+        // SAFETY: glibc's testcancel on our own TCB; every frame up to the program's call is
+        // Rust or "C-unwind" (the mutex, rwlock and barrier hooks).
+        unsafe { pthread_testcancel() };
+    }
+}
+
+/// Runs `wait`, a wait the program asked for that is not a cancellation point (a mutex, rwlock
+/// or barrier wait; `on`: false for the runtime's own, such as a condition wait re-locking its
+/// mutex), as one where a thread with asynchronous cancellation is cancelled: before it parks,
+/// or when `cancel` wakes it. Natively glibc interrupts such a thread anywhere with SIGCANCEL;
+/// a green thread that runs is not interrupted, so a thread that computes is cancelled at its
+/// next wait of these kinds or its next cancellation point.
+/// `undo` runs if the thread is cancelled there (while it unwinds): it takes back what the
+/// caller announced before waiting (a waiter count), which the unwind would otherwise leave.
+pub fn async_cancel_point<R>(on: bool, wait: impl FnOnce() -> R, undo: impl FnOnce()) -> R {
+    struct Undo<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Undo<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    let Some(t) = hub::current().filter(|_| on) else { return wait() };
+    t.async_cancel_point.set(true);
+    let mut undo = Undo(Some(undo));
+    let r = wait();
+    undo.0 = None;
+    t.async_cancel_point.set(false);
+    r
+}
+
 /// Whether any green thread was ever sent a cancellation request: green threads are cancelled
 /// only through `cancel` (pthread_cancel of a green target is interposed), so until then no
 /// cancellation point needs to look at glibc's bits.
 static CANCEL_SENT: AtomicBool = AtomicBool::new(false);
 
 /// pthread_cancel of a green thread: mark it (glibc's bits, in its TCB) and, if it waits at a
-/// cancellation point, wake it so it acts on the request. Deferred cancellation only: a green
-/// thread is never interrupted while it runs, so asynchronous cancellation behaves as deferred.
+/// cancellation point, wake it so it acts on the request; with asynchronous cancellation, from
+/// any wait (the mutex, rwlock and barrier waits act on it: `async_cancel_point`; others
+/// take it as a spurious wake-up). A green thread that runs is not interrupted.
 /// With several carriers the target may be on its way into a wait right now: the bits are set
 /// with SeqCst and park.rs looks at them again once the wait is published (park::recheck).
 pub fn cancel(target: &'static Task) -> c_int {
@@ -212,8 +262,12 @@ pub fn cancel(target: &'static Task) -> c_int {
     // Before the bits, so a thread that sees them also sees this (park::recheck's Dekker
     // pairing holds with both stores SeqCst).
     CANCEL_SENT.store(true, Ordering::SeqCst);
-    cancelhandling(target.tcb.get()).fetch_or(glibc::CANCELING_BITMASK | glibc::CANCELED_BITMASK, Ordering::SeqCst);
-    park::interrupt_cancellable(target);
+    let was = cancelhandling(target.tcb.get()).fetch_or(glibc::CANCELING_BITMASK | glibc::CANCELED_BITMASK, Ordering::SeqCst);
+    if was & (glibc::CANCELTYPE_BITMASK | glibc::CANCELSTATE_BITMASK) == glibc::CANCELTYPE_BITMASK {
+        park::interrupt(target);
+    } else {
+        park::interrupt_cancellable(target);
+    }
     0
 }
 

@@ -377,6 +377,12 @@ compare eintr threads_created=23 parks_io=16+ parks_sem=2+
 compare signal_timers threads_created=4 parks_sleep=100+
 compare fd_numbers threads_created=2 parks_sleep=1+ parks_io=1+
 compare cancel threads_created=7 parks_sleep=2+ parks_io=1+ parks_sem=1+ parks_cond=1+
+# Asynchronous cancellation of threads waiting in pthread_mutex_lock, rwlock rd/wrlock, a
+# barrier and C11 mtx_lock: each is cancelled there (cleanup ran, PTHREAD_CANCELED), as glibc's
+# SIGCANCEL does natively; a deferred one in the same mutex wait is not. (It behaved as
+# deferred: every join hung, the deadlock report aborted.) Also on one carrier without hand-off.
+compare async_cancel threads_created=7 parks_mutex=3+ parks_rwlock=2+ parks_barrier=2+
+compare async_cancel --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=7 parks_mutex=3+ parks_rwlock=2+ parks_barrier=2+
 compare futex threads_created=17 parks_futex=15+
 compare futex_shared_wake threads_created=1
 compare eagain threads_created=1+

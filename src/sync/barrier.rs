@@ -53,9 +53,27 @@ impl Barrier {
         }
         let mut backoff = Backoff::new(self.shared(), None);
         let r = self.round();
-        while r.load(Ordering::SeqCst) == round {
-            park::park(self.0 as usize, !0, || r.load(Ordering::SeqCst) == round, backoff.deadline(), ParkReason::Barrier);
-        }
+        // Cancelled while waiting (asynchronous cancellation), it takes back its arrival unless
+        // the round is over.
+        let leave = || {
+            let arrived = self.arrived();
+            let mut a = arrived.load(Ordering::SeqCst);
+            while r.load(Ordering::SeqCst) == round && a > 0 {
+                match arrived.compare_exchange(a, a - 1, Ordering::SeqCst, Ordering::SeqCst) {
+                    Ok(_) => break,
+                    Err(now) => a = now,
+                }
+            }
+        };
+        crate::thread::async_cancel_point(
+            true,
+            || {
+                while r.load(Ordering::SeqCst) == round {
+                    park::park(self.0 as usize, !0, || r.load(Ordering::SeqCst) == round, backoff.deadline(), ParkReason::Barrier);
+                }
+            },
+            leave,
+        );
         0
     }
 

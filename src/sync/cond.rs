@@ -96,7 +96,7 @@ impl Cond {
         };
         self.waiters().fetch_sub(1, Ordering::SeqCst);
         // Re-acquire without a deadline: a condition wait always returns with the mutex held.
-        m.lock(None);
+        m.lock(None, false);
         crate::thread::testcancel();
         if res == ParkResult::TimedOut {
             libc::ETIMEDOUT

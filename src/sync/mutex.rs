@@ -129,7 +129,9 @@ impl Mutex {
     /// Lock; with `until` = (clock, absolute time), give up with ETIMEDOUT at that time. As in
     /// glibc, the timespec is only checked (EINVAL) when the lock is contended. Robust mutexes
     /// may return EOWNERDEAD (locked) or ENOTRECOVERABLE.
-    pub fn lock(&self, until: Option<(libc::clockid_t, &libc::timespec)>) -> c_int {
+    /// `program`: called by the program (pthread_mutex_lock & co.), where asynchronous
+    /// cancellation acts on the wait; false for the runtime's own (a condition wait's re-lock).
+    pub fn lock(&self, until: Option<(libc::clockid_t, &libc::timespec)>, program: bool) -> c_int {
         let kind = self.kind().load(Ordering::Relaxed);
         if kind == DESTROYED {
             return libc::EINVAL;
@@ -156,7 +158,7 @@ impl Mutex {
                     }
                 }
             };
-            r = self.lock_contended(kind, deadline);
+            r = self.lock_contended(kind, deadline, program);
             if r != 0 && r != libc::EOWNERDEAD {
                 return r;
             }
@@ -184,7 +186,7 @@ impl Mutex {
     }
 
     #[cold]
-    fn lock_contended(&self, kind: i32, deadline: Option<u64>) -> c_int {
+    fn lock_contended(&self, kind: i32, deadline: Option<u64>, program: bool) -> c_int {
         let state = self.state();
         let mut backoff = Backoff::new(kind & PSHARED != 0, deadline);
         loop {
@@ -203,7 +205,9 @@ impl Mutex {
             if cur != waiting && state.compare_exchange(cur, waiting, Ordering::Relaxed, Ordering::Relaxed).is_err() {
                 continue;
             }
-            let r = park::park(self.key(), !0, || state.load(Ordering::Relaxed) == waiting, backoff.deadline(), ParkReason::Mutex);
+            // Cancelled there, it leaves the contended mark: the owner's unlock wakes nobody.
+            let park = || park::park(self.key(), !0, || state.load(Ordering::Relaxed) == waiting, backoff.deadline(), ParkReason::Mutex);
+            let r = crate::thread::async_cancel_point(program, park, || {});
             if r == ParkResult::TimedOut && backoff.expired() {
                 return libc::ETIMEDOUT;
             }

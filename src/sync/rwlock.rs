@@ -121,7 +121,10 @@ impl RwLock {
             self.rwait().fetch_add(1, Ordering::SeqCst);
             let s = self.state();
             let blocked = || s.load(Ordering::SeqCst) & WRITER != 0 || (self.prefer_writers() && self.wwait().load(Ordering::SeqCst) > 0);
-            let r = park::park(self.rkey(), !0, blocked, backoff.deadline(), ParkReason::RwLock);
+            let park = || park::park(self.rkey(), !0, blocked, backoff.deadline(), ParkReason::RwLock);
+            let r = crate::thread::async_cancel_point(true, park, || {
+                self.rwait().fetch_sub(1, Ordering::SeqCst);
+            });
             self.rwait().fetch_sub(1, Ordering::SeqCst);
             if r == ParkResult::TimedOut && backoff.expired() {
                 return match self.try_read() {
@@ -144,7 +147,13 @@ impl RwLock {
             }
             self.wwait().fetch_add(1, Ordering::SeqCst);
             let s = self.state();
-            let r = park::park(self.wkey(), !0, || s.load(Ordering::SeqCst) != 0, backoff.deadline(), ParkReason::RwLock);
+            let park = || park::park(self.wkey(), !0, || s.load(Ordering::SeqCst) != 0, backoff.deadline(), ParkReason::RwLock);
+            let r = crate::thread::async_cancel_point(true, park, || {
+                // Readers held back for this writer may go.
+                if self.wwait().fetch_sub(1, Ordering::SeqCst) == 1 && self.prefer_writers() {
+                    self.wake_readers();
+                }
+            });
             let left = self.wwait().fetch_sub(1, Ordering::SeqCst) - 1;
             if r == ParkResult::TimedOut && backoff.expired() {
                 if self.try_write() == 0 {

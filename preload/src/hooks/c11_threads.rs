@@ -114,7 +114,7 @@ pub unsafe extern "C" fn mtx_init(m: *mut libc::pthread_mutex_t, kind: c_int) ->
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mtx_lock(m: *mut libc::pthread_mutex_t) -> c_int {
+pub unsafe extern "C-unwind" fn mtx_lock(m: *mut libc::pthread_mutex_t) -> c_int {
     // SAFETY: forwarded.
     map(unsafe { pthread_mutex_lock(m) })
 }
@@ -126,7 +126,7 @@ pub unsafe extern "C" fn mtx_trylock(m: *mut libc::pthread_mutex_t) -> c_int {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mtx_timedlock(m: *mut libc::pthread_mutex_t, ts: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn mtx_timedlock(m: *mut libc::pthread_mutex_t, ts: *const libc::timespec) -> c_int {
     // SAFETY: forwarded.
     map(unsafe { pthread_mutex_timedlock(m, ts) })
 }

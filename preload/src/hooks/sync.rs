@@ -40,8 +40,8 @@ pub unsafe extern "C" fn pthread_mutex_destroy(m: *mut libc::pthread_mutex_t) ->
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_mutex_lock(m: *mut libc::pthread_mutex_t) -> c_int {
-    mutex(m).lock(None)
+pub unsafe extern "C-unwind" fn pthread_mutex_lock(m: *mut libc::pthread_mutex_t) -> c_int {
+    mutex(m).lock(None, true)
 }
 
 #[no_mangle]
@@ -55,18 +55,18 @@ pub unsafe extern "C" fn pthread_mutex_unlock(m: *mut libc::pthread_mutex_t) -> 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_mutex_timedlock(m: *mut libc::pthread_mutex_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_mutex_timedlock(m: *mut libc::pthread_mutex_t, abstime: *const libc::timespec) -> c_int {
     // SAFETY: abstime points to a timespec (contract).
-    mutex(m).lock(Some((libc::CLOCK_REALTIME, unsafe { &*abstime })))
+    mutex(m).lock(Some((libc::CLOCK_REALTIME, unsafe { &*abstime })), true)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_mutex_clocklock(m: *mut libc::pthread_mutex_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_mutex_clocklock(m: *mut libc::pthread_mutex_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
     if !valid_clock(clock) {
         return libc::EINVAL;
     }
     // SAFETY: abstime points to a timespec (contract).
-    mutex(m).lock(Some((clock, unsafe { &*abstime })))
+    mutex(m).lock(Some((clock, unsafe { &*abstime })), true)
 }
 
 #[no_mangle]
@@ -268,12 +268,12 @@ pub unsafe extern "C" fn pthread_rwlock_destroy(_l: *mut libc::pthread_rwlock_t)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_rdlock(l: *mut libc::pthread_rwlock_t) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_rdlock(l: *mut libc::pthread_rwlock_t) -> c_int {
     rwlock(l).rdlock(None)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_wrlock(l: *mut libc::pthread_rwlock_t) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_wrlock(l: *mut libc::pthread_rwlock_t) -> c_int {
     rwlock(l).wrlock(None)
 }
 
@@ -306,22 +306,22 @@ fn rw_deadline(clock: libc::clockid_t, abstime: *const libc::timespec) -> Result
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_timedrdlock(l: *mut libc::pthread_rwlock_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_timedrdlock(l: *mut libc::pthread_rwlock_t, abstime: *const libc::timespec) -> c_int {
     rw_deadline(libc::CLOCK_REALTIME, abstime).map_or_else(|e| e, |d| rwlock(l).rdlock(Some(d)))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_timedwrlock(l: *mut libc::pthread_rwlock_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_timedwrlock(l: *mut libc::pthread_rwlock_t, abstime: *const libc::timespec) -> c_int {
     rw_deadline(libc::CLOCK_REALTIME, abstime).map_or_else(|e| e, |d| rwlock(l).wrlock(Some(d)))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_clockrdlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_clockrdlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
     rw_deadline(clock, abstime).map_or_else(|e| e, |d| rwlock(l).rdlock(Some(d)))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_rwlock_clockwrlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_rwlock_clockwrlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
     rw_deadline(clock, abstime).map_or_else(|e| e, |d| rwlock(l).wrlock(Some(d)))
 }
 
@@ -344,7 +344,7 @@ pub unsafe extern "C" fn pthread_barrier_destroy(_b: *mut libc::pthread_barrier_
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pthread_barrier_wait(b: *mut libc::pthread_barrier_t) -> c_int {
+pub unsafe extern "C-unwind" fn pthread_barrier_wait(b: *mut libc::pthread_barrier_t) -> c_int {
     // SAFETY: the caller passes a barrier it keeps valid during the call.
     unsafe { Barrier::from_ptr(b) }.wait()
 }
