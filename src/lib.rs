@@ -38,6 +38,7 @@ pub mod sigwait;
 pub mod sleep;
 pub mod splice;
 pub mod stdio;
+pub mod stdio_wide;
 pub mod stdio_write;
 pub mod stack;
 pub mod stats;

@@ -26,8 +26,8 @@
 //!
 //! Streams that never wait here: regular files and anything else `fd::kind` passes through, a
 //! stream without an fd (fmemopen, fopencookie), one at EOF, with buffered or pushed-back
-//! bytes, or opened write-only. scanf's family waits through these refills too (scanf.rs);
-//! the wide-character functions still refill through glibc's internal calls (README, limits).
+//! bytes, or opened write-only. scanf's family waits through these refills too (scanf.rs), and
+//! the wide-character reading functions through the same wait (stdio_wide.rs).
 
 use core::ffi::{c_int, c_void, CStr};
 use core::mem::offset_of;
@@ -159,7 +159,7 @@ pub(crate) unsafe fn buffered(fp: *mut File) -> usize {
 ///
 /// # Safety
 /// As [`buffered`].
-unsafe fn wait_for_refill(fp: *mut File) -> Option<Result<Turn, c_int>> {
+pub(crate) unsafe fn wait_for_refill(fp: *mut File) -> Option<Result<Turn, c_int>> {
     hub::current()?;
     // SAFETY (whole body): the caller's contract; `stdout` is glibc's variable.
     unsafe {
@@ -206,7 +206,7 @@ unsafe fn wait_for_refill(fp: *mut File) -> Option<Result<Turn, c_int>> {
 ///
 /// # Safety
 /// As [`buffered`].
-unsafe fn refill_failed(fp: *mut File, errno: c_int) -> c_int {
+pub(crate) unsafe fn refill_failed(fp: *mut File, errno: c_int) -> c_int {
     // SAFETY: the caller's contract.
     unsafe { (*fp).flags |= IO_ERR_SEEN };
     set_errno(errno);

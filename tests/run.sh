@@ -267,6 +267,11 @@ compare mqueue --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_i
 # EINTR/SA_RESTART; SO_RCVTIMEO; cancellation frees the lock): glibc refills through its
 # internal read, so these blocked the carrier (one carrier, no hand-off: hung before).
 compare stdio_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 parks_io=13+
+# Wide-character input on pipes (fgetws, fgetwc, getwc, fgetwc_unlocked, getwchar) while main
+# writes UTF-8 text in pieces: glibc refills a wide stream through its internal read, so on one
+# carrier without hand-off the reader blocked it and main never wrote (hung).
+compare wide_pipe threads_created=6 parks_io=6+ handoffs=0
+compare wide_pipe --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=6 parks_io=6+
 # The scanf family on pipes, a socket and stdin that other threads fill slowly (numbers and words
 # split across writes; matching failures; EOF; a thread cancelled in fscanf), on one carrier
 # without hand-off: glibc's vfscanf refilled with internal reads (hung before).
@@ -313,13 +318,13 @@ fi
 # The same for C++: std::getline(std::cin) reads through stdio's getc (sync_with_stdio).
 compare stdio_cin --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1 parks_io=2+
 # The fortified entry points a _FORTIFY_SOURCE build calls (__recv_chk, __recvfrom_chk,
-# __poll_chk, __ppoll_chk, __pread_chk, __fgets_chk, __fread_chk) wait like the plain calls (one
-# carrier, no hand-off: hung before); the binary must import all seven, or the comparison proves
-# nothing.
-compare fortified --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=13 parks_io=6+ offload_jobs=1+
+# __poll_chk, __ppoll_chk, __pread_chk, __fgets_chk, __fread_chk, __fgetws_chk) wait like the
+# plain calls (one carrier, no hand-off: hung before); the binary must import all eight, or the
+# comparison proves nothing.
+compare fortified --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=15 parks_io=7+ offload_jobs=1+
 if want fortified; then
-    n=$(nm -D "$B/fortified" | grep -c -E ' U __(recv|recvfrom|poll|ppoll|pread|fgets|fread)_chk@')
-    if [ "$n" = 7 ]; then ok "fortified imports the seven _chk calls"; else ko "fortified" "imports $n of the seven _chk calls"; fi
+    n=$(nm -D "$B/fortified" | grep -c -E ' U __(recv|recvfrom|poll|ppoll|pread|fgets|fread|fgetws)_chk@')
+    if [ "$n" = 8 ]; then ok "fortified imports the eight _chk calls"; else ko "fortified" "imports $n of the eight _chk calls"; fi
 fi
 # Its last two parts drop the file's pages from the page cache first: the pool reads them
 # (file::warm), one job each at least.

@@ -148,6 +148,16 @@ real! {
     fgets_unlocked: unsafe extern "C" fn(*mut c_char, c_int, *mut libc::FILE) -> *mut c_char;
     __fgets_chk: unsafe extern "C" fn(*mut c_char, usize, c_int, *mut libc::FILE) -> *mut c_char;
     __fgets_unlocked_chk: unsafe extern "C" fn(*mut c_char, usize, c_int, *mut libc::FILE) -> *mut c_char;
+    fgetwc: unsafe extern "C" fn(*mut libc::FILE) -> u32;
+    getwc: unsafe extern "C" fn(*mut libc::FILE) -> u32;
+    fgetwc_unlocked: unsafe extern "C" fn(*mut libc::FILE) -> u32;
+    getwc_unlocked: unsafe extern "C" fn(*mut libc::FILE) -> u32;
+    getwchar: unsafe extern "C" fn() -> u32;
+    getwchar_unlocked: unsafe extern "C" fn() -> u32;
+    fgetws: unsafe extern "C" fn(*mut u32, c_int, *mut libc::FILE) -> *mut u32;
+    fgetws_unlocked: unsafe extern "C" fn(*mut u32, c_int, *mut libc::FILE) -> *mut u32;
+    __fgetws_chk: unsafe extern "C" fn(*mut u32, usize, c_int, *mut libc::FILE) -> *mut u32;
+    __fgetws_unlocked_chk: unsafe extern "C" fn(*mut u32, usize, c_int, *mut libc::FILE) -> *mut u32;
     fread: unsafe extern "C" fn(*mut c_void, usize, usize, *mut libc::FILE) -> usize;
     fread_unlocked: unsafe extern "C" fn(*mut c_void, usize, usize, *mut libc::FILE) -> usize;
     __fread_chk: unsafe extern "C" fn(*mut c_void, usize, usize, usize, *mut libc::FILE) -> usize;

@@ -1,11 +1,12 @@
 /* The fortified entry points a program built with _FORTIFY_SOURCE calls when the compiler cannot
  * check a length (__recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk, __pread_chk, and stdio's
- * __fgets_chk and __fread_chk on a socket stream; Debian's memcached imports __poll_chk) wait as
+ * __fgets_chk, __fread_chk and __fgetws_chk on a socket stream; Debian's memcached imports
+ * __poll_chk) wait as
  * their plain versions do: each thread's call completes
  * once main writes, 100 ms later, while a ticker runs; the pread reads a file whose pages were
  * dropped. Under libgreen on one carrier without hand-off, a call that blocked the carrier would
  * keep main from writing: the program would hang. tests/run.sh checks that the binary imports
- * these seven symbols. */
+ * these eight symbols. */
 #undef _FORTIFY_SOURCE
 #define _FORTIFY_SOURCE 2
 #define _GNU_SOURCE
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "ticker.h"
 
@@ -74,6 +76,17 @@ static void *do_fgets(void *a)
     return NULL;
 }
 
+static FILE *wf; /* a wide stream on another dup of s[0] */
+
+static void *do_fgetws(void *a)
+{
+    (void)a;
+    wchar_t buf[32] = {0};
+    wchar_t *r = fgetws(buf, (int)want, wf);
+    printf("  fgetws: %ls", r ? buf : L"NULL\n");
+    return NULL;
+}
+
 static void *do_fread(void *a)
 {
     (void)a;
@@ -124,6 +137,9 @@ int main(void)
     waits("__fgets_chk", do_fgets, "a line\n");
     waits("__fread_chk", do_fread, "12345678");
     fclose(sf);
+    wf = fdopen(dup(s[0]), "r");
+    waits("__fgetws_chk", do_fgetws, "a wide line\n");
+    fclose(wf);
 
     char path[] = "/tmp/green-fortified-XXXXXX";
     int f = mkstemp(path);

@@ -11,6 +11,7 @@ use core::ffi::{c_char, c_int, c_void};
 use green_rt::{fd, hub};
 use green_rt::stdio::{self, File};
 use green_rt::stdio_write;
+use green_rt::stdio_wide;
 
 use crate::real;
 
@@ -18,13 +19,14 @@ fn file(fp: *mut libc::FILE) -> *mut File {
     fp as *mut File
 }
 
+/// A getc-like hook: `$get(fp, $locked)` for green callers, glibc's `$name` otherwise.
 macro_rules! getc_hook {
-    ($name:ident, $locked:expr) => {
+    ($name:ident, $locked:expr, $ret:ty, $get:path) => {
         #[no_mangle]
-        pub unsafe extern "C-unwind" fn $name(fp: *mut libc::FILE) -> c_int {
+        pub unsafe extern "C-unwind" fn $name(fp: *mut libc::FILE) -> $ret {
             if hub::current().is_some() {
                 // SAFETY: the caller's FILE, as glibc's function would receive it.
-                return unsafe { stdio::getc(file(fp), $locked) };
+                return unsafe { $get(file(fp), $locked) };
             }
             // SAFETY: forwarded unchanged.
             unsafe { real::$name()(fp) }
@@ -32,31 +34,34 @@ macro_rules! getc_hook {
     };
 }
 
-getc_hook!(fgetc, true);
-getc_hook!(getc, true);
-getc_hook!(_IO_getc, true);
-getc_hook!(fgetc_unlocked, false);
-getc_hook!(getc_unlocked, false);
-
-#[no_mangle]
-pub unsafe extern "C-unwind" fn getchar() -> c_int {
-    if hub::current().is_some() {
-        // SAFETY: the program's stdin.
-        return unsafe { stdio::getc(stdio::stdin(), true) };
-    }
-    // SAFETY: forwarded unchanged.
-    unsafe { real::getchar()() }
+/// A getchar-like hook: the same on the program's stdin (owned by the caller when unlocked).
+macro_rules! getchar_hook {
+    ($name:ident, $locked:expr, $ret:ty, $get:path) => {
+        #[no_mangle]
+        pub unsafe extern "C-unwind" fn $name() -> $ret {
+            if hub::current().is_some() {
+                // SAFETY: the program's stdin.
+                return unsafe { $get(stdio::stdin(), $locked) };
+            }
+            // SAFETY: forwarded unchanged.
+            unsafe { real::$name()() }
+        }
+    };
 }
 
-#[no_mangle]
-pub unsafe extern "C-unwind" fn getchar_unlocked() -> c_int {
-    if hub::current().is_some() {
-        // SAFETY: the program's stdin, which the caller owns (an _unlocked call).
-        return unsafe { stdio::getc(stdio::stdin(), false) };
-    }
-    // SAFETY: forwarded unchanged.
-    unsafe { real::getchar_unlocked()() }
-}
+getc_hook!(fgetc, true, c_int, stdio::getc);
+getc_hook!(getc, true, c_int, stdio::getc);
+getc_hook!(_IO_getc, true, c_int, stdio::getc);
+getc_hook!(fgetc_unlocked, false, c_int, stdio::getc);
+getc_hook!(getc_unlocked, false, c_int, stdio::getc);
+getchar_hook!(getchar, true, c_int, stdio::getc);
+getchar_hook!(getchar_unlocked, false, c_int, stdio::getc);
+getc_hook!(fgetwc, true, u32, stdio_wide::getwc);
+getc_hook!(getwc, true, u32, stdio_wide::getwc);
+getc_hook!(fgetwc_unlocked, false, u32, stdio_wide::getwc);
+getc_hook!(getwc_unlocked, false, u32, stdio_wide::getwc);
+getchar_hook!(getwchar, true, u32, stdio_wide::getwc);
+getchar_hook!(getwchar_unlocked, false, u32, stdio_wide::getwc);
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn __uflow(fp: *mut libc::FILE) -> c_int {
@@ -122,6 +127,51 @@ pub unsafe extern "C-unwind" fn __fgets_unlocked_chk(buf: *mut c_char, size: usi
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::__fgets_unlocked_chk()(buf, size, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fgetws(buf: *mut u32, n: c_int, fp: *mut libc::FILE) -> *mut u32 {
+    if hub::current().is_some() {
+        // SAFETY: the caller's buffer of n wide characters and FILE.
+        return unsafe { stdio_wide::fgetws(buf, n, file(fp), true) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fgetws()(buf, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn fgetws_unlocked(buf: *mut u32, n: c_int, fp: *mut libc::FILE) -> *mut u32 {
+    if hub::current().is_some() {
+        // SAFETY: as fgetws; the caller owns the FILE.
+        return unsafe { stdio_wide::fgetws(buf, n, file(fp), false) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::fgetws_unlocked()(buf, n, fp) }
+}
+
+/// `__fgetws_chk`'s check (glibc 2.36: `n` wide characters must fit `size`), for a green caller.
+fn fgetws_fits(size: usize, n: c_int) -> bool {
+    n > 0 && n as usize <= size && hub::current().is_some()
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fgetws_chk(buf: *mut u32, size: usize, n: c_int, fp: *mut libc::FILE) -> *mut u32 {
+    if fgetws_fits(size, n) {
+        // SAFETY: n wide characters fit the caller's buffer.
+        return unsafe { stdio_wide::fgetws(buf, n, file(fp), true) };
+    }
+    // SAFETY: forwarded unchanged (glibc fails the check or answers n <= 0).
+    unsafe { real::__fgetws_chk()(buf, size, n, fp) }
+}
+
+#[no_mangle]
+pub unsafe extern "C-unwind" fn __fgetws_unlocked_chk(buf: *mut u32, size: usize, n: c_int, fp: *mut libc::FILE) -> *mut u32 {
+    if fgetws_fits(size, n) {
+        // SAFETY: as __fgetws_chk; the caller owns the FILE.
+        return unsafe { stdio_wide::fgetws(buf, n, file(fp), false) };
+    }
+    // SAFETY: forwarded unchanged.
+    unsafe { real::__fgetws_unlocked_chk()(buf, size, n, fp) }
 }
 
 #[no_mangle]
