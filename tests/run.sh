@@ -481,7 +481,7 @@ compare own_sigusr2 threads_created=1
 if want own_sigusr2 && [ "$(grep -c '^libgreen: stats ' "$B/own_sigusr2.green.err")" != 1 ]; then
     ko "own_sigusr2 stats lines" "want only the exit line: $(cat "$B/own_sigusr2.green.err")"
 fi
-# A raw syscall(SYS_read) and an fgetws on empty pipes block the hub ~300 ms each while a ticker
+# A raw syscall(SYS_read) and an fwscanf on empty pipes block the hub ~300 ms each while a ticker
 # wants to run: the watchdog names each thread and call once, the stall is counted. Between the
 # rounds the idle watchdog exits (one OS thread, as natively) and the second round restarts it.
 # Last, the only victim is a pipe reader whose fd became ready (no timer): still reported.

@@ -1,7 +1,7 @@
 /* Calls no hook can make cooperative, while a ticker thread wants to run: a raw
- * syscall(SYS_read) on an empty pipe, then fgetws on a pipe (the wide-character functions refill
- * their stream through glibc's internal read, which libgreen does not see; fgets and scanf now
- * wait cooperatively). A native
+ * syscall(SYS_read) on an empty pipe, then fwscanf on a pipe (the wide scanf family refills its
+ * stream through glibc's internal read, which libgreen does not see; fgets, scanf and fgetws
+ * now wait cooperatively). A native
  * child fills each pipe after ~300 ms. Under the preload the hub is blocked meanwhile, and the
  * watchdog must name the thread and its call on stderr (run.sh checks that); stdout is the same
  * as native. Between the two, with every thread joined, the process is back to one OS thread
@@ -46,10 +46,10 @@ static void *raw_reader(void *arg)
 static void *wide_reader(void *arg)
 {
     FILE *f = fdopen(*(int *)arg, "r");
-    wchar_t line[64];
-    if (!f || !fgetws(line, 64, f))
+    wchar_t word[64];
+    if (!f || fwscanf(f, L"%63ls", word) != 1)
         return (void *)1;
-    printf("fgetws: %ls", line);
+    printf("fwscanf: %ls\n", word);
     fclose(f);
     return NULL;
 }
