@@ -402,8 +402,11 @@ pub fn forget_range(first: u32, last: u32) {
     }
 }
 
-/// Forgets every fd (fork child: the new epoll instance has none registered).
+/// Forgets every fd (fork child: the new epoll instance has none registered) and every waiter
+/// (they were the parent's other threads: counted here, the child's hub peeked in epoll for them
+/// and never reported a deadlock).
 pub fn forget_all_after_fork() {
+    IO_WAITERS.store(0, Ordering::Relaxed);
     for c in TABLE.iter() {
         let p = c.load(Ordering::Acquire);
         if !p.is_null() {

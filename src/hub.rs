@@ -487,7 +487,8 @@ pub fn after_fork_child() {
         crate::park::forget_all_waiters_after_fork();
         h.inject.force_unlock_after_fork();
         h.lock.force_unlock_after_fork();
-        (*h.timers.get()) = TimerHeap::new();
+        // Not dropped: another carrier may have been changing it at the fork.
+        core::mem::forget(core::mem::replace(&mut *h.timers.get(), TimerHeap::new()));
         h.next_due.store(u64::MAX, Ordering::Relaxed);
         EPOLL_INIT.force_unlock_after_fork();
         for fd in [h.epfd_cell.swap(-1, Ordering::AcqRel), h.wake_fd_cell.swap(-1, Ordering::AcqRel)] {
@@ -496,21 +497,17 @@ pub fn after_fork_child() {
             }
         }
     }
-    // SAFETY: as above: the child's only thread takes over the pools' locks.
-    unsafe {
-        crate::stack::after_fork_child();
-        crate::tls::after_fork_child();
-        task::after_fork_child();
-        crate::offload::after_fork_child();
-        crate::sigqueue::after_fork_child();
-    }
+    // SAFETY: as above: the child's only thread takes over the offload queue's lock (the pools'
+    // were held across the fork: src/fork.rs).
+    unsafe { crate::offload::after_fork_child() };
+    crate::sigqueue::after_fork_child();
     crate::park::init_barriers();
-    h.inject.lock().clear();
+    core::mem::forget(core::mem::take(&mut *h.inject.lock()));
     h.inject_pending.store(false, Ordering::Relaxed);
     h.in_section.store(false, Ordering::Relaxed);
     h.idle.store(0, Ordering::Relaxed);
-    while h.runq.pop().is_some() {}
-    carrier::for_each(|c| while c.runq.pop().is_some() {});
+    h.runq.forget_all();
+    carrier::for_each(|c| c.runq.forget_all());
     task::for_each(|t| {
         if !me.is_some_and(|m| core::ptr::eq(m, t)) {
             // A thread that does not exist here: never parked, never scheduled.

@@ -16,6 +16,7 @@ pub mod context;
 pub mod dns;
 pub mod fd;
 pub mod fifo;
+pub mod fork;
 pub mod file;
 pub mod filelock;
 pub mod glibc;
@@ -69,11 +70,7 @@ pub fn start(cfg: config::Config) {
         green_warn!("disabled, threads stay native: {why}");
         return;
     }
-    extern "C" fn after_fork_child() {
-        hub::after_fork_child();
-    }
-    // SAFETY: registering a plain extern "C" child handler with glibc's atfork list.
-    unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
+    fork::register();
     stats::configure(cfg.stats);
     watchdog::configure(cfg.block_warn_ms, cfg.handoff_ms);
     carrier::configure(cfg.hubs);

@@ -140,12 +140,12 @@ struct SizeClass {
     chunk_left: usize,
 }
 
-struct Pool {
+pub(crate) struct Pool {
     classes: Vec<SizeClass>,
     guarded: usize,
 }
 
-static POOL: SpinLock<Pool> = SpinLock::new(Pool { classes: Vec::new(), guarded: 0 });
+pub(crate) static POOL: SpinLock<Pool> = SpinLock::new(Pool { classes: Vec::new(), guarded: 0 });
 
 pub fn round_up(n: usize, to: usize) -> usize {
     n.div_ceil(to) * to
@@ -238,14 +238,6 @@ pub fn release(stack: Stack) {
     }
 }
 
-/// Takes over this module's locks in a fork child (another thread may have held them).
-///
-/// # Safety
-/// Only in the child of fork, on its only thread.
-pub unsafe fn after_fork_child() {
-    // SAFETY: forwarded contract.
-    unsafe { POOL.force_unlock_after_fork() };
-}
 
 #[cfg(test)]
 mod tests {

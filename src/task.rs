@@ -190,9 +190,9 @@ impl Task {
 }
 
 /// Pool of exited tasks ready for reuse (task structs are never freed).
-static TASK_POOL: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
+pub(crate) static TASK_POOL: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
 /// Every task struct ever made (bounded by the peak number of threads), for diagnostics.
-static ALL_TASKS: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
+pub(crate) static ALL_TASKS: SpinLock<Vec<usize>> = SpinLock::new(Vec::new());
 
 /// Records a task struct for [`for_each`] (called once per struct, at creation).
 pub fn register(t: &'static Task) {
@@ -343,6 +343,14 @@ impl RunQueue {
     pub fn is_empty(&self) -> bool {
         self.head.load(Ordering::Relaxed).is_null()
     }
+
+    /// Empties the queue without reading it. For a fork child, whose queues another carrier may
+    /// have been changing at the fork (a pop that had cleared `head` but not yet `tail`: popping
+    /// until empty then left `tail` set, and the next push linked behind it was never found).
+    pub fn forget_all(&self) {
+        self.head.store(core::ptr::null_mut(), Ordering::Relaxed);
+        self.tail.set(core::ptr::null_mut());
+    }
 }
 
 impl Default for RunQueue {
@@ -351,18 +359,6 @@ impl Default for RunQueue {
     }
 }
 
-/// Takes over this module's locks in a fork child (another thread may have held them).
-///
-/// # Safety
-/// Only in the child of fork, on its only thread.
-pub unsafe fn after_fork_child() {
-    // SAFETY: forwarded contract.
-    unsafe { TASK_POOL.force_unlock_after_fork() };
-    // SAFETY: forwarded contract.
-    unsafe { ALL_TASKS.force_unlock_after_fork() };
-    // SAFETY: forwarded contract.
-    unsafe { crate::arena::TASKS.force_unlock_after_fork() };
-}
 
 #[cfg(test)]
 mod tests {
@@ -385,6 +381,21 @@ mod tests {
         assert_eq!(rest, vec![1, 2, 3, 4, 0]);
         assert!(q.is_empty());
         assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn forget_all_clears_a_torn_queue() {
+        let a: &'static Task = Box::leak(Box::new(Task::new(false)));
+        let b: &'static Task = Box::leak(Box::new(Task::new(false)));
+        let q = RunQueue::new();
+        q.push(a);
+        // A pop interrupted by fork after clearing `head`, before clearing `tail`.
+        q.head.store(core::ptr::null_mut(), Ordering::Relaxed);
+        assert!(q.pop().is_none());
+        q.forget_all();
+        q.push(b);
+        assert!(core::ptr::eq(q.pop().expect("the task pushed after forget_all"), b));
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub const DEAD_MAGIC: usize = 0x6465_6164_5443_4221; // "deadTCB!"
 static USE_WRFSBASE: AtomicBool = AtomicBool::new(false);
 static mut PRIVATE: Option<Private> = None;
 /// Offsets (from the thread pointer, negative) of TLS words that malloc fills in lazily.
-static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
+pub(crate) static PRESERVED: SpinLock<([isize; 8], usize)> = SpinLock::new(([0; 8], 0));
 /// Offset from the thread pointer of libc's `__resp` TLS word (0: not found).
 static RESP_OFFSET: AtomicUsize = AtomicUsize::new(0);
 /// glibc's `__rseq_offset` (0: glibc before 2.35, which has no rseq area).
@@ -41,14 +41,14 @@ static RSEQ_OFFSET: AtomicUsize = AtomicUsize::new(0);
 /// A real OS thread of the runtime exists: every green TCB says "multiple threads" to glibc.
 static MULTITHREADED: AtomicBool = AtomicBool::new(false);
 
-struct Pool {
+pub(crate) struct Pool {
     free: Vec<usize>,
     /// Every TCB ever carved (live or pooled), for [`mark_multithreaded`].
     all: Vec<usize>,
     /// Where new TCBs are carved (16 MiB chunks: ≈3,500 TCBs of a small C program).
     arena: Arena,
 }
-static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new(), all: Vec::new(), arena: Arena::new() });
+pub(crate) static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: Vec::new(), all: Vec::new(), arena: Arena::new() });
 /// [`mark_multithreaded`] has flagged every TCB.
 static MARKED: AtomicBool = AtomicBool::new(false);
 /// The main thread's TCB (glibc's own, recorded at init).
@@ -486,13 +486,3 @@ pub unsafe fn set_stack_bounds(tp: usize, lo: usize, size: usize, guard: usize) 
     }
 }
 
-/// Takes over this module's locks in a fork child (another thread may have held them).
-///
-/// # Safety
-/// Only in the child of fork, on its only thread.
-pub unsafe fn after_fork_child() {
-    // SAFETY: forwarded contract.
-    unsafe { POOL.force_unlock_after_fork() };
-    // SAFETY: forwarded contract.
-    unsafe { PRESERVED.force_unlock_after_fork() };
-}

@@ -218,6 +218,9 @@ compare libc_state threads_created=4
 compare tids threads_created=20
 compare sched_attrs threads_created=2
 compare fork_threads threads_created=51
+# fork while other carriers change the run queues, timers and pools (1000 forks: the old code
+# lost the child's wake-up in about one run in four).
+compare fork_busy --args 1000 --env GREEN_HUBS=2 --timeout 120 --carriers 1+ threads_created=4+ parks_sleep=1+ parks_join=4+
 compare io_pipes threads_created=105 parks_io=100+ epoll_waits=1+
 compare tcp_echo --args tcp threads_created=401 parks_io=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
