@@ -120,7 +120,7 @@ static NO_CACHESTAT: AtomicBool = AtomicBool::new(false);
 /// A sequential sendfile or splice loop then asks the kernel again only when less than half of
 /// WARM_MAX of it is left ahead, not at every call. A hint only: a stale one (the fd reused, pages evicted since) skips a warm-up, and the
 /// call then reads the disk itself, as it would without one.
-static WARMED: SpinLock<(i32, u64, u64, bool)> = SpinLock::new((-1, 0, 0, false));
+pub(crate) static WARMED: SpinLock<(i32, u64, u64, bool)> = SpinLock::new((-1, 0, 0, false));
 
 fn warmed_covers(fd: i32, off: u64, end: u64) -> bool {
     let (wfd, ws, we, weof) = *WARMED.lock();

@@ -11,7 +11,9 @@
 //!   so: the hub lock is held by sections that switch, and glibc takes its stdio and malloc locks
 //!   after the prepare handlers, which may wait for a thread that needs the hub. The child
 //!   instead forgets them without reading them (`hub::after_fork_child`): they described the
-//!   parent's other threads only.
+//!   parent's other threads only. Nor is a hand-off (`hub::MODE_CHANGE`): one that glibc's stdio
+//!   lock would wait for (its holder parked on a full pipe, one carrier) must still be able to
+//!   start; the child finishes a mode change the fork cut short.
 
 use crate::lock::SpinLock;
 
@@ -41,8 +43,17 @@ impl<T: Send> ForkHeld for SpinLock<T> {
 }
 
 /// The held locks, in the one order they are taken (none is taken inside another).
-fn pool_locks() -> [&'static dyn ForkHeld; 6] {
-    [&crate::task::TASK_POOL, &crate::task::ALL_TASKS, &crate::arena::TASKS, &crate::tls::POOL, &crate::tls::PRESERVED, &crate::stack::POOL]
+fn pool_locks() -> [&'static dyn ForkHeld; 8] {
+    [
+        &crate::task::TASK_POOL,
+        &crate::task::ALL_TASKS,
+        &crate::arena::TASKS,
+        &crate::tls::POOL,
+        &crate::tls::PRESERVED,
+        &crate::stack::POOL,
+        &crate::thread::NAMES,
+        &crate::file::WARMED,
+    ]
 }
 
 extern "C" fn prepare() {

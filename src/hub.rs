@@ -491,6 +491,10 @@ pub fn after_fork_child() {
         core::mem::forget(core::mem::replace(&mut *h.timers.get(), TimerHeap::new()));
         h.next_due.store(u64::MAX, Ordering::Relaxed);
         EPOLL_INIT.force_unlock_after_fork();
+        // A hand-off the fork cut short: the child's one carrier takes locked sections, as the
+        // watchdog would have finished it (carrier 0's root TCB exists before SWITCHING).
+        MODE_CHANGE.force_unlock_after_fork();
+        let _ = MODE.compare_exchange(SWITCHING, MULTI, Ordering::AcqRel, Ordering::Relaxed);
         for fd in [h.epfd_cell.swap(-1, Ordering::AcqRel), h.wake_fd_cell.swap(-1, Ordering::AcqRel)] {
             if fd >= 0 {
                 sys::syscall3(libc::SYS_close, fd as usize, 0, 0);

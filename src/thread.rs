@@ -415,7 +415,7 @@ pub unsafe fn setname(t: &Task, name: *const c_char) -> c_int {
 
 /// Serialises pthread_setname_np/getname_np: with several carriers one green thread may name
 /// another while a third reads that name (natively the kernel locks `comm` the same way).
-static NAMES: crate::lock::SpinLock<()> = crate::lock::SpinLock::new(());
+pub(crate) static NAMES: crate::lock::SpinLock<()> = crate::lock::SpinLock::new(());
 
 /// pthread_getname_np for a green thread. An unnamed thread reports the program's name, as the
 /// kernel's comm of a new thread is inherited from its creator.
