@@ -567,12 +567,23 @@ pub fn claim_process_pending(t: &Task) {
 /// Takes the siginfo of a routed `sig` (frees its slot, or fills it with the next queued
 /// real-time one, which is then routed in turn).
 pub fn take_info(sig: c_int) -> libc::siginfo_t {
+    let info = slot_info(sig);
+    release_slot(sig);
+    info
+}
+
+/// The siginfo in a routed `sig`'s slot, which stays taken.
+fn slot_info(sig: c_int) -> libc::siginfo_t {
+    // SAFETY: the slot's BUSY bit is set until its taker clears it; nobody writes it meanwhile.
+    unsafe { *INFO.0[sig as usize].get() }
+}
+
+/// Frees a routed `sig`'s slot, or fills it with the next queued real-time one and routes that.
+fn release_slot(sig: c_int) {
     let b = bit(sig);
-    // SAFETY: the slot's BUSY bit is set until we clear it; nobody writes it meanwhile.
-    let info = unsafe { *INFO.0[sig as usize].get() };
     if sig < FIRST_RT {
         BUSY.fetch_and(!b, Ordering::AcqRel);
-        return info;
+        return;
     }
     let next = with_backlog(sig, |head, len, infos| {
         if *len == 0 {
@@ -590,7 +601,6 @@ pub fn take_info(sig: c_int) -> libc::siginfo_t {
         ROUTE.store(true, Ordering::Release);
         hub::nudge_idle_from_signal();
     }
-    info
 }
 
 fn hub_pid() -> usize {
@@ -602,12 +612,21 @@ fn hub_pid() -> usize {
 /// slot is free once sent: if the kernel merges it with the same signal already pending on
 /// that carrier, one delivery is lost, as the kernel merges a standard signal pending twice. If
 /// it cannot be sent it is routed again.
+///
+/// The slot stays taken until the send is done: a real-time signal of the same number that lands
+/// on this thread meanwhile (once the mask is restored around the backlog's lock, say) then
+/// queues behind it (`not_for_running`) instead of running its handler first (the values of a
+/// `sigqueue` burst reached the handler out of order, 1 run in 30 or so under load).
 pub fn redeliver(t: &Task, pid: usize, tid: usize, sig: c_int) {
-    let original = take_info(sig);
+    let original = slot_info(sig);
     // SAFETY: siginfo_t is 128 bytes of plain data, as is [u32; 32].
     if send_own(t, pid, tid, sig, unsafe { core::mem::transmute::<libc::siginfo_t, [u32; 32]>(original) }) < 0 {
-        capture(sig, &original);
+        // Still in its slot: routed again.
+        PENDING.fetch_or(bit(sig), Ordering::AcqRel);
+        ROUTE.store(true, Ordering::Release);
+        return;
     }
+    release_slot(sig);
 }
 
 /// Sends `sig` with siginfo `w` to the carrier `tid` of the calling thread `t` (signal.rs
