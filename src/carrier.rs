@@ -285,7 +285,17 @@ const SPARE_LINGER_NS: u64 = 1_000_000_000;
 
 /// The calling carrier leaves: SPARE until `add_one` wakes it (true). A hand-off carrier not
 /// woken within SPARE_LINGER_NS becomes GONE instead (false: the caller lets its thread exit).
+///
+/// A spare blocks every signal while it waits: it runs no green thread, and with the mask of the
+/// last one it ran the kernel would give it process-directed signals that thread let in, whose
+/// handlers then ran on no green thread at all (a main waiting in sigwaitinfo for a signal it
+/// blocks missed those sent after a hand-off while its old mask still let them in: rt_queue
+/// hung under load). Its root loads the next thread's mask when it runs one again.
 pub fn leave(c: &Carrier) -> bool {
+    if c.loaded_mask.get() != crate::osthread::RUNTIME_MASK {
+        crate::sigmask::set_carrier(crate::osthread::RUNTIME_MASK);
+        c.loaded_mask.set(crate::osthread::RUNTIME_MASK);
+    }
     c.surplus.store(false, Ordering::Relaxed);
     c.state.store(SPARE, Ordering::Release);
     ACTIVE_COUNT.fetch_sub(1, Ordering::AcqRel);

@@ -572,6 +572,9 @@ compare glibc_threaded --env GREEN_HUBS=1 threads_created=5 parks_join=1+
 compare omp_sum --env GREEN_HUBS=1 --timeout 60 --carriers 1+ threads_created=3
 # A thread spinning on a volatile flag that another sets after usleep(10000).
 compare spin_flag --env GREEN_HUBS=1 --timeout 20 --carriers 1+ threads_created=2 parks_sleep=1+
+# A signal main blocks, sent while main runs, after a hand-off ended: the spare carrier kept the
+# mask of the last thread it ran and the kernel gave it the signal (its handler ran there).
+compare spare_signal --env GREEN_HUBS=1 --timeout 30 --carriers 1+ threads_created=2 handoffs=1+ one_carrier_again=1+
 # Threads yielding on every carrier while another waits for a pipe that a child process writes
 # after 100 ms: the hub peeks at epoll every POLL_EVERY scheduling decisions (yields that find
 # nothing else to run included), not only when a carrier goes idle (hung before).
