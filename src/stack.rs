@@ -238,7 +238,6 @@ pub fn release(stack: Stack) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

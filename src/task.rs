@@ -359,7 +359,6 @@ impl Default for RunQueue {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

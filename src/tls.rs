@@ -485,4 +485,3 @@ pub unsafe fn set_stack_bounds(tp: usize, lo: usize, size: usize, guard: usize) 
         *((tp + glibc::OFF_GUARDSIZE) as *mut usize) = guard;
     }
 }
-
