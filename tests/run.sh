@@ -432,11 +432,8 @@ done
 # on to a blocking thread but still had the other one's mask ran the handler on the blocking
 # thread (1 run in ~15), and one landing while a thread's own delivery of the previous signal
 # was still marked as claimed was dropped as if it were that delivery (most runs).
-# The timeout only catches a hang (each signal's handler is awaited 5 s in the program): under
-# strace every delivery stops the process, a routed signal is delivered two or three times, and
-# with GREEN_HUBS=2 the run takes 13-19 s here, 73 s with two CPU hogs (native: 6 s).
-compare kill_mask_switch --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 180 threads_created=4
-compare kill_mask_switch --env GREEN_HUBS=2 --os-threads 2 --carriers 1+ --timeout 180 threads_created=4
+compare kill_mask_switch --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 --timeout 60 threads_created=4
+compare kill_mask_switch --env GREEN_HUBS=2 --os-threads 2 --carriers 1+ --timeout 60 threads_created=4
 compare robust threads_created=4 parks_mutex=1+
 compare timed_waits threads_created=3 parks_cond=4+ parks_mutex=2+ parks_rwlock=4+ parks_sem=2+ parks_join=2+
 compare rwlock threads_created=26 parks_rwlock=1+
