@@ -645,6 +645,21 @@ if want deadlock; then
     if [ $rc = 124 ]; then ok "deadlock GREEN_DEADLOCK=0 waits"; else ko "deadlock GREEN_DEADLOCK=0" "rc=$rc"; fi
 fi
 
+# A fork child that deadlocks while the parent had a thread parked in read: the child is
+# reported and aborted (it inherited the parent's count of fd waiters and waited in epoll for
+# nobody before), then the parent wakes its reader (natively the child hangs for ever).
+if want deadlock_fork; then
+    out=$(LD_PRELOAD="$LIB" timeout 20 "$B/deadlock_fork" 2>"$B/deadlock_fork.err")
+    rc=$?
+    if [ $rc = 0 ] && [ "$out" = $'child killed by signal 6\nreader got 1 byte' ] \
+        && grep -q '^libgreen: deadlock: every green thread is waiting' "$B/deadlock_fork.err" \
+        && grep -q 'thread 0 (main) waits in mutex' "$B/deadlock_fork.err"; then
+        ok "deadlock_fork report"
+    else
+        ko "deadlock_fork report" "rc=$rc: $out $(cat "$B/deadlock_fork.err")"
+    fi
+fi
+
 # GREEN_STATS on SIGUSR2: a line while the program runs, another at exit; an inherited SIG_IGN
 # is kept (only the exit line).
 if want stats_sigusr2; then
