@@ -197,15 +197,17 @@ pub fn by_tid(tid: i32) -> Option<&'static Carrier> {
     found
 }
 
-/// OS threads carriers add to the process besides the original one (for the deadlock check).
+/// OS threads carriers add to the process besides the one that runs its first carrier (for the
+/// deadlock check). Not "every carrier but carrier 0": in a child forked from another carrier
+/// that one is the only thread (counted as extra, the child's deadlock was never reported).
 pub fn extra_os_threads() -> usize {
-    let mut n = 0;
+    let mut n = 0usize;
     for_each(|c| {
-        if c.index != 0 && c.state.load(Ordering::Relaxed) != GONE {
+        if c.state.load(Ordering::Relaxed) != GONE {
             n += 1;
         }
     });
-    n
+    n.saturating_sub(1)
 }
 
 /// Starts the home carriers 1..GREEN_HUBS (called once, on the first green thread's creation).

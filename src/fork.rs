@@ -7,6 +7,8 @@
 //!   Vec whose pointer and capacity disagree, a half-linked free list): the child goes on
 //!   creating threads from them. Their holders never park or wait for anything, so the forking
 //!   thread waits nanoseconds.
+//! - So is the lock of the program's signal actions (sigroute.rs `ACTIONS`), taken last and with
+//!   every signal blocked on the forking thread until its parent or child handler.
 //! - The hub's own structures (run queues, timers, park buckets, the inject queue) are not held
 //!   so: the hub lock is held by sections that switch, and glibc takes its stdio and malloc locks
 //!   after the prepare handlers, which may wait for a thread that needs the hub. The child
@@ -56,25 +58,35 @@ fn pool_locks() -> [&'static dyn ForkHeld; 8] {
     ]
 }
 
+/// The pools' locks, then the signal actions' (after them: a handler that interrupted pool code
+/// on another carrier may take it).
 extern "C" fn prepare() {
     for l in pool_locks() {
         l.hold();
     }
+    crate::sigroute::hold_actions_for_fork();
 }
 
+/// Signals stay blocked until every lock is released: a handler may take them.
 extern "C" fn parent() {
+    // SAFETY: `prepare` took it on this thread, which forked.
+    let mask = unsafe { crate::sigroute::release_actions_after_fork(false) };
     for l in pool_locks().into_iter().rev() {
         // SAFETY: `prepare` took each on this thread, which forked.
         unsafe { l.release() };
     }
+    crate::sigmask::set_carrier(mask);
 }
 
 extern "C" fn child() {
+    // SAFETY: an atfork child handler runs on the child's only thread.
+    let mask = unsafe { crate::sigroute::release_actions_after_fork(true) };
     for l in pool_locks() {
-        // SAFETY: an atfork child handler runs on the child's only thread.
+        // SAFETY: as above.
         unsafe { l.take_over() };
     }
     crate::hub::after_fork_child();
+    crate::sigmask::set_carrier(mask);
 }
 
 /// Registers the handlers with glibc (once, from the constructor, after the hub started).

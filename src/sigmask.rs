@@ -34,6 +34,26 @@ pub fn carrier_mask() -> u64 {
     old
 }
 
+/// Runs `f` with every signal blocked on the calling OS thread, then restores its mask: for a
+/// runtime lock that a signal handler on the same thread may also take (it would spin for ever
+/// on a holder it interrupted). Raw calls: the carrier's mask is back before anything reads it.
+pub fn with_all_blocked<R>(f: impl FnOnce() -> R) -> R {
+    let old = block_all();
+    let r = f();
+    set_carrier(old);
+    r
+}
+
+/// Blocks every signal on the calling OS thread; returns the mask it had (give it back with
+/// `set_carrier`).
+pub fn block_all() -> u64 {
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets.
+    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &all as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
+    old
+}
+
 /// Sets the carrier's kernel mask (the hub, at a switch to a thread with another mask).
 pub fn set_carrier(mask: u64) {
     // SAFETY: a live 8-byte mask; no old set.

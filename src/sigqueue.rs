@@ -15,7 +15,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::lock::SpinLock;
 use crate::sigmask::bit;
-use crate::sys;
 use crate::task::Task;
 
 #[derive(Clone, Copy)]
@@ -111,15 +110,7 @@ pub fn take(t: &Task, sig: c_int) -> Option<([u32; 32], bool)> {
 /// stayed queued when its kick landed while the sending timer thread held the lock for
 /// SIGUSR2's). Blocked here, a kick waits for the release and then finds the lock free.
 fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
-    let all: u64 = !0;
-    let mut old: u64 = 0;
-    // SAFETY: rt_sigprocmask on the calling OS thread with live 8-byte sets (raw: the carrier's
-    // mask is restored below, before anything reads it).
-    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK as usize, &all as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0) };
-    let r = f(&mut QUEUE.lock());
-    // SAFETY: as above; the mask the caller had.
-    unsafe { sys::syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &old as *const u64 as usize, 0, 8, 0, 0) };
-    r
+    crate::sigmask::with_all_blocked(|| f(&mut QUEUE.lock()))
 }
 
 /// Removes the oldest entry of `t` for `sig` from the table; with whether more remain.

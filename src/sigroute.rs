@@ -43,6 +43,7 @@ use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::hub;
+use crate::lock::SpinLock;
 use crate::sigmask::bit;
 use crate::signal;
 use crate::sys;
@@ -147,21 +148,96 @@ pub fn routable(sig: c_int) -> bool {
     (1..=NSIG as c_int).contains(&sig) && !matches!(sig, 32 | 33 | libc::SIGKILL | libc::SIGSTOP)
 }
 
+/// Serialises the program's sigaction calls, as the kernel serialises native ones: a call's
+/// record here (handler, flags) and its change of the kernel's action (our trampoline with the
+/// program's mask) happen together, and a query reports one call's whole action. Taken with
+/// every signal blocked on the caller's OS thread (a handler may call sigaction).
+static ACTIONS: SpinLock<()> = SpinLock::new(());
+/// Odd while a holder of `ACTIONS` changes a handler and its flags: the trampoline, which
+/// cannot take the lock, reads the pair again until it sees one whole (a sequence lock).
+static ACTIONS_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Runs `f` (the program's sigaction: our record and the kernel call) with `ACTIONS` held.
+pub fn with_actions_locked<R>(f: impl FnOnce() -> R) -> R {
+    crate::sigmask::with_all_blocked(|| {
+        let _held = ACTIONS.lock();
+        f()
+    })
+}
+
+/// The forking thread's mask while it holds `ACTIONS` across fork (written under the lock).
+static FORK_MASK: AtomicU64 = AtomicU64::new(0);
+
+/// fork.rs's prepare handler: `ACTIONS` held across the fork (a sigaction on another carrier
+/// half-done would leave the child a torn record), with every signal blocked on the forking
+/// thread until `release_actions_after_fork` (a handler there calling sigaction would wait for
+/// its own thread).
+pub fn hold_actions_for_fork() {
+    let old = crate::sigmask::block_all();
+    ACTIONS.lock_raw();
+    FORK_MASK.store(old, Ordering::Relaxed);
+}
+
+/// fork.rs's parent and child handlers: releases (in the child, takes over) `ACTIONS`; returns
+/// the forking thread's mask, to give back (`sigmask::set_carrier`) once every lock held across
+/// the fork is released.
+///
+/// # Safety
+/// This OS thread took the lock with `hold_actions_for_fork` (or is the child of that fork).
+pub unsafe fn release_actions_after_fork(child: bool) -> u64 {
+    let mask = FORK_MASK.load(Ordering::Relaxed);
+    if child {
+        // SAFETY: forwarded contract (the child's only thread).
+        unsafe { ACTIONS.force_unlock_after_fork() };
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { ACTIONS.unlock_raw() };
+    }
+    mask
+}
+
+/// Changes the record of `sig` inside `ACTIONS`' sequence (the caller holds the lock).
+fn change_record(f: impl FnOnce()) {
+    ACTIONS_SEQ.fetch_add(1, Ordering::AcqRel);
+    f();
+    ACTIONS_SEQ.fetch_add(1, Ordering::Release);
+}
+
+/// The program's handler and flags for `sig` as one call set them, without the lock.
+fn handler_and_flags(sig: c_int) -> (usize, c_int) {
+    loop {
+        let seq = ACTIONS_SEQ.load(Ordering::Acquire);
+        if seq & 1 == 0 {
+            let h = HANDLER[sig as usize].load(Ordering::Acquire);
+            let flags = FLAGS[sig as usize].load(Ordering::Acquire) as c_int;
+            if ACTIONS_SEQ.load(Ordering::Acquire) == seq {
+                return (h, flags);
+            }
+        }
+        core::hint::spin_loop();
+    }
+}
+
 /// The program installs `handler` with `flags` for `sig`: record it and return the handler and
-/// flags to give the kernel (the trampoline).
+/// flags to give the kernel (the trampoline). Inside `with_actions_locked`.
 pub fn record(sig: c_int, handler: usize, flags: c_int) -> (usize, c_int) {
-    RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
-    HANDLER[sig as usize].store(handler, Ordering::Release);
-    FLAGS[sig as usize].store(flags as usize, Ordering::Release);
-    TRAMPOLINED.fetch_or(bit(sig), Ordering::AcqRel);
+    change_record(|| {
+        RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
+        HANDLER[sig as usize].store(handler, Ordering::Release);
+        FLAGS[sig as usize].store(flags as usize, Ordering::Release);
+        TRAMPOLINED.fetch_or(bit(sig), Ordering::AcqRel);
+    });
     (trampoline as extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) as usize, (flags | libc::SA_SIGINFO) & !libc::SA_RESETHAND)
 }
 
-/// The program set SIG_DFL or SIG_IGN for `sig` (after the kernel has it).
+/// The program set SIG_DFL or SIG_IGN for `sig` (after the kernel has it). Inside
+/// `with_actions_locked`.
 pub fn forget(sig: c_int) {
-    RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
-    TRAMPOLINED.fetch_and(!bit(sig), Ordering::AcqRel);
-    HANDLER[sig as usize].store(0, Ordering::Release);
+    change_record(|| {
+        RUNTIME_OWNED.fetch_and(!bit(sig), Ordering::AcqRel);
+        TRAMPOLINED.fetch_and(!bit(sig), Ordering::AcqRel);
+        HANDLER[sig as usize].store(0, Ordering::Release);
+    });
 }
 
 fn synchronous(sig: c_int, info: *const libc::siginfo_t) -> bool {
@@ -435,17 +511,22 @@ fn claim_self_send(t: &Task, sig: c_int) -> SelfSend {
 }
 
 fn call_program_handler(sig: c_int, info: *mut libc::siginfo_t, uctx: *mut c_void) {
-    let h = HANDLER[sig as usize].load(Ordering::Acquire);
-    let flags = FLAGS[sig as usize].load(Ordering::Acquire) as c_int;
+    let (h, flags) = handler_and_flags(sig);
     if h == 0 || h == libc::SIG_IGN || h == libc::SIG_DFL {
         return; // changed to SIG_DFL/SIG_IGN while this one was on its way
     }
     if flags & libc::SA_RESETHAND != 0 {
-        // SA_RESETHAND: the action goes back to SIG_DFL as the handler is entered.
-        let dfl = [libc::SIG_DFL, 0usize, 0, 0];
-        // SAFETY: a kernel struct sigaction with SIG_DFL; no old action.
-        unsafe { sys::syscall6(libc::SYS_rt_sigaction, sig as usize, dfl.as_ptr() as usize, 0, 8, 0, 0) };
-        forget(sig);
+        // SA_RESETHAND: the action goes back to SIG_DFL as the handler is entered (unless a
+        // sigaction on another thread changed it meanwhile: the kernel resets at delivery).
+        // The lock cannot be held by an interrupted holder here: holders block every signal.
+        with_actions_locked(|| {
+            if handler_and_flags(sig) == (h, flags) {
+                let dfl = [libc::SIG_DFL, 0usize, 0, 0];
+                // SAFETY: a kernel struct sigaction with SIG_DFL; no old action.
+                unsafe { sys::syscall6(libc::SYS_rt_sigaction, sig as usize, dfl.as_ptr() as usize, 0, 8, 0, 0) };
+                forget(sig);
+            }
+        });
     }
     if let Some(t) = hub::running() {
         let k = if flags & libc::SA_RESTART != 0 { signal::RESTART } else { signal::NO_RESTART };

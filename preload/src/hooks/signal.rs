@@ -97,9 +97,27 @@ pub unsafe extern "C" fn sigaction(sig: c_int, act: *const libc::sigaction, old:
         // SAFETY: forwarded unchanged.
         return unsafe { real::sigaction()(sig, act, old) };
     }
-    let prev = sigroute::program_action(sig);
+    // One whole call at a time (sigroute's ACTIONS): the record, the kernel's action, the old one.
+    let (r, prev) = sigroute::with_actions_locked(|| {
+        let prev = sigroute::program_action(sig);
+        // SAFETY: forwarded contract.
+        (unsafe { exchange_action(sig, act, old) }, prev)
+    });
+    if r == 0 {
+        // SAFETY: old is null or writable (contract).
+        if let (Some((h, f)), Some(o)) = (prev, unsafe { old.as_mut() }) {
+            o.sa_sigaction = h;
+            // The runtime's own handlers show as SIG_DFL, whose flags the kernel reports as 0.
+            o.sa_flags = if h == libc::SIG_DFL { 0 } else { f | (o.sa_flags & SA_RESTORER) };
+        }
+    }
+    r
+}
+
+/// The kernel call of our sigaction with the runtime's record kept in step (ACTIONS held).
+unsafe fn exchange_action(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
     // SAFETY: act is null or a sigaction (contract).
-    let r = match unsafe { act.as_ref() } {
+    match unsafe { act.as_ref() } {
         None => {
             // SAFETY: forwarded unchanged.
             unsafe { real::sigaction()(sig, act, old) }
@@ -118,16 +136,7 @@ pub unsafe extern "C" fn sigaction(sig: c_int, act: *const libc::sigaction, old:
             // SAFETY: a live copy of the caller's action with our handler; old as given.
             unsafe { real::sigaction()(sig, &k, old) }
         }
-    };
-    if r == 0 {
-        // SAFETY: old is null or writable (contract).
-        if let (Some((h, f)), Some(o)) = (prev, unsafe { old.as_mut() }) {
-            o.sa_sigaction = h;
-            // The runtime's own handlers show as SIG_DFL, whose flags the kernel reports as 0.
-            o.sa_flags = if h == libc::SIG_DFL { 0 } else { f | (o.sa_flags & SA_RESTORER) };
-        }
     }
-    r
 }
 
 /// Signals siginterrupt made interrupting (glibc's `_sigintr`, which signal() consults).
