@@ -245,11 +245,11 @@ struct Watch {
     reported: bool,
     /// Its work was handed to another carrier in this episode.
     handed: bool,
-    /// The carrier's time spent waiting for a CPU (schedstat) when the stall was first seen.
-    cpu_wait_at: u64,
+    /// The carrier's time on a CPU (schedstat) when the stall was first seen.
+    ran_at: u64,
 }
 
-const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false, cpu_wait_at: 0 };
+const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false, ran_at: 0 };
 
 /// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
 /// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
@@ -313,25 +313,34 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
                 w.moved_at = now; // first sight of this carrier
             }
             if w.since.is_none() {
-                w.cpu_wait_at = cpu_wait_ns(c).unwrap_or(0);
+                w.ran_at = cpu_ran_ns(c).unwrap_or(0);
             }
             let stalled = now - *w.since.get_or_insert(w.moved_at);
             stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
-            if handoff_ns != 0 && stalled >= handoff_ns && !w.handed {
-                // A carrier the kernel kept off the CPU for most of the stall (a loaded machine)
-                // is not stuck: its thread will switch once it runs. Count again from now.
-                let waited = cpu_wait_ns(c).unwrap_or(0).saturating_sub(w.cpu_wait_at);
-                if waited * 2 > stalled {
-                    w.since = Some(now);
-                    w.moved_at = now;
-                    w.cpu_wait_at += waited;
-                } else {
-                    w.handed = hand_off(c);
-                }
-            }
+            let hand_now = handoff_ns != 0 && stalled >= handoff_ns && !w.handed;
             // Handed off, the stall keeps nobody waiting: nothing to warn about (a program whose
             // threads compute would otherwise warn on every run).
-            if warn_ns != 0 && stalled >= warn_ns && !w.reported && !w.handed {
+            let warn_now = warn_ns != 0 && stalled >= warn_ns && !w.reported && !w.handed;
+            if hand_now || warn_now {
+                // A carrier the kernel kept off the CPU for most of the stall (a loaded machine:
+                // runnable, yet it ran for less than half of it) is not stuck: its thread will
+                // switch once it runs. Count again from now, neither handing off nor blaming the
+                // thread (a warning written into the fd 2 a program had pointed at its own
+                // socket came out in its data: dprintf_pipe under load). One blocked in a
+                // syscall does not run either, but sleeps: that is the thread's stall.
+                if let Some(ran) = cpu_ran_ns(c) {
+                    if ran.saturating_sub(w.ran_at) * 2 < stalled && runnable(c) {
+                        w.since = Some(now);
+                        w.moved_at = now;
+                        w.ran_at = ran;
+                        return;
+                    }
+                }
+            }
+            if hand_now {
+                w.handed = hand_off(c);
+            }
+            if warn_now && !w.handed {
                 w.reported = true;
                 // SAFETY: `current` holds a pooled (never freed) task.
                 report(unsafe { &*running }, c, stalled);
@@ -365,11 +374,19 @@ fn read_task_file<'a>(c: &crate::carrier::Carrier, file: &str, buf: &'a mut [u8]
     core::str::from_utf8(sys::read_small_file(path, buf)?).ok()
 }
 
-/// How long the carrier's thread has waited for a CPU while runnable (schedstat's second
-/// field, in ns); None if unreadable.
-fn cpu_wait_ns(c: &crate::carrier::Carrier) -> Option<u64> {
+/// How long the carrier's thread has run on a CPU (schedstat's first field, in ns: kept current
+/// for a running thread, where the second, the time spent waiting for a CPU, is only added up
+/// when the wait ends); None if unreadable.
+fn cpu_ran_ns(c: &crate::carrier::Carrier) -> Option<u64> {
     let mut buf = [0u8; 96];
-    read_task_file(c, "schedstat", &mut buf)?.split_ascii_whitespace().nth(1)?.parse().ok()
+    read_task_file(c, "schedstat", &mut buf)?.split_ascii_whitespace().next()?.parse().ok()
+}
+
+/// Whether the carrier's thread is running or waiting for a CPU (state R in /proc's stat), not
+/// sleeping in the kernel.
+fn runnable(c: &crate::carrier::Carrier) -> bool {
+    let mut buf = [0u8; 512];
+    read_task_file(c, "stat", &mut buf).and_then(|s| s.rsplit_once(") ")).is_some_and(|(_, rest)| rest.starts_with('R'))
 }
 
 /// What the kernel says the carrier is doing: Some((syscall number, first argument)), or None
