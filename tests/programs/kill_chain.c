@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock_ns.h"
+#include "paced_kill.h"
 
 #define SIGNALS 20000
 
-static atomic_int handled, in_main, stop, sent_all;
+static atomic_int in_main, stop;
 static pthread_t main_thread;
 
 static void on_usr1(int sig)
@@ -33,24 +33,6 @@ static void *yielder(void *arg)
     (void)arg;
     while (!atomic_load(&stop)) sched_yield();
     return NULL;
-}
-
-static void send_all(union sigval v)
-{
-    (void)v;
-    for (int s = 1; s <= SIGNALS; s++) {
-        kill(getpid(), SIGUSR1);
-        long long give_up = now_ns() + 5000000000LL;
-        while (atomic_load(&handled) < s) {
-            if (now_ns() > give_up) {
-                printf("signal %d: its handler did not run (handler runs: %d)\n", s, atomic_load(&handled));
-                fflush(stdout);
-                _exit(1);
-            }
-            sched_yield();
-        }
-    }
-    atomic_store(&sent_all, 1);
 }
 
 int main(void)
@@ -70,16 +52,11 @@ int main(void)
     }
     /* The timer's thread blocks it too (created with main's mask at timer_create). */
     pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-    struct sigevent ev = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = send_all};
-    timer_t tm;
-    timer_create(CLOCK_MONOTONIC, &ev, &tm);
+    timer_t tm = start_paced_sender(SIGNALS);
     pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-    struct itimerspec once = {.it_value = {0, 1000000}};
-    timer_settime(tm, 0, &once, NULL);
-    while (!atomic_load(&sent_all)) usleep(1000);
+    wait_paced_sender(tm);
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
-    timer_delete(tm);
     printf("%d signals, %d handler runs, %d of them in main\n", SIGNALS, atomic_load(&handled), atomic_load(&in_main));
     return atomic_load(&handled) != SIGNALS;
 }

@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock_ns.h"
+#include "paced_kill.h"
 
 #define SIGNALS 20000
 #define OPEN_THREADS 2
 #define BLOCKING_THREADS 2
 
 static __thread int blocks_usr1;
-static atomic_int handled, on_blocking, wrong_info, stop, sent_all;
+static atomic_int on_blocking, wrong_info, stop;
 static pid_t pid;
 
 static void on_usr1(int sig, siginfo_t *info, void *uctx)
@@ -46,25 +46,6 @@ static void *yielder(void *arg)
     return NULL;
 }
 
-static void send_all(union sigval v)
-{
-    (void)v;
-    for (int s = 1; s <= SIGNALS; s++) {
-        kill(getpid(), SIGUSR1);
-        long long give_up = now_ns() + 5000000000LL;
-        while (atomic_load(&handled) < s) {
-            if (now_ns() > give_up) {
-                printf("signal %d: its handler did not run (handler runs: %d, on a thread that blocks it: %d)\n", s,
-                       atomic_load(&handled), atomic_load(&on_blocking));
-                fflush(stdout);
-                _exit(1);
-            }
-            sched_yield();
-        }
-    }
-    atomic_store(&sent_all, 1);
-}
-
 int main(void)
 {
     pid = getpid();
@@ -78,15 +59,9 @@ int main(void)
     pthread_t th[OPEN_THREADS + BLOCKING_THREADS];
     for (int i = 0; i < OPEN_THREADS + BLOCKING_THREADS; i++)
         pthread_create(&th[i], NULL, yielder, i % 2 ? (void *)1 : NULL);
-    struct sigevent ev = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = send_all};
-    timer_t tm;
-    timer_create(CLOCK_MONOTONIC, &ev, &tm);
-    struct itimerspec once = {.it_value = {0, 1000000}};
-    timer_settime(tm, 0, &once, NULL);
-    while (!atomic_load(&sent_all)) usleep(1000);
+    wait_paced_sender(start_paced_sender(SIGNALS));
     atomic_store(&stop, 1);
     for (int i = 0; i < OPEN_THREADS + BLOCKING_THREADS; i++) pthread_join(th[i], NULL);
-    timer_delete(tm);
     printf("%d signals, %d handler runs, %d on a thread that blocks the signal, %d with a siginfo other than kill()'s\n",
            SIGNALS, atomic_load(&handled), atomic_load(&on_blocking), atomic_load(&wrong_info));
     return atomic_load(&on_blocking) != 0 || atomic_load(&wrong_info) != 0;
