@@ -245,11 +245,12 @@ struct Watch {
     reported: bool,
     /// Its work was handed to another carrier in this episode.
     handed: bool,
-    /// The carrier's time on a CPU (schedstat) when the stall was first seen.
+    /// The carrier's time on a CPU when the stall was first seen, and when that was.
     ran_at: u64,
+    ran_since: u64,
 }
 
-const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false, ran_at: 0 };
+const FRESH: Watch = Watch { last: 0, moved_at: 0, since: None, reported: false, handed: false, ran_at: 0, ran_since: 0 };
 
 /// The watchdog thread: sample every carrier each tick. An episode is a stretch in which work
 /// is waiting and a carrier running a green thread has not moved; at GREEN_HANDOFF_MS another
@@ -314,6 +315,7 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             }
             if w.since.is_none() {
                 w.ran_at = cpu_ran_ns(c).unwrap_or(0);
+                w.ran_since = now;
             }
             let stalled = now - *w.since.get_or_insert(w.moved_at);
             stats::LONGEST_STALL_NS.fetch_max(stalled, Relaxed);
@@ -323,16 +325,19 @@ extern "C" fn watchdog_main(_: *mut libc::c_void) -> libc::c_int {
             let warn_now = warn_ns != 0 && stalled >= warn_ns && !w.reported && !w.handed;
             if hand_now || warn_now {
                 // A carrier the kernel kept off the CPU for most of the stall (a loaded machine:
-                // runnable, yet it ran for less than half of it) is not stuck: its thread will
-                // switch once it runs. Count again from now, neither handing off nor blaming the
-                // thread (a warning written into the fd 2 a program had pointed at its own
-                // socket came out in its data: dprintf_pipe under load). One blocked in a
-                // syscall does not run either, but sleeps: that is the thread's stall.
-                if let Some(ran) = cpu_ran_ns(c) {
-                    if ran.saturating_sub(w.ran_at) * 2 < stalled && runnable(c) {
+                // runnable, yet on a CPU for less than half the time since the stall was first
+                // seen) is not stuck: its thread will switch once it runs. Count again from
+                // now, neither handing off nor blaming the thread (a warning written into the
+                // fd 2 a program had pointed at its own socket came out in its data:
+                // dprintf_pipe under load). One blocked in a syscall does not run either, but
+                // sleeps: that is the thread's stall.
+                let window = now - w.ran_since;
+                if let Some(ran) = cpu_ran_ns(c).filter(|_| window > 0) {
+                    if ran.saturating_sub(w.ran_at) * 2 < window && runnable(c) {
                         w.since = Some(now);
                         w.moved_at = now;
                         w.ran_at = ran;
+                        w.ran_since = now;
                         return;
                     }
                 }
@@ -374,12 +379,16 @@ fn read_task_file<'a>(c: &crate::carrier::Carrier, file: &str, buf: &'a mut [u8]
     core::str::from_utf8(sys::read_small_file(path, buf)?).ok()
 }
 
-/// How long the carrier's thread has run on a CPU (schedstat's first field, in ns: kept current
-/// for a running thread, where the second, the time spent waiting for a CPU, is only added up
-/// when the wait ends); None if unreadable.
+/// How long the carrier's thread has run on a CPU, in ns: its CPU-time clock, which counts a
+/// running thread up to now (schedstat's run time lags by up to a scheduler tick, and its wait
+/// time is only added up when a wait ends); None if unreadable.
 fn cpu_ran_ns(c: &crate::carrier::Carrier) -> Option<u64> {
-    let mut buf = [0u8; 96];
-    read_task_file(c, "schedstat", &mut buf)?.split_ascii_whitespace().next()?.parse().ok()
+    // The kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED).
+    let clock = (!c.tid.load(Relaxed) << 3) | 6;
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one live timespec; raw, never our hook.
+    let r = unsafe { sys::syscall3(libc::SYS_clock_gettime, clock as isize as usize, &mut ts as *mut libc::timespec as usize, 0) };
+    (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
 /// Whether the carrier's thread is running or waiting for a CPU (state R in /proc's stat), not
