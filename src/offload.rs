@@ -9,10 +9,13 @@
 //!   helpers do after their idle time).
 //! - A wait that only another thread can end (a file lock, a System V message or semaphore, a
 //!   FIFO's other end: [`run_interruptible`]) never queues behind the bound: it starts a worker
-//!   of its own, up to [`MAX_THREADS`], and workers held by such waits do not count against
+//!   of its own, up to [`MAX_WORKERS`], and workers held by such waits do not count against
 //!   GREEN_OFFLOAD_THREADS. Otherwise waits filling the pool would keep their wakers' jobs (or
 //!   other waits' wakers) queued behind them for good, where native threads would each have
-//!   blocked on their own.
+//!   blocked on their own. Decision: 4096, not unbounded: natively each of these waits holds
+//!   an OS thread too, and a program with more than 4096 threads in file-lock, FIFO-open or
+//!   System V waits at once is past what this bound is for (README limits); the slot table
+//!   stays a static array, scanned only up to its highest slot used.
 //! - Workers are plain glibc threads created with the real `pthread_create` (found with
 //!   `dlsym(RTLD_NEXT)`, so the runtime's own call never reaches libgreen's hook). Their TCBs
 //!   carry no green task, so every hook they reach takes the real path; they are not green
@@ -51,6 +54,8 @@ use crate::task::ParkReason;
 
 /// Upper bound of GREEN_OFFLOAD_THREADS.
 pub const MAX_THREADS: usize = 64;
+/// Workers at once, waits included (module policy).
+pub const MAX_WORKERS: usize = 4096;
 /// Default of GREEN_OFFLOAD_THREADS.
 pub const DEFAULT_THREADS: usize = 4;
 /// A worker with nothing to do for this long exits.
@@ -108,9 +113,18 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 /// Jobs submitted and not yet completed (the deadlock check must not fire while any is).
 pub static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// The pthread_t of each started, not yet joined worker (0: free slot).
-static THREADS: [AtomicUsize; MAX_THREADS] = [const { AtomicUsize::new(0) }; MAX_THREADS];
+static THREADS: [AtomicUsize; MAX_WORKERS] = [const { AtomicUsize::new(0) }; MAX_WORKERS];
 /// Set by a worker that is exiting; the next spawn joins it and frees the slot.
-static EXITED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+static EXITED: [AtomicBool; MAX_WORKERS] = [const { AtomicBool::new(false) }; MAX_WORKERS];
+/// One more than the highest slot ever claimed: scans of THREADS stop there (a fork child
+/// resets only those, and touches none of the table's untouched pages).
+static SLOTS_USED: AtomicUsize = AtomicUsize::new(0);
+
+/// The slots ever used, with their flags.
+fn used_slots() -> impl Iterator<Item = (usize, &'static AtomicUsize, &'static AtomicBool)> {
+    let n = SLOTS_USED.load(Ordering::Acquire);
+    THREADS[..n].iter().zip(EXITED[..n].iter()).enumerate().map(|(i, (t, e))| (i, t, e))
+}
 
 /// Runs `f` on an offload worker while the calling green thread parks, and returns its result.
 /// Threads that are not green run `f` directly, and so does a green thread with no other green
@@ -270,7 +284,7 @@ fn submit(job: &Job) -> bool {
         // Every worker not running a job looks at the queue before it sleeps.
         let enough = q.len <= q.live - q.busy;
         wake = enough && q.idle > 0;
-        let bound = if job.kind != Wait::Bounded { MAX_THREADS } else { (MAX.load(Ordering::Relaxed) + q.waiting).min(MAX_THREADS) };
+        let bound = if job.kind != Wait::Bounded { MAX_WORKERS } else { (MAX.load(Ordering::Relaxed) + q.waiting).min(MAX_WORKERS) };
         spawn = !enough && q.live < bound;
         if spawn {
             q.live += 1;
@@ -317,9 +331,9 @@ fn spawn_worker() -> bool {
     // is claimed with a compare-exchange (usize::MAX: claimed, not started yet), before the
     // worker can run (its exit marks the slot).
     let mut slot = None;
-    for (i, th) in THREADS.iter().enumerate() {
+    for (i, th, exited) in used_slots() {
         let t = th.load(Ordering::Acquire);
-        if t != 0 && t != usize::MAX && EXITED[i].swap(false, Ordering::AcqRel) {
+        if t != 0 && t != usize::MAX && exited.swap(false, Ordering::AcqRel) {
             // SAFETY: a joinable worker that has announced its exit; joined once, by the one
             // spawner that took its EXITED flag.
             unsafe { join(t as libc::pthread_t, core::ptr::null_mut()) };
@@ -329,13 +343,24 @@ fn spawn_worker() -> bool {
             slot = Some(i);
         }
     }
-    let Some(slot) = slot else { return false };
+    let Some(slot) = slot.or_else(new_slot) else { return false };
     let th = crate::osthread::spawn(worker, slot as *mut c_void);
     THREADS[slot].store(th.map_or(0, |t| t as usize), Ordering::Release);
     if th.is_some() {
         crate::green_debug!("offload: worker {slot} started");
     }
     th.is_some()
+}
+
+/// Claims a slot past the ones used so far (None: all MAX_WORKERS are taken).
+fn new_slot() -> Option<usize> {
+    loop {
+        let n = SLOTS_USED.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_WORKERS).then_some(n + 1)).ok()?;
+        // A scan that saw the raised count may have claimed it first: then the next one.
+        if THREADS[n].compare_exchange(0, usize::MAX, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            return Some(n);
+        }
+    }
 }
 
 /// A worker: runs queued jobs; exits after IDLE_NS without one.
@@ -397,9 +422,8 @@ extern "C" fn worker(arg: *mut c_void) -> *mut c_void {
 /// Workers whose OS thread still exists (glibc's `tid` word is cleared by the kernel when the
 /// thread is gone), for the deadlock check: they are not threads that could wake a green one.
 pub fn os_threads() -> usize {
-    THREADS
-        .iter()
-        .filter(|th| {
+    used_slots()
+        .filter(|(_, th, _)| {
             let t = th.load(Ordering::Acquire);
             // SAFETY: a joinable worker's struct pthread stays allocated until joined.
             t != 0 && (t == usize::MAX || unsafe { core::ptr::read_volatile((t + glibc::OFF_TID) as *const i32) } != 0)
@@ -418,8 +442,9 @@ pub unsafe fn after_fork_child() {
     let mut q = QUEUE.lock();
     *q = Queue::EMPTY;
     IN_FLIGHT.store(0, Ordering::Relaxed);
-    for (th, ex) in THREADS.iter().zip(EXITED.iter()) {
+    for (_, th, ex) in used_slots() {
         th.store(0, Ordering::Relaxed);
         ex.store(false, Ordering::Relaxed);
     }
+    SLOTS_USED.store(0, Ordering::Relaxed);
 }

@@ -310,7 +310,8 @@ compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offl
 # the worker's call is interrupted (it went on waiting before: a hang), and only in the first case.
 compare interrupted_waits --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=8 offload_jobs=8+ parks_offload=8+
 # System V message queues and semaphores between threads of one process (ping-pong, a full
-# queue, semaphore hand-offs, semtimedop's timeout, a handler ending msgrcv and semop waits with
+# queue, semaphore hand-offs, a chain of 99 semaphore waits each ended by the next one, more
+# than the 64 workers the pool had for waits (hung before), semtimedop's timeout, a handler ending msgrcv and semop waits with
 # EINTR, a queue removed during msgrcv: EIDRM) on one carrier without hand-off: every wait needs
 # its partner to run (hung before); the kernel's errors. (Under `make test` the program inherits
 # SIGCANCEL ignored from GNU make: the EINTR case hung until the worker's kick handler replaced
@@ -318,7 +319,7 @@ compare interrupted_waits --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_create
 # A pipe and a FIFO used the wrong way round (write to the read end, read from the write end):
 # EBADF at once, as natively (a readiness wait for a direction the end is not open for hung).
 compare wrong_end --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=1
-compare sysv_ipc --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=12 offload_jobs=400+ parks_offload=400+
+compare sysv_ipc --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=104 offload_jobs=400+ parks_offload=400+
 # dprintf, vdprintf and __dprintf_chk to pipes and a socket a slower thread drains, EILSEQ,
 # EPIPE, EBADF, EAGAIN on a full non-blocking pipe; perror with stderr on a socket and on a pipe,
 # glibc's errno and orientation after it (hung before: glibc's dprintf and perror write through

@@ -5,8 +5,9 @@
  * - ping-pong: 200 round trips of checked messages between two threads (msgrcv by type);
  * - a full queue: a sender blocks in msgsnd until a slower reader drains it (every byte read);
  * - semaphores: 200 hand-offs between two threads through two semaphores, SEM_UNDO included;
- * - a chain of 7 semaphore waits, each ended by the thread that started after it (more waits
- *   than the offload pool's bound of 4 for other calls: they must not queue behind each other);
+ * - a chain of 99 semaphore waits, each ended by the thread that started after it (more waits
+ *   than the offload pool's bound of 4 for other calls, and than its 64 workers before waits
+ *   got up to 4096: they must not queue behind each other);
  * - semtimedop times out with EAGAIN after its timeout, not before;
  * - a handler ends a msgrcv and a semop wait with EINTR (never restarted, SA_RESTART or not),
  *   also a msgrcv the main thread makes with no other thread alive;
@@ -178,7 +179,7 @@ static void semaphores(void)
            semctl(sems, 0, GETVAL), semctl(sems, 1, GETVAL));
 }
 
-#define CHAIN 8
+#define CHAIN 100
 static int chain_set;
 
 /* Link i waits on semaphore i, then posts semaphore i - 1. */
@@ -191,8 +192,9 @@ static void *chain_link(void *arg)
     return NULL;
 }
 
-/* More simultaneous waits than the offload pool's default bound (4), each ended only by the one
- * started after it: links 1..CHAIN-1 wait in creation order, the last link is woken first. */
+/* More simultaneous waits than the offload pool's default bound (4) and than GREEN_OFFLOAD_THREADS'
+ * upper bound (64), each ended only by the one started after it: links 1..CHAIN-1 wait in
+ * creation order, the last link is woken first. */
 static void chain(void)
 {
     chain_set = semget(IPC_PRIVATE, CHAIN, IPC_CREAT | 0600);
