@@ -550,7 +550,7 @@ fn park_io(s: &AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>
 fn wake_waiters(s: &AtomicU64, fd: i32, dir: Dir) {
     let bit = waiters_bit(dir);
     park::unpark(key(fd, dir), usize::MAX, !0, |woken, left| {
-        if woken == 0 && !left {
+        if woken == 0 && !left() {
             s.fetch_and(!bit, Ordering::AcqRel);
         }
     });
@@ -870,23 +870,49 @@ pub fn recvmsg_socket(fd: i32, msg: *mut libc::msghdr, flags: i32) -> isize {
 }
 
 /// sendto on a socket without blocking the hub. A stream socket gets all `len` bytes, as from a
-/// blocking send (a datagram goes in one piece).
+/// blocking send (a datagram goes in one piece). A send that is taken whole at the first try (a
+/// server's reply) costs the try alone: the waits and the rest of a partial send are out of line
+/// (`send_rest`), or the compiler hoists their set-up (park bucket, fd slot) into every call.
 #[inline(never)]
 pub fn send_socket(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
+    let armed = arm(fd, Dir::Write);
+    let r = sendto_raw(fd, buf, len, flags | libc::MSG_DONTWAIT, addr, alen);
+    let taken = if r >= 0 { r as usize >= len } else { r != -(libc::EAGAIN as isize) };
+    if taken || flags & libc::MSG_DONTWAIT != 0 {
+        return r; // all of it, an error, or whatever a caller that asked not to wait gets
+    }
+    send_rest(fd, buf, len, flags, addr, alen, r, armed)
+}
+
+/// [`send_socket`] after a first try (`first`, armed with `armed`) that was refused (EAGAIN) or
+/// took part of the bytes: wait and send the rest.
+#[cold]
+#[inline(never)]
+fn send_rest(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t, first: isize, armed: Armed) -> isize {
     let mut done = 0usize;
+    let mut r = if first == -(libc::EAGAIN as isize) {
+        socket_wait(fd, Dir::Write, flags, 0, None, armed, &|f| sendto_raw(fd, buf, len, f, addr, alen))
+    } else {
+        first
+    };
     loop {
-        let r = socket_call(fd, Dir::Write, flags, 0, |f| {
-            // SAFETY: a sub-range of the caller's buffer and its destination address.
-            unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize + done, len - done, f as usize, addr as usize, alen as usize) }
-        });
         if r < 0 {
             return if done > 0 { done as isize } else { r };
         }
         done += r as usize;
-        if done >= len || flags & libc::MSG_DONTWAIT != 0 {
+        if done >= len {
             return done as isize;
         }
+        let (rest, left) = (buf.wrapping_add(done), len - done);
+        r = socket_call(fd, Dir::Write, flags, 0, |f| sendto_raw(fd, rest, left, f, addr, alen));
     }
+}
+
+/// The sendto system call, raw result (-errno).
+fn sendto_raw(fd: i32, buf: *const u8, len: usize, flags: i32, addr: *const libc::sockaddr, alen: libc::socklen_t) -> isize {
+    // SAFETY: a range of the caller's buffer and its destination address, as the real sendto
+    // would receive them.
+    unsafe { sys::syscall6(libc::SYS_sendto, fd as usize, buf as usize, len, flags as usize, addr as usize, alen as usize) }
 }
 
 /// sendmsg on a socket without blocking the hub (one call's worth, as the kernel returns it).

@@ -150,18 +150,68 @@ enum Woken {
     Os(*const AtomicU32),
 }
 
-/// Marks a linked node woken (it must already be unlinked) and says how to release it.
-fn claim(n: &WaitNode, result: u32) -> Woken {
+/// Marks a linked node woken (it must already be unlinked). From here until its release the
+/// waiter leaves the node alone: a green one is not run before `make_ready`, an OS one waits
+/// for `os_word`.
+fn claim(n: &WaitNode, result: u32) {
     n.result.store(result, Ordering::Relaxed);
+    let t = n.task.get();
+    if !t.is_null() {
+        // SAFETY: tasks are never freed.
+        let won = unsafe { &*t }.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        debug_assert!(won, "a linked green node is always still parked");
+    }
+}
+
+/// How to release a claimed node.
+fn woken(n: &WaitNode) -> Woken {
     let t = n.task.get();
     if t.is_null() {
         Woken::Os(&n.os_word)
     } else {
         // SAFETY: tasks are never freed.
-        let t: &'static Task = unsafe { &*t };
-        let won = t.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok();
-        debug_assert!(won, "a linked green node is always still parked");
-        Woken::Green(t)
+        Woken::Green(unsafe { &*t })
+    }
+}
+
+/// Nodes unlinked and claimed under a bucket lock, oldest first, chained through their own
+/// `next` (unused once unlinked): released after the lock is dropped. A claimed node is left
+/// alone until its release (`claim`), so the chain holds up to each node's turn, and its `next`
+/// is read before that.
+struct Claimed {
+    head: *const WaitNode,
+    tail: *const WaitNode,
+    len: usize,
+}
+
+impl Claimed {
+    const fn new() -> Claimed {
+        Claimed { head: core::ptr::null(), tail: core::ptr::null(), len: 0 }
+    }
+
+    /// Claims `n` (already unlinked, under its bucket lock) and chains it.
+    fn push(&mut self, n: &WaitNode, result: u32) {
+        claim(n, result);
+        n.next.set(core::ptr::null());
+        if self.tail.is_null() {
+            self.head = n;
+        } else {
+            // SAFETY: chained nodes are claimed, hence live until released below.
+            unsafe { (*self.tail).next.set(n) };
+        }
+        self.tail = n;
+        self.len += 1;
+    }
+
+    /// Releases every chained node, in order (no bucket lock held).
+    fn release_all(self) {
+        let mut cur = self.head;
+        while !cur.is_null() {
+            // SAFETY: claimed and not yet released: live.
+            let n = unsafe { &*cur };
+            cur = n.next.get();
+            release(woken(n));
+        }
     }
 }
 
@@ -423,7 +473,8 @@ fn wake_keyed(task: &'static Task, result: u32, gen: Option<u64>) {
                 return;
             }
             b.unlink(node);
-            claim(node, result)
+            claim(node, result);
+            woken(node)
         };
         release(w);
         return;
@@ -466,39 +517,37 @@ pub fn waiting_on(task: &Task) -> usize {
 }
 
 /// Wakes up to `max` waiters on `key` whose bitset intersects `bitset`, oldest first.
-/// `after` runs under the bucket lock with (woken, waiters left) before anyone runs.
-pub fn unpark(key: usize, max: usize, bitset: u32, after: impl FnOnce(usize, bool)) -> usize {
+/// `after` runs under the bucket lock with the number woken and a test for waiters left,
+/// before anyone runs.
+pub fn unpark(key: usize, max: usize, bitset: u32, after: impl FnOnce(usize, &dyn Fn() -> bool)) -> usize {
+    /// Waiters woken per hold of the bucket lock (a broadcast to many does not hold it long).
+    const BATCH: usize = 64;
     let mut after = Some(after);
-    let mut woken: [Option<Woken>; 16] = [const { None }; 16];
     let mut total = 0;
     loop {
-        let mut n_batch = 0;
+        let mut woken = Claimed::new();
         let more;
         {
             let mut b = bucket(key).lock();
             let mut cur = b.head;
-            while !cur.is_null() && total < max && n_batch < woken.len() {
+            while !cur.is_null() && total < max && woken.len < BATCH {
                 // SAFETY: linked nodes are live.
                 let n = unsafe { &*cur };
                 cur = n.next.get();
                 if n.key.load(Ordering::Relaxed) == key && n.bitset.get() & bitset != 0 {
                     b.unlink(n);
-                    woken[n_batch] = Some(claim(n, R_UNPARKED));
-                    n_batch += 1;
+                    woken.push(n, R_UNPARKED);
                     total += 1;
                 }
             }
-            more = total < max && n_batch == woken.len();
+            more = total < max && woken.len == BATCH;
             if !more {
-                let left = has_waiters(&b, key);
                 if let Some(f) = after.take() {
-                    f(total, left);
+                    f(total, &|| has_waiters(&b, key));
                 }
             }
         }
-        for w in woken.iter_mut().take(n_batch) {
-            release(w.take().expect("filled above"));
-        }
+        woken.release_all();
         if !more {
             return total;
         }
@@ -532,7 +581,8 @@ pub fn unpark_one(key: usize) -> bool {
             let n = unsafe { &*cur };
             if n.key.load(Ordering::Relaxed) == key {
                 b.unlink(n);
-                break claim(n, R_UNPARKED);
+                claim(n, R_UNPARKED);
+                break woken(n);
             }
             cur = n.next.get();
         }
@@ -543,7 +593,7 @@ pub fn unpark_one(key: usize) -> bool {
 
 /// Wakes every waiter on `key`.
 pub fn unpark_all(key: usize) -> usize {
-    unpark(key, usize::MAX, !0, |_, _| {})
+    unpark(key, usize::MAX, !0, |_, _| ())
 }
 
 /// Wakes up to `wake` waiters of `from` and moves up to `requeue` more to wait on `to`
@@ -565,10 +615,10 @@ pub fn requeue(from: usize, to: usize, wake: usize, requeue: usize, check: impl 
     if !check() {
         return None;
     }
-    let mut to_release = Vec::new();
+    let mut to_release = Claimed::new();
     let mut moved = 0;
     let mut cur = g1.head;
-    while !cur.is_null() && (to_release.len() < wake || moved < requeue) {
+    while !cur.is_null() && (to_release.len < wake || moved < requeue) {
         // SAFETY: linked nodes are live.
         let n = unsafe { &*cur };
         cur = n.next.get();
@@ -576,8 +626,8 @@ pub fn requeue(from: usize, to: usize, wake: usize, requeue: usize, check: impl 
             continue;
         }
         g1.unlink(n);
-        if to_release.len() < wake {
-            to_release.push(claim(n, R_UNPARKED));
+        if to_release.len < wake {
+            to_release.push(n, R_UNPARKED);
         } else {
             n.key.store(to, Ordering::Relaxed);
             match g2.as_mut() {
@@ -589,10 +639,8 @@ pub fn requeue(from: usize, to: usize, wake: usize, requeue: usize, check: impl 
     }
     drop(g2);
     drop(g1);
-    let woken = to_release.len();
-    for w in to_release {
-        release(w);
-    }
+    let woken = to_release.len;
+    to_release.release_all();
     Some(woken + moved)
 }
 

@@ -92,7 +92,7 @@ pub unsafe fn futex(uaddr: usize, op: i32, val: u32, a4: usize, uaddr2: usize, v
                 return Some(Err(libc::EINVAL));
             }
             let max = (val as i32).max(0) as usize;
-            let woken = park::unpark(uaddr, max, bitset, |_, _| {});
+            let woken = park::unpark(uaddr, max, bitset, |_, _| ());
             let mut total = woken as c_long;
             if (!green || shared || KERNEL_WAITERS.load(Ordering::SeqCst) > 0) && woken < max {
                 let rest = (max - woken).min(i32::MAX as usize) as u32;
