@@ -928,14 +928,21 @@ pub fn sendmsg_socket(fd: i32, msg: *const libc::msghdr, flags: i32) -> isize {
 /// accept, holding the listener's read turn (src/turn.rs; another process sharing the listener could
 /// still take the connection first — documented).
 pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: i32) -> isize {
-    let deadline = if poll_now(fd, Dir::Read) { None } else { timeout_deadline(fd, Dir::Read) };
     // SAFETY: the caller's address buffers, as the real accept4 would receive them.
     let accept = || unsafe { sys::syscall6(libc::SYS_accept4, fd as usize, addr as usize, len as usize, flags as usize, 0, 0) };
+    // SO_RCVTIMEO counts from the first time the call has to wait: read only then, so an accept
+    // that finds a connection queued costs one poll and the accept.
+    let mut deadline = None;
+    let mut waited = false;
     loop {
         let t = turn::take(fd, Dir::Read);
         let armed = arm(fd, Dir::Read);
         if poll_now(fd, Dir::Read) {
             return accept();
+        }
+        if !waited {
+            deadline = timeout_deadline(fd, Dir::Read);
+            waited = true;
         }
         if deadline.is_some_and(|d| sys::now_ns() >= d) {
             return -(libc::EAGAIN as isize); // SO_RCVTIMEO expired

@@ -235,6 +235,21 @@ compare io_pipes threads_created=105 parks_io=100+ epoll_waits=1+
 compare tcp_echo --args tcp threads_created=401 parks_io=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
+# accept() of connections already queued on the listener: one zero-timeout poll and the accept4
+# each (two polls before: one only to decide whether to read SO_RCVTIMEO).
+compare accept_queued threads_created=1 parks_io=1+
+if want accept_queued; then
+    strace -f -qq -e trace=ppoll,accept4 -o "$B/accept_queued.strace" -E LD_PRELOAD="$LIB" "$B/accept_queued" >/dev/null 2>"$B/accept_queued.err"
+    rc=$?
+    lfd=$(sed -n 's/^listener fd \([0-9]*\)$/\1/p' "$B/accept_queued.err")
+    polls=$(grep -cE "^[0-9]+ +ppoll\(\[\{fd=$lfd," "$B/accept_queued.strace")
+    accepts=$(grep -cE "^[0-9]+ +accept4\($lfd," "$B/accept_queued.strace")
+    if [ $rc = 0 ] && [ -n "$lfd" ] && [ "$accepts" = 20 ] && [ "$polls" = 20 ]; then
+        ok "accept_queued: $accepts accepts of queued connections, $polls polls"
+    else
+        ko accept_queued "rc=$rc listener=$lfd accepts=$accepts polls=$polls (20 each expected)"
+    fi
+fi
 compare poll_wait threads_created=4 parks_io=8+
 # A kernel without epoll_pwait2 (< 5.11; here a seccomp filter answers ENOSYS): the hub waits
 # with epoll_pwait instead. Before, it spun on the failing call: fd events were never seen
