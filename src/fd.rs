@@ -938,7 +938,7 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
         let t = turn::take(fd, Dir::Read);
         let armed = arm(fd, Dir::Read);
         if poll_now(fd, Dir::Read) {
-            return accept();
+            return accepted(accept(), fd, flags);
         }
         if !waited {
             deadline = timeout_deadline(fd, Dir::Read);
@@ -950,12 +950,30 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
         drop(t);
         if !wait_until(fd, Dir::Read, armed, deadline) {
             let _t = turn::take(fd, Dir::Read);
-            return accept();
+            return accepted(accept(), fd, flags);
         }
         if crate::signal::interrupted(deadline.is_none()) {
             return EINTR;
         }
     }
+}
+
+/// Records what the socket accept4 returned (`r`, raw) is, from its listener, so that its first
+/// use pays no classification (fstat, F_GETFL and three getsockopts, per connection of a
+/// server): a socket of the listener's type (STREAM when the listener's is), non-blocking only
+/// when SOCK_NONBLOCK was asked (Linux's accept passes no file status flags on, accept(2)), and
+/// without timeouts when the listener has none (TCP copies the listener's, a Unix socket starts
+/// with none). A listener with a timeout leaves the new socket to be classified on first use.
+/// Only a slot still unclassified is written, as `kind` does.
+fn accepted(r: isize, listener: i32, flags: i32) -> isize {
+    let lv = existing_slot(listener).map_or(0, |s| s.load(Ordering::Acquire));
+    if r >= 0 && lv & KIND_MASK == SOCKET && lv & TIMEOUT == 0 {
+        let c = if flags & libc::SOCK_NONBLOCK != 0 { PASS } else { SOCKET | (lv & STREAM) };
+        if let Some(s) = slot(r as i32) {
+            let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| (v & KIND_MASK == UNKNOWN).then_some(v | c));
+        }
+    }
+    r
 }
 
 /// connect on a blocking socket without blocking the hub: the socket is made non-blocking for

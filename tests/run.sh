@@ -236,18 +236,22 @@ compare tcp_echo --args tcp threads_created=401 parks_io=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
 # accept() of connections already queued on the listener: one zero-timeout poll and the accept4
-# each (two polls before: one only to decide whether to read SO_RCVTIMEO).
+# each (two polls before: one only to decide whether to read SO_RCVTIMEO), and no classification
+# of the accepted socket (fstat, F_GETFL, three getsockopts each before): its listener says what
+# it is. Counted in the parent (the child process connects and is traced too: excluded by pid).
 compare accept_queued threads_created=1 parks_io=1+
 if want accept_queued; then
-    strace -f -qq -e trace=ppoll,accept4 -o "$B/accept_queued.strace" -E LD_PRELOAD="$LIB" "$B/accept_queued" >/dev/null 2>"$B/accept_queued.err"
+    strace -f -qq -e trace=ppoll,accept4,fstat,fcntl,getsockopt -o "$B/accept_queued.strace" -E LD_PRELOAD="$LIB" "$B/accept_queued" >/dev/null 2>"$B/accept_queued.err"
     rc=$?
-    lfd=$(sed -n 's/^listener fd \([0-9]*\)$/\1/p' "$B/accept_queued.err")
+    read -r lfd child < <(sed -n 's/^listener fd \([0-9]*\) child \([0-9]*\)$/\1 \2/p' "$B/accept_queued.err")
+    fds=$(sed -n 's/^accepted fd \([0-9]*\)$/\1/p' "$B/accept_queued.err" | sort -u | paste -sd'|')
     polls=$(grep -cE "^[0-9]+ +ppoll\(\[\{fd=$lfd," "$B/accept_queued.strace")
     accepts=$(grep -cE "^[0-9]+ +accept4\($lfd," "$B/accept_queued.strace")
-    if [ $rc = 0 ] && [ -n "$lfd" ] && [ "$accepts" = 20 ] && [ "$polls" = 20 ]; then
-        ok "accept_queued: $accepts accepts of queued connections, $polls polls"
+    probes=$(grep -vE "^$child " "$B/accept_queued.strace" | grep -cE "^[0-9]+ +(fstat\(($fds),|fcntl\(($fds), F_GETFL|getsockopt\(($fds),)")
+    if [ $rc = 0 ] && [ -n "$lfd" ] && [ -n "$fds" ] && [ "$accepts" = 20 ] && [ "$polls" = 20 ] && [ "$probes" = 0 ]; then
+        ok "accept_queued: $accepts accepts of queued connections, $polls polls, no accepted socket classified"
     else
-        ko accept_queued "rc=$rc listener=$lfd accepts=$accepts polls=$polls (20 each expected)"
+        ko accept_queued "rc=$rc listener=$lfd accepted=$fds accepts=$accepts polls=$polls (20 each expected) classification calls=$probes (0 expected)"
     fi
 fi
 compare poll_wait threads_created=4 parks_io=8+
