@@ -10,7 +10,8 @@
 //! - A wait that only another thread can end (a file lock, a System V message or semaphore, a
 //!   FIFO's other end: [`run_interruptible`]) never queues behind the bound: it starts a worker
 //!   of its own, up to [`MAX_WORKERS`], and workers held by such waits do not count against
-//!   GREEN_OFFLOAD_THREADS. Otherwise waits filling the pool would keep their wakers' jobs (or
+//!   GREEN_OFFLOAD_THREADS; so does a join of a thread that is not green ([`run_waiting`]).
+//!   Otherwise waits filling the pool would keep their wakers' jobs (or
 //!   other waits' wakers) queued behind them for good, where native threads would each have
 //!   blocked on their own. Decision: 4096, not unbounded: natively each of these waits holds
 //!   an OS thread too, and a program with more than 4096 threads in file-lock, FIFO-open or
@@ -72,6 +73,8 @@ enum Wait {
     /// A wait only another thread can end, which a handler run on the waiting thread ends with
     /// EINTR: always, or unless the handler has SA_RESTART (`restartable`; [`run_interruptible`]).
     Interruptible { restartable: bool },
+    /// A wait only another thread can end, which no handler ends ([`run_waiting`]).
+    Uninterruptible,
 }
 
 /// One call to run on a worker; lives on the stack of the green thread waiting for it.
@@ -150,6 +153,14 @@ pub fn run_interruptible(restartable: bool, call: impl Fn() -> isize) -> isize {
         },
         Wait::Interruptible { restartable },
     )
+}
+
+/// Makes `call`, a wait that only another thread can end and that no signal handler ends (a join
+/// of a thread that is not green: glibc's join goes on waiting after a handler), on a worker
+/// while the calling green thread parks. Like [`run_interruptible`]'s waits it gets a worker of
+/// its own beyond GREEN_OFFLOAD_THREADS; it is never kicked.
+pub fn run_waiting<R>(call: impl FnOnce() -> R) -> R {
+    run_job(|_| call(), Wait::Uninterruptible)
 }
 
 /// While a job is being interrupted, how often the worker is kicked again.

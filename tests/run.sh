@@ -324,6 +324,11 @@ fi
 # an offload worker while a ticker thread keeps ticking (one carrier without hand-off: it stopped
 # before); EDEADLK, EAGAIN, EBADF, EINVAL as the kernel gives them.
 compare file_lock --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" threads_created=4 offload_jobs=4+ parks_offload=4+
+# Joining a thread made by glibc's own pthread_create (dlsym in libc.so.6: an OS thread under
+# libgreen) waits on an offload worker while a ticker thread keeps ticking (one carrier without
+# hand-off: the join blocked the carrier and the ticker stopped); timedjoin's ETIMEDOUT, tryjoin's
+# EBUSY. The two sleepers are the program's own OS threads.
+compare join_os_thread --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0" --os-threads 2 threads_created=1 offload_jobs=3 parks_offload=3+
 # A handler without SA_RESTART ends a file-lock wait (flock, F_SETLKW, F_OFD_SETLKW) or a blocking
 # FIFO open with EINTR; one with SA_RESTART lets it go on. The waits run on offload workers, so
 # the worker's call is interrupted (it went on waiting before: a hang), and only in the first case.

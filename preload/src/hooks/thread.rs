@@ -41,6 +41,12 @@ fn join_with(th: libc::pthread_t, ret: *mut *mut c_void, wait: JoinWait, real: i
     match green_target(th) {
         Some(t) => thread::join(t, ret, wait),
         None if thread::is_stale(th) => libc::ESRCH,
+        // A thread made by glibc's own pthread_create (a library that found it with dlsym, say):
+        // a green caller waits for it on the offload pool instead of blocking its carrier
+        // (main's own descriptor, which `task_of` knows, is left to glibc as before).
+        None if !matches!(wait, JoinWait::Try) && hub::current().is_some() && thread::task_of(th).is_none() => {
+            green_rt::offload::run_waiting(real)
+        }
         None => real(),
     }
 }
