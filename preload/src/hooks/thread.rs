@@ -38,15 +38,14 @@ pub unsafe extern "C" fn pthread_create(
 }
 
 fn join_with(th: libc::pthread_t, ret: *mut *mut c_void, wait: JoinWait, real: impl FnOnce() -> c_int) -> c_int {
-    match green_target(th) {
-        Some(t) => thread::join(t, ret, wait),
+    match thread::task_of(th) {
+        Some(t) if !t.is_main => thread::join(t, ret, wait),
+        // Main's own descriptor: glibc's.
+        Some(_) => real(),
         None if thread::is_stale(th) => libc::ESRCH,
         // A thread made by glibc's own pthread_create (a library that found it with dlsym, say):
-        // a green caller waits for it on the offload pool instead of blocking its carrier
-        // (main's own descriptor, which `task_of` knows, is left to glibc as before).
-        None if !matches!(wait, JoinWait::Try) && hub::current().is_some() && thread::task_of(th).is_none() => {
-            green_rt::offload::run_waiting(real)
-        }
+        // a green caller waits for it on the offload pool instead of blocking its carrier.
+        None if !matches!(wait, JoinWait::Try) && hub::current().is_some() => green_rt::offload::run_waiting(real),
         None => real(),
     }
 }
