@@ -1,19 +1,26 @@
 //! Green thread stacks: reserved lazily (MAP_NORESERVE, touched on use) and pooled.
 //!
-//! Policy (fact 7 and 8 of DESIGN.md): a fresh mmap costs ≈10 µs and a guard page costs a VMA,
-//! while the kernel allows 65,530 VMAs per process. So:
-//! - the first `GUARDED_BUDGET` stacks each get their own mapping with a PROT_NONE guard below
-//!   (2 VMAs each), like glibc's;
-//! - beyond that, stacks are carved from shared chunks of `CHUNK_STACKS` stacks (1 VMA per
-//!   chunk) without guard pages. Each carved stack has a canary just below its usable range,
-//!   checked by the hub each time the thread switches out, so an overflow is reported with the
-//!   thread's id instead of silently corrupting a neighbour. The canary lives in the top
-//!   `CANARY_GAP` bytes of the slot below (reserved, never part of that stack), a page that
-//!   slot's own thread touches anyway: the check costs no extra resident page per thread;
+//! Policy (facts 7 and 8 of DESIGN.md): a fresh mmap costs ≈10 µs and an mprotect'ed guard page
+//! costs a VMA, while the kernel allows 65,530 VMAs per process. So:
+//! - where the kernel has guard regions (MADV_GUARD_INSTALL, Linux 6.13: a guard kept in the
+//!   page tables, which splits no VMA), stacks are carved from chunks of up to `CHUNK_STACKS`
+//!   slots (one mapping, one VMA), each slot a guard region below its stack, all of a chunk's
+//!   guards installed by one `process_madvise`: every stack has a guard, as natively, and a new
+//!   stack costs two system calls per chunk instead of two per stack (an mmap and an mprotect);
+//! - elsewhere (older kernels, filters that refuse the call), the first `GUARDED_BUDGET` stacks
+//!   each get their own mapping with a PROT_NONE guard below (2 VMAs each), like glibc's, and
+//!   beyond that stacks are carved from shared chunks without guard pages. Each such carved
+//!   stack has a canary just below its usable range, checked by the hub each time the thread
+//!   switches out, so an overflow is reported with the thread's id instead of silently
+//!   corrupting a neighbour. The canary lives in the top `CANARY_GAP` bytes of the slot below
+//!   (reserved, never part of that stack), a page that slot's own thread touches anyway: the
+//!   check costs no extra resident page per thread;
 //! - stacks return to a per-size pool when their thread exits and are reused as they are
 //!   (touched pages stay resident, as in glibc's stack cache).
 //!
 //! A stack given with `pthread_attr_setstack` is the user's: used as is, never pooled.
+
+use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use crate::lock::SpinLock;
 
@@ -22,6 +29,18 @@ pub const PAGE: usize = 4096;
 pub const GUARDED_BUDGET: usize = 16 * 1024;
 /// Stacks per carved chunk.
 pub const CHUNK_STACKS: usize = 64;
+/// A chunk of guarded slots holds fewer stacks when they are large, so that its guards (each a
+/// page-table entry in a 2 MiB span of its own) do not cost page tables for stacks never used.
+const GUARDED_CHUNK_BYTES: usize = 32 << 20;
+/// MADV_GUARD_INSTALL (Linux 6.13) and PIDFD_SELF (Linux 6.15: the calling thread, whose
+/// address space process_madvise then advises); not in the libc crate yet.
+const MADV_GUARD_INSTALL: i32 = 102;
+const PIDFD_SELF: i32 = -10000;
+/// Whether guard regions work here: learnt from the first chunk that tries them.
+static GUARD_REGIONS: AtomicU8 = AtomicU8::new(UNTRIED);
+const UNTRIED: u8 = 0;
+const WORK: u8 = 1;
+const REFUSED: u8 = 2;
 const CANARY: u64 = 0x5354_4143_4b21_6721; // "STACK!g!"
 /// Bytes reserved at the top of each carved slot for the canary of the slot above.
 const CANARY_GAP: usize = 16;
@@ -177,8 +196,9 @@ fn mmap_noreserve(len: usize) -> Option<usize> {
 const COLOR_SPAN: usize = 3 * 1024;
 const COLOR_STEP: usize = 64;
 
-/// A stack with `size` usable bytes and (while the budget lasts) a `guard`-byte guard region.
-/// `None` when the address space is exhausted (pthread_create reports EAGAIN).
+/// A stack with `size` usable bytes and a `guard`-byte guard region (without guard regions in
+/// the kernel: while the budget lasts). `None` when the address space is exhausted
+/// (pthread_create reports EAGAIN).
 pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
     let size = round_up(size.max(crate::config::MIN_STACK), PAGE);
     let guard = round_up(guard.max(PAGE), PAGE);
@@ -192,6 +212,13 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
     };
     if let Some(s) = pool.classes[idx].free.pop() {
         return Some(s);
+    }
+    if GUARD_REGIONS.load(Relaxed) != REFUSED {
+        match carve_guarded(&mut pool.classes[idx]) {
+            Carve::Done(s) => return Some(s),
+            Carve::Failed => return None,
+            Carve::Refused => {} // this kernel has no guard regions: as before them, below
+        }
     }
     let stack = if pool.guarded < GUARDED_BUDGET {
         pool.guarded += 1;
@@ -218,6 +245,57 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
     };
     stack.write_canary();
     Some(stack)
+}
+
+enum Carve {
+    Done(Stack),
+    /// Out of address space or page-table memory.
+    Failed,
+    /// The kernel has no guard regions (learnt now, or before).
+    Refused,
+}
+
+/// The next guarded slot of the class's current chunk (a new chunk when it is used up): slots
+/// are `guard + size` bytes, the guard at the bottom.
+fn carve_guarded(class: &mut SizeClass) -> Carve {
+    let slot = class.guard + class.size;
+    if class.chunk_left == 0 {
+        let n = (GUARDED_CHUNK_BYTES / slot).clamp(1, CHUNK_STACKS);
+        let Some(base) = mmap_noreserve(slot * n) else { return Carve::Failed };
+        if !install_guards(base, slot, n, class.guard) {
+            // SAFETY: unmapping exactly the chunk just mapped; nothing points into it.
+            unsafe { libc::munmap(base as *mut libc::c_void, slot * n) };
+            // The first refusal says the kernel cannot; a later one is a failure (ENOMEM).
+            return match GUARD_REGIONS.compare_exchange(UNTRIED, REFUSED, Relaxed, Relaxed) {
+                Ok(_) | Err(REFUSED) => Carve::Refused,
+                Err(_) => Carve::Failed,
+            };
+        }
+        GUARD_REGIONS.store(WORK, Relaxed);
+        class.chunk_next = base;
+        class.chunk_left = n;
+    }
+    let lo = class.chunk_next;
+    class.chunk_next += slot;
+    class.chunk_left -= 1;
+    Carve::Done(Stack::new(lo, lo + slot, class.guard, Origin::Guarded))
+}
+
+/// Installs a `guard`-byte guard region at the bottom of each of the `n` slots at `base`: one
+/// process_madvise for all of them, or (before Linux 6.15's PIDFD_SELF) one madvise per slot.
+fn install_guards(base: usize, slot: usize, n: usize, guard: usize) -> bool {
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; CHUNK_STACKS];
+    for (i, v) in iov.iter_mut().take(n).enumerate() {
+        *v = libc::iovec { iov_base: (base + i * slot) as *mut libc::c_void, iov_len: guard };
+    }
+    // SAFETY: the iovecs name page-aligned ranges inside our fresh private mapping; installing a
+    // guard there affects nothing else.
+    let all = unsafe { crate::sys::syscall6(libc::SYS_process_madvise, PIDFD_SELF as usize, iov.as_ptr() as usize, n, MADV_GUARD_INSTALL as usize, 0, 0) };
+    if all == (n * guard) as isize {
+        return true;
+    }
+    // SAFETY: as above, one slot's guard range at a time.
+    iov[..n].iter().all(|v| unsafe { libc::madvise(v.iov_base, guard, MADV_GUARD_INSTALL) } == 0)
 }
 
 /// A program-supplied stack (`pthread_attr_setstack`).
@@ -266,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn guarded_then_carved_stacks() {
+    fn guarded_slots_then_carved_stacks() {
         let a = alloc(64 * 1024, PAGE).unwrap();
         assert_eq!(a.size(), 64 * 1024);
         assert_eq!(a.origin, Origin::Guarded);
@@ -284,7 +362,28 @@ mod tests {
         assert_eq!(s.guard, PAGE);
         release(s);
 
-        // Exhaust the guard budget (one test, since the pool is global): stacks are now carved.
+        // With guard regions (this kernel: Linux 6.13 and later), new stacks are slots of one
+        // chunk, each with its guard below (one test, since the pool is global).
+        let a = alloc(48 * 1024, PAGE).unwrap();
+        let b = alloc(48 * 1024, PAGE).unwrap();
+        assert_eq!(GUARD_REGIONS.load(Relaxed), WORK, "this kernel has guard regions");
+        assert_eq!((a.origin, b.origin), (Origin::Guarded, Origin::Guarded));
+        assert_eq!(b.lo, a.lo + PAGE + 48 * 1024, "slots are adjacent in one chunk, guard first");
+        assert_eq!((a.size(), a.guard, a.canary_addr()), (48 * 1024, PAGE, 0));
+        // SAFETY: usable ranges of our own stacks.
+        unsafe {
+            core::ptr::write_bytes(a.usable_lo() as *mut u8, 0x11, a.size());
+            core::ptr::write_bytes(b.usable_lo() as *mut u8, 0x22, b.size());
+        }
+        let a_lo = a.lo;
+        release(a);
+        let c = alloc(48 * 1024, PAGE).unwrap();
+        assert_eq!(c.lo, a_lo, "a released slot returns to its size class");
+        release(c);
+        release(b);
+
+        // Without guard regions, once the guard budget is spent, stacks are carved with canaries.
+        GUARD_REGIONS.store(REFUSED, Relaxed);
         POOL.lock().guarded = GUARDED_BUDGET;
         let a = alloc(32 * 1024, PAGE).unwrap();
         let b = alloc(32 * 1024, PAGE).unwrap();
@@ -310,5 +409,6 @@ mod tests {
         assert!(c.canary_intact(), "release re-arms the canary");
         release(c);
         release(a);
+        GUARD_REGIONS.store(WORK, Relaxed);
     }
 }
