@@ -36,6 +36,7 @@ build() {
         *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
         *.cpp) g++ -O2 -g -Wall -Werror -std=c++20 -pthread "$src" -o "$B/$name" ;;
         *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
+        *.java) javac -d "$B" "$src" ;;
     esac || { ko "$name" "does not build"; return 1; }
 }
 
@@ -211,7 +212,7 @@ stats_meet() {
 }
 
 # ---- build -----------------------------------------------------------------------------------
-for src in "$P"/*.c "$P"/*.cpp "$P"/*.rs "$ROOT"/examples/*.c; do
+for src in "$P"/*.c "$P"/*.cpp "$P"/*.rs "$P"/*.java "$ROOT"/examples/*.c; do
     name=$(basename "${src%.*}")
     want "$name" || continue
     build "$name" "$src"
@@ -464,6 +465,9 @@ compare main_exit threads_created=3 parks_sleep=3
 compare rust_std threads_created=2000+ parks_futex=10+ parks_sleep=8+
 compare cpp_threads threads_created=13+ parks_cond=1+
 compare rust_sync threads_created=73 parks_futex=100+
+# OpenJDK's JVM, unmodified: its own threads (GC, JIT compilers, the VM thread) and the
+# program's (a pool, monitors, sleepers, a socket echo, a parallel stream) all green.
+compare JavaThreads --exec "java -cp $B JavaThreads" threads_created=100+ parks_cond=100+ parks_io=1000+ parks_sleep=1+
 # With one carrier the writers' yield inside the lock makes readers park (parks_rwlock); with
 # several (make test-hubs2), whether a reader meets a writer is timing, so only the output and
 # the futex parks are required there.
