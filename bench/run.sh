@@ -28,7 +28,7 @@ verdict() { # figure-key value
 
 rows=()
 : >"$B/ratios.dat"
-for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_memory pread_cached fsync_offload fwrite_pipe printf_pipe; do
+for prog in mutex_uncontended condvar_pingpong sem_pingpong create_join parked_memory pread_cached fsync_offload fwrite_pipe printf_pipe pipe_stream; do
     gcc -O2 -Wall -pthread "$ROOT/bench/programs/$prog.c" -o "$B/$prog"
     native=() green=() unit="" figure=""
     for _ in $(seq "$RUNS"); do

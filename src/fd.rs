@@ -3,11 +3,13 @@
 //!
 //! Policy (DESIGN.md facts 4–6):
 //! - O_NONBLOCK is never set on the program's fds (it lives on the open file description, shared
-//!   with other processes). Sockets are tried with MSG_DONTWAIT; pipes and FIFOs are polled with
-//!   a zero timeout first and read/written only when ready, in chunks of at most PIPE_BUF for
-//!   writes, so the call cannot block (a pipe shared with another process's reader that drains
-//!   it between the poll and the read can still block: documented; green threads of this
-//!   process take turns: src/turn.rs).
+//!   with other processes). Sockets are tried with MSG_DONTWAIT, pipes with `preadv2`/`pwritev2`
+//!   and RWF_NOWAIT (the same per-call "do not wait", which Linux takes on anonymous pipes).
+//!   FIFOs and the other pipe-like fds that refuse it are polled with a zero timeout first and
+//!   read/written only when ready, in chunks of at most PIPE_BUF for writes, so the call cannot
+//!   block (a FIFO shared with another process's reader that drains it between the poll and the
+//!   read can still block: documented). Green threads of this process take turns on each
+//!   direction of a pipe: src/turn.rs.
 //! - An fd the program made non-blocking itself, a regular file or anything epoll refuses takes
 //!   the real call unchanged; a terminal too, except a read that waits for input (`Kind::Tty`).
 //! - An fd is registered with epoll once (edge-triggered, both directions) and stays registered
@@ -43,7 +45,8 @@ use crate::task::ParkReason;
 pub enum Kind {
     /// Use the real call unchanged (user-non-blocking, unpollable, other character devices).
     Pass,
-    /// Pipe or FIFO (also eventfd, timerfd, signalfd, inotify): poll, then the real call.
+    /// Pipe or FIFO (also eventfd, timerfd, signalfd, inotify): the call with RWF_NOWAIT where
+    /// the kernel takes it (anonymous pipes), else poll, then the real call.
     Pipe,
     /// Socket: the call with MSG_DONTWAIT.
     Socket,
@@ -67,8 +70,9 @@ const REGISTERED: u64 = 8;
 const TIMEOUT: u64 = 16;
 /// A regular file opened O_DIRECT, O_SYNC or O_DSYNC: every read/write waits for the device.
 const FILE_DEVICE: u64 = 32;
-/// A regular file whose filesystem refuses RWF_NOWAIT (procfs, some FUSE…): read directly.
-const FILE_NO_NOWAIT: u64 = 64;
+/// The kernel refuses RWF_NOWAIT on this fd: a regular file's filesystem (procfs, some FUSE…:
+/// read directly), or a pipe-like fd that is a FIFO, a timerfd… (polled before each call).
+const NO_NOWAIT: u64 = 64;
 /// A SOCK_STREAM socket: a short read means its receive queue was empty (see READ_DRAINED).
 const STREAM: u64 = 0x80;
 /// The hub saw a read-side epoll edge since the last receive began.
@@ -187,13 +191,13 @@ pub fn known_socket(fd: i32) -> bool {
 /// For a `Kind::File` fd: (every call waits for the device, RWF_NOWAIT is refused).
 pub fn file_flags(fd: i32) -> (bool, bool) {
     let v = existing_slot(fd).map_or(0, |s| s.load(Ordering::Acquire));
-    (v & FILE_DEVICE != 0, v & FILE_NO_NOWAIT != 0)
+    (v & FILE_DEVICE != 0, v & NO_NOWAIT != 0)
 }
 
-/// Remembers that `fd`'s filesystem refuses RWF_NOWAIT.
-pub fn set_file_no_nowait(fd: i32) {
+/// Remembers that the kernel refuses RWF_NOWAIT on `fd`.
+pub fn set_no_nowait(fd: i32) {
     if let Some(s) = existing_slot(fd) {
-        s.fetch_or(FILE_NO_NOWAIT, Ordering::AcqRel);
+        s.fetch_or(NO_NOWAIT, Ordering::AcqRel);
     }
 }
 
@@ -651,106 +655,131 @@ pub const PIPE_CHUNK: usize = libc::PIPE_BUF;
 
 /// Reads from a pipe/FIFO (`Kind::Pipe`) without blocking the hub. Raw result (-errno).
 pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
-    // SAFETY: the caller's buffer, as the real read would receive it.
-    let read = || unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, len) };
     if len == 0 {
-        return read();
+        // SAFETY: a zero-length read of the caller's fd.
+        return unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, 0) };
+    }
+    readv_pipe(fd, &libc::iovec { iov_base: buf.cast(), iov_len: len }, 1)
+}
+
+/// readv from a pipe/FIFO without blocking the hub (one call's worth, as the kernel returns it).
+pub fn readv_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
+    if let Some(r) = pipe_nowait(fd, Dir::Read, |f| crate::file::preadv2(fd, iov, n, -1, f)) {
+        return r;
     }
     match wait_ready(fd, Dir::Read) {
-        Ok(_turn) => read(),
+        // SAFETY: the caller's vector, as the real readv would receive it.
+        Ok(_turn) => unsafe { sys::syscall3(libc::SYS_readv, fd as usize, iov as usize, n) },
         Err(e) => e,
+    }
+}
+
+/// One pipe call as `preadv2`/`pwritev2` with RWF_NOWAIT (`call`'s argument), repeated after a
+/// park on the pipe's readiness while it says EAGAIN, holding the direction's turn for each try.
+/// Linux takes RWF_NOWAIT on anonymous pipes (the 6.18 kernel here does) whatever their O_NONBLOCK, so a
+/// pipe shared with another process costs the call alone, with no poll before it and no window
+/// between the two in which that process drains or fills it and the call blocks the carrier.
+/// None when the kernel refuses RWF_NOWAIT on the fd (FIFOs, eventfd writes, timerfd…; kernels
+/// before it): remembered, and the caller polls first instead. A handler without SA_RESTART
+/// ends the wait with EINTR, as a blocking pipe call.
+fn pipe_nowait(fd: i32, dir: Dir, call: impl Fn(i32) -> isize) -> Option<isize> {
+    let s = existing_slot(fd)?;
+    if s.load(Ordering::Relaxed) & NO_NOWAIT != 0 {
+        return None;
+    }
+    loop {
+        let turn = turn::take(fd, dir);
+        let armed = arm(fd, dir);
+        let r = call(libc::RWF_NOWAIT);
+        if r == -(libc::EOPNOTSUPP as isize) || r == -(libc::ENOSYS as isize) {
+            s.fetch_or(NO_NOWAIT, Ordering::AcqRel);
+            return None;
+        }
+        if r != -(libc::EAGAIN as isize) {
+            return Some(r);
+        }
+        drop(turn);
+        if !wait_until(fd, dir, armed, None) {
+            let _turn = turn::take(fd, dir);
+            return Some(call(0)); // epoll refused the fd: the blocking call
+        }
+        if crate::signal::interrupted(true) {
+            return Some(EINTR);
+        }
     }
 }
 
 /// -EINTR: a handler interrupted the wait (and SA_RESTART does not restart the call).
 const EINTR: isize = -(libc::EINTR as isize);
 
-/// Writes all of `len` bytes to a pipe/FIFO without blocking the hub, as a blocking write does:
-/// in pieces of at most PIPE_BUF, each written only when the pipe polls writable (Linux then has
-/// a whole page free, so the piece cannot block and stays atomic).
+/// Writes all of `len` bytes to a pipe/FIFO without blocking the hub, as a blocking write does
+/// (a write of at most PIPE_BUF bytes stays atomic; a handler without SA_RESTART ends it with
+/// what was written, or EINTR).
 pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
-    if passes(fd, Dir::Write) {
-        // SAFETY: the caller's buffer, as the real write would receive it.
-        return unsafe { sys::syscall3(libc::SYS_write, fd as usize, buf as usize, len) };
-    }
-    let mut done = 0usize;
-    loop {
-        let mut chunk = (len - done).min(PIPE_CHUNK);
-        let _turn = match if len > 0 { ready_or_park(fd, Dir::Write, None) } else { Step::Ready(Turn::NONE) } {
-            Step::Ready(t) => t,
-            Step::Refused(t) => {
-                chunk = len - done; // epoll refused the fd: write the rest the blocking way
-                t
-            }
-            Step::Parked => {
-                if crate::signal::interrupted(true) {
-                    return if done > 0 { done as isize } else { EINTR };
-                }
-                continue;
-            }
-        };
-        // SAFETY: a sub-range of the caller's buffer.
-        let r = unsafe { sys::syscall3(libc::SYS_write, fd as usize, buf as usize + done, chunk) };
-        if r < 0 {
-            return if done > 0 { done as isize } else { r };
-        }
-        done += r as usize;
-        if done >= len {
-            return done as isize;
-        }
-    }
+    writev_pipe(fd, &libc::iovec { iov_base: buf as *mut libc::c_void, iov_len: len }, 1)
 }
 
-/// writev to a pipe/FIFO without blocking the hub: a vector of at most PIPE_BUF bytes goes in
-/// one call once the pipe polls writable (atomic, as natively); a larger one in pieces of at
-/// most PIPE_BUF, each when the pipe polls writable, until all is written (as a blocking writev
-/// returns). Raw result (-errno).
+/// writev to a pipe/FIFO without blocking the hub, until all is written, as a blocking writev
+/// returns. With RWF_NOWAIT ([`pipe_nowait`]) each call writes what the pipe takes (all of a
+/// vector of at most PIPE_BUF bytes or nothing, as natively); where the kernel refuses it, in
+/// pieces of at most PIPE_BUF, each when the pipe polls writable (Linux then has a whole page
+/// free, so the piece cannot block and stays atomic). Raw result (-errno).
 pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
-    // SAFETY: the caller's vector of n iovecs.
-    let total: usize = (0..n).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
-    if total <= PIPE_CHUNK || n > 1024 || passes(fd, Dir::Write) {
-        let _turn = if passes(fd, Dir::Write) {
-            Turn::NONE
-        } else {
-            match wait_ready(fd, Dir::Write) {
-                Ok(t) => t,
-                Err(e) => return e,
-            }
-        };
-        // SAFETY: the caller's vector, as the real writev would receive it.
+    // SAFETY: the caller's vector of n iovecs (at most IOV_MAX of them are read).
+    let total: usize = (0..n.min(1025)).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
+    if n > 1024 || total == 0 || passes(fd, Dir::Write) {
+        // SAFETY: the caller's vector, as the real writev would receive it (EINVAL beyond
+        // IOV_MAX; nothing to write returns at once).
         return unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) };
     }
+    let first = pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, iov, n, -1, f));
+    match first {
+        Some(r) if r < 0 || r as usize >= total => return r,
+        None if total <= PIPE_CHUNK => {
+            return match wait_ready(fd, Dir::Write) {
+                // SAFETY: as above.
+                Ok(_turn) => unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) },
+                Err(e) => e,
+            };
+        }
+        _ => {}
+    }
+    // The rest, after a partial write (or none yet, in pieces, where RWF_NOWAIT is refused).
     // SAFETY: as above.
     let mut v: Vec<libc::iovec> = (0..n).map(|i| unsafe { *iov.add(i) }).collect();
-    let mut first = 0usize;
-    let mut done = 0usize;
+    let mut at = 0usize;
+    let mut done = first.map_or(0, |r| r as usize);
+    advance_iov(&mut v, &mut at, done);
     let mut piece: Vec<libc::iovec> = Vec::with_capacity(n);
     while done < total {
-        // The next at most PIPE_BUF bytes of what is left.
-        piece.clear();
-        let mut room = PIPE_CHUNK;
-        for e in &v[first..] {
-            if room == 0 {
-                break;
+        let r = match pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, v[at..].as_ptr(), v.len() - at, -1, f)) {
+            Some(r) => r,
+            None => {
+                // The next at most PIPE_BUF bytes of what is left, when the pipe polls writable.
+                piece.clear();
+                let mut room = PIPE_CHUNK;
+                for e in &v[at..] {
+                    if room == 0 {
+                        break;
+                    }
+                    let take = e.iov_len.min(room);
+                    if take > 0 {
+                        piece.push(libc::iovec { iov_base: e.iov_base, iov_len: take });
+                    }
+                    room -= take;
+                }
+                match wait_ready(fd, Dir::Write) {
+                    // SAFETY: sub-ranges of the caller's buffers.
+                    Ok(_turn) => unsafe { sys::syscall3(libc::SYS_writev, fd as usize, piece.as_ptr() as usize, piece.len()) },
+                    Err(e) => e,
+                }
             }
-            let take = e.iov_len.min(room);
-            if take > 0 {
-                piece.push(libc::iovec { iov_base: e.iov_base, iov_len: take });
-            }
-            room -= take;
-        }
-        let turn = match wait_ready(fd, Dir::Write) {
-            Ok(t) => t,
-            Err(e) => return if done > 0 { done as isize } else { e },
         };
-        // SAFETY: sub-ranges of the caller's buffers.
-        let r = unsafe { sys::syscall3(libc::SYS_writev, fd as usize, piece.as_ptr() as usize, piece.len()) };
-        drop(turn);
         if r < 0 {
             return if done > 0 { done as isize } else { r };
         }
         done += r as usize;
-        advance_iov(&mut v, &mut first, r as usize);
+        advance_iov(&mut v, &mut at, r as usize);
     }
     done as isize
 }

@@ -32,13 +32,13 @@ use crate::sys;
 const IOV_MAX: usize = 1024;
 
 /// preadv2 with flags; `offset` -1 reads at (and advances) the file position.
-fn preadv2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+pub(crate) fn preadv2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
     // SAFETY: the caller's vector; the kernel validates it (x86-64 passes pos_l, pos_h = 0).
     unsafe { sys::syscall6(libc::SYS_preadv2, fd as usize, iov as usize, n, offset as usize, 0, flags as usize) }
 }
 
 /// pwritev2 with flags; `offset` -1 writes at the file position (or the end, O_APPEND).
-fn pwritev2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
+pub(crate) fn pwritev2(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, flags: i32) -> isize {
     // SAFETY: as preadv2.
     unsafe { sys::syscall6(libc::SYS_pwritev2, fd as usize, iov as usize, n, offset as usize, 0, flags as usize) }
 }
@@ -91,7 +91,7 @@ fn nowait_or_offload(fd: i32, iov: *const libc::iovec, n: usize, offset: i64, fl
         return offload::run(move || preadv2(fd, iov as *const libc::iovec, n, offset, flags));
     }
     if r == -(libc::EOPNOTSUPP as isize) {
-        fd::set_file_no_nowait(fd);
+        fd::set_no_nowait(fd);
         return preadv2(fd, iov, n, offset, flags);
     }
     r

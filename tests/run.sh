@@ -262,6 +262,29 @@ if want accept_queued; then
     fi
 fi
 compare poll_wait threads_created=4 parks_io=8+
+# Pipe calls with RWF_NOWAIT: no poll before a read or write of an anonymous pipe (nor a window
+# for another process to drain it between the two), a 1 MiB write in one call per pipe-full
+# instead of PIPE_BUF pieces each polled first (256 polls and 256 writes before). FIFOs refuse
+# RWF_NOWAIT: once each (with two carriers a reader and a writer may both learn it at the same
+# moment: once per direction), then they are polled first as before. strace -y names fds' files.
+compare pipe_nowait threads_created=3 parks_io=10+
+if want pipe_nowait; then
+    # One file per thread (-ff): with several carriers no call is split into unfinished/resumed.
+    rm -f "$B"/pipe_nowait.strace.*
+    strace -ff -qq -y -e trace=read,write,readv,writev,preadv2,pwritev2,ppoll -o "$B/pipe_nowait.strace" -E LD_PRELOAD="$LIB" "$B/pipe_nowait" >"$B/pipe_nowait.out" 2>/dev/null
+    rc=$?
+    cat "$B"/pipe_nowait.strace.* >"$B/pipe_nowait.calls"
+    pipe_polls=$(grep -cE "^ppoll\(\[\{fd=[0-9]+<pipe:" "$B/pipe_nowait.calls")
+    plain=$(grep -cE "^(read|write|readv|writev)\([0-9]+<pipe:" "$B/pipe_nowait.calls")
+    written=$(sed -n 's/^pwritev2([0-9]*<pipe:.* = \([0-9]*\)$/\1/p' "$B/pipe_nowait.calls" | awk '{s += $1} END {print s + 0}')
+    writes=$(grep -cE "^pwritev2\([0-9]+<pipe:.* = [0-9]+$" "$B/pipe_nowait.calls")
+    refused=$(grep -cE "^p(read|write)v2\([0-9]+</tmp/pipe_nowait.*EOPNOTSUPP" "$B/pipe_nowait.calls")
+    if [ $rc = 0 ] && [ "$pipe_polls" = 0 ] && [ "$plain" = 0 ] && [ "$written" = 1048576 ] && [ "$refused" -ge 2 ] && [ "$refused" -le 4 ]; then
+        ok "pipe_nowait: 1 MiB written to a pipe in $writes pwritev2 calls, no pipe call polled first, FIFOs refused RWF_NOWAIT $refused times"
+    else
+        ko pipe_nowait "rc=$rc polls of the pipe: $pipe_polls (0 expected), plain reads/writes of it: $plain (0), bytes by pwritev2: $written (1048576), FIFO refusals: $refused (2-4: once per FIFO and direction at most)"
+    fi
+fi
 # A kernel without epoll_pwait2 (< 5.11; here a seccomp filter answers ENOSYS): the hub waits
 # with epoll_pwait instead. Before, it spun on the failing call: fd events were never seen
 # (tcp_echo hung) and timers fired only because the spin polled them (sleep_family made 5

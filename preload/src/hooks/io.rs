@@ -546,11 +546,12 @@ pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, fla
     unsafe { real::sendmsg()(fd, msg, flags) }
 }
 
-/// readv on a socket is recvmsg with the same vector; on a pipe, a readiness wait first.
+/// readv on a socket is recvmsg with the same vector; on a pipe, preadv2 with RWF_NOWAIT or a
+/// readiness wait first (green_rt::fd::readv_pipe); on a terminal, a readiness wait first.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if let Some(t) = hub::current() {
-        // On a pipe the read is made holding the pipe's read turn (src/turn.rs).
+        // On a terminal the read is made holding its read turn (src/turn.rs).
         let _turn = match fd::kind(fd) {
             Kind::Socket => {
                 // SAFETY: zeroed msghdr with the caller's vector; recvmsg only reads the iovecs.
@@ -559,6 +560,7 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
+            Kind::Pipe if n >= 0 => return ret(fd::readv_pipe(fd, iov, n as usize)),
             Kind::Tty if !fd::tty_read_waits(fd) => None,
             Kind::Pipe | Kind::Tty => match fd::wait_ready(fd, fd::Dir::Read) {
                 Ok(turn) => Some(turn),
@@ -576,7 +578,7 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
 }
 
 /// writev on a socket sends the whole vector with sendmsg, as a blocking writev does; on a pipe,
-/// in pieces of at most PIPE_BUF, each when the pipe polls writable (green_rt::fd::writev_pipe).
+/// until all is written (green_rt::fd::writev_pipe).
 #[no_mangle]
 pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_int) -> isize {
     if let Some(t) = hub::current() {
