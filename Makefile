@@ -2,7 +2,7 @@
 #   make demo   build (release) and run the seed example natively and under the `green` launcher
 #   make test   install what the tests need, build, run unit tests and every program test
 CARGO ?= cargo
-APT_PACKAGES := strace gcc g++ make python3 libpython3.11-testsuite pigz zstd xz-utils ripgrep stress-ng iperf memcached libmemcached-tools apache2-utils nodejs libjemalloc2 redis-server redis-tools default-jdk-headless
+APT_PACKAGES := strace gcc g++ make python3 libpython3.11-testsuite pigz zstd xz-utils ripgrep stress-ng iperf memcached libmemcached-tools apache2-utils nodejs libjemalloc2 redis-server redis-tools default-jdk-headless ruby
 
 .PHONY: all build deps demo test test-hubs2 test-scale unit programs bench clean
 
@@ -13,7 +13,7 @@ build:
 
 # Debian packages the demo and tests use (installed only when missing; needs root).
 deps:
-	@missing=""; for p in strace gcc g++ python3 pigz zstd xz rg iperf memcached memcslap ab stress-ng node redis-server redis-benchmark javac; do command -v $$p >/dev/null || missing=1; done; \
+	@missing=""; for p in strace gcc g++ python3 pigz zstd xz rg iperf memcached memcslap ab stress-ng node redis-server redis-benchmark javac ruby; do command -v $$p >/dev/null || missing=1; done; \
 	python3 -c 'import test.support' 2>/dev/null || missing=1; \
 	[ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ] || missing=1; \
 	if [ -n "$$missing" ]; then apt-get update && apt-get install -y $(APT_PACKAGES); fi

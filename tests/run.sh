@@ -491,6 +491,9 @@ compare rust_sync threads_created=73 parks_futex=100+
 # OpenJDK's JVM, unmodified: its own threads (GC, JIT compilers, the VM thread) and the
 # program's (a pool, monitors, sleepers, a socket echo, a parallel stream) all green.
 compare JavaThreads --exec "java -cp $B JavaThreads" threads_created=100+ parks_cond=100+ parks_io=1000+ parks_sleep=1+
+# CRuby, unmodified: its threads, the GVL's mutex and condition variables and its timer thread
+# green (a Queue, sleepers, a socket echo, a timed ConditionVariable wait, threads computing).
+compare ruby_threads --exec "ruby $P/ruby_threads.rb" threads_created=10+ parks_cond=10+ parks_io=1000+
 # With one carrier the writers' yield inside the lock makes readers park (parks_rwlock); with
 # several (make test-hubs2), whether a reader meets a writer is timing, so only the output and
 # the futex parks are required there.
