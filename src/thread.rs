@@ -374,6 +374,20 @@ pub fn detach(target: &'static Task) -> c_int {
     0
 }
 
+/// The CPU clock pthread_getcpuclockid names for a green thread. Natively it is the thread's own
+/// (MAKE_THREAD_CPUCLOCK of its kernel tid); a green thread has no kernel thread, and the tid
+/// glibc would use is negative (tls.rs `set_tid`), so glibc answered ESRCH for a live thread.
+/// It is the process's CPU clock: green threads share their carriers' CPU time, and a thread
+/// may run on any carrier (GREEN_HUBS, hand-offs), so the process clock is the one that always
+/// advances while the thread computes and stays valid as carriers come and go (a carrier's own
+/// clock would not). ESRCH once the thread has exited, as natively (its tid is 0 then).
+pub fn cpu_clock(t: &Task) -> Result<libc::clockid_t, c_int> {
+    if t.join_flags.load(Ordering::Acquire) & EXITED != 0 {
+        return Err(libc::ESRCH);
+    }
+    Ok(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
 /// pthread_getattr_np for a green thread: its real stack, guard and detach state.
 ///
 /// # Safety

@@ -224,6 +224,9 @@ compare detached threads_created=1001 parks_cond=1+ parks_sleep=1000+
 compare exit_cleanup threads_created=6
 compare tls_errno threads_created=50 parks_sleep=100+
 compare keys threads_created=20
+# pthread_getcpuclockid of a live green thread names a clock that works (the process's CPU
+# clock, which advances while the thread computes on any carrier); glibc answered ESRCH.
+compare cpu_clock threads_created=1 parks_barrier=1+
 compare once threads_created=100 parks_once=1+
 # C11 <threads.h> (glibc builds it on internal pthread calls no hook sees): thrd_create made OS
 # threads and mtx_lock/cnd_wait blocked in futexes before; glibc's thrd_* result codes.

@@ -55,6 +55,7 @@ real! {
     pthread_kill: unsafe extern "C" fn(libc::pthread_t, c_int) -> c_int;
     pthread_exit: unsafe extern "C-unwind" fn(*mut c_void) -> !;
     pthread_getattr_np: unsafe extern "C" fn(libc::pthread_t, *mut libc::pthread_attr_t) -> c_int;
+    pthread_getcpuclockid: unsafe extern "C" fn(libc::pthread_t, *mut libc::clockid_t) -> c_int;
     pthread_setname_np: unsafe extern "C" fn(libc::pthread_t, *const c_char) -> c_int;
     pthread_setschedparam: unsafe extern "C" fn(libc::pthread_t, c_int, *const libc::sched_param) -> c_int;
     pthread_getschedparam: unsafe extern "C" fn(libc::pthread_t, *mut c_int, *mut libc::sched_param) -> c_int;

@@ -139,6 +139,22 @@ pub unsafe extern "C" fn pthread_getattr_np(th: libc::pthread_t, attr: *mut libc
     }
 }
 
+/// A green thread's CPU clock is the process's (green_rt::thread::cpu_clock); glibc's answer
+/// for it was ESRCH.
+#[no_mangle]
+pub unsafe extern "C" fn pthread_getcpuclockid(th: libc::pthread_t, clock: *mut libc::clockid_t) -> c_int {
+    match green_target(th).map(thread::cpu_clock) {
+        Some(Ok(id)) => {
+            // SAFETY: clock is writable (contract).
+            unsafe { *clock = id };
+            0
+        }
+        Some(Err(e)) => e,
+        // SAFETY: forwarded unchanged.
+        None => unsafe { real::pthread_getcpuclockid()(th, clock) },
+    }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn pthread_setname_np(th: libc::pthread_t, name: *const c_char) -> c_int {
     match green_target(th) {
