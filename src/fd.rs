@@ -659,18 +659,30 @@ pub fn read_pipe(fd: i32, buf: *mut u8, len: usize) -> isize {
         // SAFETY: a zero-length read of the caller's fd.
         return unsafe { sys::syscall3(libc::SYS_read, fd as usize, buf as usize, 0) };
     }
-    readv_pipe(fd, &libc::iovec { iov_base: buf.cast(), iov_len: len }, 1)
+    readv_pipe(fd, &libc::iovec { iov_base: buf.cast(), iov_len: len }, 1, 0)
 }
 
-/// readv from a pipe/FIFO without blocking the hub (one call's worth, as the kernel returns it).
-pub fn readv_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
-    if let Some(r) = pipe_nowait(fd, Dir::Read, |f| crate::file::preadv2(fd, iov, n, -1, f)) {
+/// readv from a pipe/FIFO without blocking the hub (one call's worth, as the kernel returns it);
+/// `flags`: a program's own preadv2 flags at the file position (0 for read and readv).
+pub fn readv_pipe(fd: i32, iov: *const libc::iovec, n: usize, flags: i32) -> isize {
+    if let Some(r) = pipe_nowait(fd, Dir::Read, |f| crate::file::preadv2(fd, iov, n, -1, flags | f)) {
         return r;
     }
     match wait_ready(fd, Dir::Read) {
-        // SAFETY: the caller's vector, as the real readv would receive it.
-        Ok(_turn) => unsafe { sys::syscall3(libc::SYS_readv, fd as usize, iov as usize, n) },
+        Ok(_turn) => vector_call(fd, Dir::Read, iov, n, flags),
         Err(e) => e,
+    }
+}
+
+/// readv/writev of `fd`, or preadv2/pwritev2 at the file position when there are `flags`.
+fn vector_call(fd: i32, dir: Dir, iov: *const libc::iovec, n: usize, flags: i32) -> isize {
+    match (dir, flags) {
+        // SAFETY: the caller's vector, as the real readv/writev would receive it.
+        (Dir::Read, 0) => unsafe { sys::syscall3(libc::SYS_readv, fd as usize, iov as usize, n) },
+        // SAFETY: as above.
+        (Dir::Write, 0) => unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) },
+        (Dir::Read, f) => crate::file::preadv2(fd, iov, n, -1, f),
+        (Dir::Write, f) => crate::file::pwritev2(fd, iov, n, -1, f),
     }
 }
 
@@ -716,29 +728,28 @@ const EINTR: isize = -(libc::EINTR as isize);
 /// (a write of at most PIPE_BUF bytes stays atomic; a handler without SA_RESTART ends it with
 /// what was written, or EINTR).
 pub fn write_pipe(fd: i32, buf: *const u8, len: usize) -> isize {
-    writev_pipe(fd, &libc::iovec { iov_base: buf as *mut libc::c_void, iov_len: len }, 1)
+    writev_pipe(fd, &libc::iovec { iov_base: buf as *mut libc::c_void, iov_len: len }, 1, 0)
 }
 
 /// writev to a pipe/FIFO without blocking the hub, until all is written, as a blocking writev
 /// returns. With RWF_NOWAIT ([`pipe_nowait`]) each call writes what the pipe takes (all of a
 /// vector of at most PIPE_BUF bytes or nothing, as natively); where the kernel refuses it, in
 /// pieces of at most PIPE_BUF, each when the pipe polls writable (Linux then has a whole page
-/// free, so the piece cannot block and stays atomic). Raw result (-errno).
-pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
+/// free, so the piece cannot block and stays atomic). `flags`: a program's own pwritev2 flags at
+/// the file position (0 for write and writev). Raw result (-errno).
+pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize, flags: i32) -> isize {
     // SAFETY: the caller's vector of n iovecs (at most IOV_MAX of them are read).
     let total: usize = (0..n.min(1025)).map(|i| unsafe { (*iov.add(i)).iov_len }).sum();
     if n > 1024 || total == 0 || passes(fd, Dir::Write) {
-        // SAFETY: the caller's vector, as the real writev would receive it (EINVAL beyond
-        // IOV_MAX; nothing to write returns at once).
-        return unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) };
+        // EINVAL beyond IOV_MAX; nothing to write returns at once.
+        return vector_call(fd, Dir::Write, iov, n, flags);
     }
-    let first = pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, iov, n, -1, f));
+    let first = pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, iov, n, -1, flags | f));
     match first {
         Some(r) if r < 0 || r as usize >= total => return r,
         None if total <= PIPE_CHUNK => {
             return match wait_ready(fd, Dir::Write) {
-                // SAFETY: as above.
-                Ok(_turn) => unsafe { sys::syscall3(libc::SYS_writev, fd as usize, iov as usize, n) },
+                Ok(_turn) => vector_call(fd, Dir::Write, iov, n, flags),
                 Err(e) => e,
             };
         }
@@ -752,7 +763,7 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
     advance_iov(&mut v, &mut at, done);
     let mut piece: Vec<libc::iovec> = Vec::with_capacity(n);
     while done < total {
-        let r = match pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, v[at..].as_ptr(), v.len() - at, -1, f)) {
+        let r = match pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, v[at..].as_ptr(), v.len() - at, -1, flags | f)) {
             Some(r) => r,
             None => {
                 // The next at most PIPE_BUF bytes of what is left, when the pipe polls writable.
@@ -769,8 +780,7 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize) -> isize {
                     room -= take;
                 }
                 match wait_ready(fd, Dir::Write) {
-                    // SAFETY: sub-ranges of the caller's buffers.
-                    Ok(_turn) => unsafe { sys::syscall3(libc::SYS_writev, fd as usize, piece.as_ptr() as usize, piece.len()) },
+                    Ok(_turn) => vector_call(fd, Dir::Write, piece.as_ptr(), piece.len(), flags),
                     Err(e) => e,
                 }
             }

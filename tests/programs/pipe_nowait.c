@@ -4,7 +4,9 @@
  * messages each way between two threads. tests/run.sh compares the output with a native run and
  * counts the calls under strace (the fds are printed on stderr): the 1 MiB write takes one
  * pwritev2 per pipe-full (≈16; it took 256 polls and 256 writes of PIPE_BUF before), no poll
- * precedes a pipe read, and each FIFO refuses RWF_NOWAIT once, then is polled.
+ * precedes a pipe read, and each FIFO refuses RWF_NOWAIT once, then is polled. Last, the
+ * program's own preadv2/pwritev2 at the file position on a pipe and a socket, which read and
+ * write as readv/writev do: they park like them (they blocked the carrier before).
  *
  * usage: pipe_nowait */
 #define _GNU_SOURCE
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -22,12 +25,14 @@
 
 static int p[2];
 static unsigned char *out;
+static ssize_t written; /* printed by main after both joins: the threads end in either order */
+static size_t got;
+static int equal;
 
 static void *writer(void *arg)
 {
     (void)arg;
-    ssize_t w = write(p[1], out, TOTAL);
-    printf("writer: one write returned %zd\n", w);
+    written = write(p[1], out, TOTAL);
     close(p[1]);
     return NULL;
 }
@@ -36,7 +41,6 @@ static void *reader(void *arg)
 {
     (void)arg;
     static unsigned char in[TOTAL];
-    size_t got = 0;
     int reads = 0;
     for (;;) {
         ssize_t r;
@@ -51,7 +55,7 @@ static void *reader(void *arg)
             break;
         got += (size_t)r;
     }
-    printf("reader: %zu bytes, %s\n", got, got == TOTAL && memcmp(in, out, TOTAL) == 0 ? "all equal" : "DIFFERENT");
+    equal = got == TOTAL && memcmp(in, out, TOTAL) == 0;
     return NULL;
 }
 
@@ -82,6 +86,27 @@ static int open_fifo(const char *what)
     return fd;
 }
 
+static int q[2], sp[2];
+
+static void *v2_reader(void *arg)
+{
+    (void)arg;
+    char b[64];
+    struct iovec v = {b, sizeof b};
+    ssize_t r = preadv2(q[0], &v, 1, -1, 0);
+    printf("preadv2 on a pipe: %.*s\n", (int)(r > 0 ? r : 0), b);
+    r = preadv2(sp[0], &v, 1, -1, 0);
+    printf("preadv2 on a socket: %.*s\n", (int)(r > 0 ? r : 0), b);
+    return NULL;
+}
+
+static void pwritev2_str(int fd, const char *s)
+{
+    struct iovec v = {(void *)s, strlen(s)};
+    if (pwritev2(fd, &v, 1, -1, 0) != (ssize_t)strlen(s))
+        perror("pwritev2");
+}
+
 int main(void)
 {
     out = malloc(TOTAL);
@@ -97,6 +122,8 @@ int main(void)
     pthread_create(&w, NULL, writer, NULL);
     pthread_join(w, NULL);
     pthread_join(r, NULL);
+    printf("writer: one write returned %zd\n", written);
+    printf("reader: %zu bytes, %s\n", got, equal ? "all equal" : "DIFFERENT");
 
     ask = open_fifo("ask");
     answer = open_fifo("answer");
@@ -119,5 +146,17 @@ int main(void)
     void *res;
     pthread_join(e, &res);
     printf("fifo: %d answers, echo thread %s\n", answers, res ? "failed" : "done");
+
+    if (pipe(q) || socketpair(AF_UNIX, SOCK_STREAM, 0, sp)) {
+        perror("pipe, socketpair");
+        return 1;
+    }
+    pthread_t v2;
+    pthread_create(&v2, NULL, v2_reader, NULL);
+    usleep(20000); /* the reader waits first */
+    pwritev2_str(q[1], "written by pwritev2");
+    usleep(20000);
+    pwritev2_str(sp[1], "sent by pwritev2");
+    pthread_join(v2, NULL);
     return 0;
 }

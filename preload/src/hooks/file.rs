@@ -95,11 +95,31 @@ pub unsafe extern "C-unwind" fn pwritev64(fd: c_int, iov: *const libc::iovec, n:
     unsafe { pwritev(fd, iov, n, offset) }
 }
 
+/// Whether a preadv2/pwritev2 at the file position (`offset` -1) of a green caller reads or writes
+/// a pipe or socket the way readv/writev does, cooperatively: not when it asked for RWF_NOWAIT
+/// itself (it cannot wait then), and on a socket only without flags (they mean nothing there).
+fn green_stream(fd: c_int, offset: libc::off_t, iovcnt: c_int, flags: c_int) -> Option<Kind> {
+    if offset != -1 || iovcnt < 0 || flags & libc::RWF_NOWAIT != 0 || hub::current().is_none() {
+        return None;
+    }
+    match fd::kind(fd) {
+        Kind::Pipe => Some(Kind::Pipe),
+        Kind::Socket if flags == 0 => Some(Kind::Socket),
+        _ => None,
+    }
+}
+
 /// preadv2: offset -1 means the file position, as for the kernel.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn preadv2(fd: c_int, iov: *const libc::iovec, n: c_int, offset: libc::off_t, flags: c_int) -> isize {
     if green_file(fd, offset.max(0), n) && offset >= -1 {
         return ret(file::read(fd, iov, n as usize, offset, flags));
+    }
+    match green_stream(fd, offset, n, flags) {
+        Some(Kind::Pipe) => return ret(fd::readv_pipe(fd, iov, n as usize, flags)),
+        // SAFETY: the caller's vector, as readv takes it.
+        Some(_) => return unsafe { super::io::readv(fd, iov, n) },
+        None => {}
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::preadv2()(fd, iov, n, offset, flags) }
@@ -115,6 +135,12 @@ pub unsafe extern "C-unwind" fn preadv64v2(fd: c_int, iov: *const libc::iovec, n
 pub unsafe extern "C-unwind" fn pwritev2(fd: c_int, iov: *const libc::iovec, n: c_int, offset: libc::off_t, flags: c_int) -> isize {
     if green_file(fd, offset.max(0), n) && offset >= -1 {
         return ret(file::write(fd, iov, n as usize, offset, flags));
+    }
+    match green_stream(fd, offset, n, flags) {
+        Some(Kind::Pipe) => return ret(fd::writev_pipe(fd, iov, n as usize, flags)),
+        // SAFETY: the caller's vector, as writev takes it.
+        Some(_) => return unsafe { super::io::writev(fd, iov, n) },
+        None => {}
     }
     // SAFETY: forwarded unchanged.
     unsafe { real::pwritev2()(fd, iov, n, offset, flags) }

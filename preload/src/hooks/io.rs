@@ -560,7 +560,7 @@ pub unsafe extern "C-unwind" fn readv(fd: c_int, iov: *const libc::iovec, n: c_i
                 msg.msg_iovlen = n.max(0) as usize;
                 return ret(fd::recvmsg_socket(fd, &mut msg, 0));
             }
-            Kind::Pipe if n >= 0 => return ret(fd::readv_pipe(fd, iov, n as usize)),
+            Kind::Pipe if n >= 0 => return ret(fd::readv_pipe(fd, iov, n as usize, 0)),
             Kind::Tty if !fd::tty_read_waits(fd) => None,
             Kind::Pipe | Kind::Tty => match fd::wait_ready(fd, fd::Dir::Read) {
                 Ok(turn) => Some(turn),
@@ -584,7 +584,7 @@ pub unsafe extern "C-unwind" fn writev(fd: c_int, iov: *const libc::iovec, n: c_
     if let Some(t) = hub::current() {
         match fd::kind(fd) {
             Kind::Socket => return ret(fd::writev_socket(fd, iov, n.max(0) as usize)),
-            Kind::Pipe if n >= 0 => return ret(fd::writev_pipe(fd, iov, n as usize)),
+            Kind::Pipe if n >= 0 => return ret(fd::writev_pipe(fd, iov, n as usize, 0)),
             Kind::File if n >= 0 => return ret(file::write(fd, iov, n as usize, -1, 0)),
             Kind::Pass | Kind::File | Kind::Pipe | Kind::Tty => {}
         }
