@@ -154,9 +154,30 @@ struct SizeClass {
     size: usize,
     guard: usize,
     free: Vec<Stack>,
-    /// Unused remainder of the current carved chunk: next stack's lo, stacks left.
-    chunk_next: usize,
-    chunk_left: usize,
+    /// The unused rest of the current chunk of guarded slots, and of canaried ones (kept apart:
+    /// their strides differ).
+    guarded: Chunk,
+    canaried: Chunk,
+}
+
+/// The unused remainder of a chunk: the next slot's address and how many slots are left.
+#[derive(Default)]
+struct Chunk {
+    next: usize,
+    left: usize,
+}
+
+impl Chunk {
+    /// The next slot, `stride` bytes long; None when the chunk is used up.
+    fn take(&mut self, stride: usize) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        let lo = self.next;
+        self.next += stride;
+        self.left -= 1;
+        Some(lo)
+    }
 }
 
 pub(crate) struct Pool {
@@ -206,7 +227,7 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
     let idx = match pool.classes.iter().position(|c| c.size == size && c.guard == guard) {
         Some(i) => i,
         None => {
-            pool.classes.push(SizeClass { size, guard, free: Vec::new(), chunk_next: 0, chunk_left: 0 });
+            pool.classes.push(SizeClass { size, guard, free: Vec::new(), guarded: Chunk::default(), canaried: Chunk::default() });
             pool.classes.len() - 1
         }
     };
@@ -233,14 +254,11 @@ pub fn alloc(size: usize, guard: usize) -> Option<Stack> {
         Stack::new(lo, lo + guard + size, guard, Origin::Guarded)
     } else {
         let class = &mut pool.classes[idx];
-        if class.chunk_left == 0 {
+        if class.canaried.left == 0 {
             // One spare page below the first slot holds that slot's canary.
-            class.chunk_next = mmap_noreserve(PAGE + size * CHUNK_STACKS)? + PAGE;
-            class.chunk_left = CHUNK_STACKS;
+            class.canaried = Chunk { next: mmap_noreserve(PAGE + size * CHUNK_STACKS)? + PAGE, left: CHUNK_STACKS };
         }
-        let lo = class.chunk_next;
-        class.chunk_next += size;
-        class.chunk_left -= 1;
+        let lo = class.canaried.take(size).expect("a chunk with slots left");
         Stack::new(lo, lo + size - CANARY_GAP, 0, Origin::Carved)
     };
     stack.write_canary();
@@ -259,7 +277,7 @@ enum Carve {
 /// are `guard + size` bytes, the guard at the bottom.
 fn carve_guarded(class: &mut SizeClass) -> Carve {
     let slot = class.guard + class.size;
-    if class.chunk_left == 0 {
+    if class.guarded.left == 0 {
         let n = (GUARDED_CHUNK_BYTES / slot).clamp(1, CHUNK_STACKS);
         let Some(base) = mmap_noreserve(slot * n) else { return Carve::Failed };
         if !install_guards(base, slot, n, class.guard) {
@@ -272,12 +290,9 @@ fn carve_guarded(class: &mut SizeClass) -> Carve {
             };
         }
         GUARD_REGIONS.store(WORK, Relaxed);
-        class.chunk_next = base;
-        class.chunk_left = n;
+        class.guarded = Chunk { next: base, left: n };
     }
-    let lo = class.chunk_next;
-    class.chunk_next += slot;
-    class.chunk_left -= 1;
+    let lo = class.guarded.take(slot).expect("a chunk with slots left");
     Carve::Done(Stack::new(lo, lo + slot, class.guard, Origin::Guarded))
 }
 
