@@ -761,7 +761,8 @@ pub fn writev_pipe(fd: i32, iov: *const libc::iovec, n: usize, flags: i32) -> is
     let mut at = 0usize;
     let mut done = first.map_or(0, |r| r as usize);
     advance_iov(&mut v, &mut at, done);
-    let mut piece: Vec<libc::iovec> = Vec::with_capacity(n);
+    // Only where RWF_NOWAIT is refused (no allocation on the usual path).
+    let mut piece: Vec<libc::iovec> = Vec::new();
     while done < total {
         let r = match pipe_nowait(fd, Dir::Write, |f| crate::file::pwritev2(fd, v[at..].as_ptr(), v.len() - at, -1, flags | f)) {
             Some(r) => r,
