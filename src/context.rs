@@ -1,90 +1,151 @@
-//! A bare stack switch for the one context corosensei cannot hold: the main thread, which runs
-//! on the process's original stack. With several carriers main must be able to park on one OS
-//! thread and resume on another, so its registers are saved on its own stack and its stack
-//! pointer in its task, like a coroutine's; carrier roots use the same switch to start and to
-//! come back.
+//! The stack switch of every green thread, main included, to and from the carriers' roots. A
+//! saved context is one word: the stack pointer after pushing where to continue, rbp and rbx
+//! (the compiler saves the other callee-saved registers that are live: the switch declares them
+//! clobbered, as corosensei's does) and, for a task, its MXCSR and x87 control word, which the
+//! ABI also makes callee-saved. With several carriers a thread must be able to park on one OS thread
+//! and resume on another, so its registers live on its own stack and its stack pointer in its
+//! task.
 //!
-//! A saved context is one word: the stack pointer after pushing the System V callee-saved
-//! registers (rbp, rbx, r12–r15) and the MXCSR and x87 control words, which the ABI also makes
-//! callee-saved (a thread that changed its rounding mode keeps it when it moves).
+//! Why our own and not corosensei's (which the other threads used until session 21):
+//! - Each thread keeps its floating-point environment, as each native thread does (the kernel
+//!   switches it): corosensei's switch leaves MXCSR and the x87 control word to whichever thread
+//!   ran last, so `fesetround` in one green thread changed the rounding of all of them, and a new
+//!   thread did not start with its creator's (tests/programs/fp_env.c). A task's words are saved
+//!   when it suspends and loaded when it resumes; a root keeps whatever is live (the scheduler
+//!   does no arithmetic that rounding or flags affect, and whatever it raises is overwritten by
+//!   the next resume). So each round trip pays one `stmxcsr`, the slow one of the four
+//!   instructions (≈4 ns here; the loads take half a nanosecond).
+//! - One cache line of the thread's stack per switch: corosensei also writes a link to the
+//!   resumer at the top of the coroutine's stack on every resume (for unwinding into it), a
+//!   line no other access of a parked thread touches (bench/NOTES.md, session 21).
+//! - A thread's stack ends at its own first frame ([`prepare`]: the return address there is
+//!   marked undefined, the unwinders' end of stack), as a native thread's does at `clone`'s:
+//!   an exception nothing catches ends in `std::terminate` (tests/programs/uncaught_exception.cpp)
+//!   instead of unwinding into the scheduler's frames.
 
 core::arch::global_asm!(
-    ".pushsection .text.green_ctx_switch,\"ax\",@progbits",
-    ".globl green_ctx_switch",
-    ".hidden green_ctx_switch",
-    ".type green_ctx_switch,@function",
-    "green_ctx_switch:",
-    "    push rbp",
-    "    push rbx",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
-    "    sub rsp, 8",
-    "    stmxcsr [rsp]",
-    "    fnstcw [rsp + 4]",
-    "    mov [rdi], rsp",
-    "    mov rsp, rsi",
-    "    ldmxcsr [rsp]",
-    "    fldcw [rsp + 4]",
-    "    add rsp, 8",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop rbx",
-    "    pop rbp",
-    "    ret",
-    ".size green_ctx_switch, . - green_ctx_switch",
+    ".pushsection .text.green_ctx_start,\"ax\",@progbits",
     ".globl green_ctx_start",
     ".hidden green_ctx_start",
     ".type green_ctx_start,@function",
     "green_ctx_start:",
-    // A fresh context: r13 is the entry, r12 its argument; rsp is 16-byte aligned here.
-    "    mov rdi, r12",
-    "    call r13",
+    // A fresh context (`prepare`), entered by a switch's `ret`: the control words, the entry and
+    // its argument above; past them rsp is 16-byte aligned. No frame above: unwinders stop at
+    // this return address.
+    "    .cfi_startproc",
+    "    .cfi_undefined rip",
+    "    ldmxcsr [rsp]",
+    "    fldcw [rsp + 4]",
+    "    mov rax, [rsp + 8]",
+    "    mov rdi, [rsp + 16]",
+    "    add rsp, 24",
+    "    call rax",
     "    ud2",
+    "    .cfi_endproc",
     ".size green_ctx_start, . - green_ctx_start",
     ".popsection",
 );
 
 extern "C" {
-    fn green_ctx_switch(save_sp: *mut usize, load_sp: usize);
     fn green_ctx_start();
 }
 
-/// Saves the running context's stack pointer in `*save` and continues the context saved in
-/// `load`; returns when something switches back to the saved one.
+/// The switch both ways: pushes rbp and rbx (which asm cannot name as clobbered), the `save`
+/// lines' words and where to continue, stores the stack pointer in `*save`, loads `load` and
+/// continues there; when something switches back, the `restore` lines and the pops undo it.
+/// Every other register the C ABI lets a call change is declared clobbered, so the compiler
+/// saves only the callee-saved registers live here (in the frame's prologue, where a large
+/// function saves them anyway), as corosensei does.
+macro_rules! switch_stacks {
+    ($save:expr, $load:expr, [$($save_line:literal),*], [$($restore_line:literal),*]) => {
+        core::arch::asm!(
+            "push rbp",
+            "push rbx",
+            $($save_line,)*
+            "lea rax, [rip + 2f]",
+            "push rax",
+            "mov [rdi], rsp",
+            "mov rsp, rsi",
+            "ret",
+            "2:",
+            $($restore_line,)*
+            "pop rbx",
+            "pop rbp",
+            in("rdi") $save,
+            in("rsi") $load,
+            lateout("r12") _, lateout("r13") _, lateout("r14") _, lateout("r15") _,
+            clobber_abi("sysv64"),
+        )
+    };
+}
+
+/// A task leaves for its carrier's root: saves the running task's context (with its control
+/// words: 32 bytes of its stack) in `*save` and continues the root context saved in `load`;
+/// returns when a root resumes the task.
 ///
 /// # Safety
-/// `load` is a context saved by `switch` (or made by `prepare`) that is not running, and
-/// nothing else resumes the saved context until this one has switched away.
+/// `load` is a root context saved by [`resume`] (or made by [`prepare`]) that is not running,
+/// and nothing else resumes the saved context until this one has switched away.
 #[inline(always)]
-pub unsafe fn switch(save: *mut usize, load: usize) {
-    // SAFETY: forwarded contract; the asm follows the C ABI for a call.
-    unsafe { green_ctx_switch(save, load) }
+pub unsafe fn suspend(save: *mut usize, load: usize) {
+    // SAFETY: forwarded contract; the macro's clobbers and pushes keep every register the ABI
+    // asks a call to keep, and the stack below rsp is ours (no `nostack`: nothing is kept in
+    // the red zone across it).
+    unsafe {
+        switch_stacks!(
+            save,
+            load,
+            ["sub rsp, 8", "stmxcsr [rsp]", "fnstcw [rsp + 4]"],
+            ["ldmxcsr [rsp]", "fldcw [rsp + 4]", "add rsp, 8"]
+        )
+    }
+}
+
+/// A root continues a task: saves the root's context in `*save` and continues the task context
+/// saved in `load` (by [`suspend`] or [`prepare`]), which loads its own control words; returns
+/// when the task suspends. The root's control words are not kept (see the module doc).
+///
+/// # Safety
+/// As for [`suspend`], with the roles swapped.
+#[inline(always)]
+pub unsafe fn resume(save: *mut usize, load: usize) {
+    // SAFETY: as in `suspend`.
+    unsafe { switch_stacks!(save, load, [], []) }
+}
+
+/// The calling thread's MXCSR (low half) and x87 control word (bits 32–47), as a context saves
+/// them.
+fn fp_control() -> u64 {
+    let mut words = [0u16; 4];
+    // SAFETY: stmxcsr writes 4 bytes and fnstcw 2 into the live local array.
+    unsafe {
+        core::arch::asm!(
+            "stmxcsr [{p}]",
+            "fnstcw [{p} + 4]",
+            p = in(reg) words.as_mut_ptr(),
+            options(nostack, preserves_flags)
+        )
+    };
+    u64::from(words[0]) | u64::from(words[1]) << 16 | u64::from(words[2]) << 32
 }
 
 /// A context that starts `entry(arg)` on the stack whose highest address is `top` (16-byte
-/// aligned); `entry` must never return.
+/// aligned), with the calling thread's floating-point control words (a new native thread starts
+/// with its creator's: clone copies them); `entry` must never return.
 ///
 /// # Safety
 /// `top` is the top of a live, writable stack that nothing else uses.
 pub unsafe fn prepare(top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> usize {
     debug_assert_eq!(top % 16, 0);
-    let sp = top - 64;
-    let words: [usize; 8] = [
-        0x037f_0000_1f80, // MXCSR 0x1f80 (all exceptions masked), x87 control word 0x037f
-        0,                // r15
-        0,                // r14
-        entry as *const () as usize, // r13
-        arg,              // r12
-        0,                // rbx
-        0,                // rbp
-        green_ctx_start as *const () as usize,
+    let sp = top - 32;
+    let words: [usize; 4] = [
+        green_ctx_start as *const () as usize, // where the switch's `ret` goes
+        fp_control() as usize,                 // MXCSR, x87 control word
+        entry as *const () as usize,
+        arg,
     ];
-    // SAFETY: the 64 bytes below `top` are ours (contract).
-    unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), sp as *mut usize, 8) };
+    // SAFETY: the 32 bytes below `top` are ours (contract).
+    unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), sp as *mut usize, 4) };
     sp
 }
 
@@ -93,31 +154,49 @@ mod tests {
     use super::*;
     use core::sync::atomic::{AtomicUsize, Ordering};
 
-    static MAIN_CTX: AtomicUsize = AtomicUsize::new(0);
-    static OTHER_CTX: AtomicUsize = AtomicUsize::new(0);
+    static ROOT_CTX: AtomicUsize = AtomicUsize::new(0);
+    static TASK_CTX: AtomicUsize = AtomicUsize::new(0);
     static COUNT: AtomicUsize = AtomicUsize::new(0);
+    static TASK_KEPT_ITS_ROUNDING: AtomicUsize = AtomicUsize::new(0);
 
-    extern "C" fn other(arg: usize) -> ! {
+    /// MXCSR's rounding control: round toward zero.
+    const RC_TOWARD_ZERO: u32 = 3 << 13;
+
+    fn set_mxcsr(v: u32) {
+        // SAFETY: ldmxcsr reads 4 bytes of a live local; only rounding/mask bits are changed.
+        unsafe { core::arch::asm!("ldmxcsr [{p}]", p = in(reg) &v, options(nostack, readonly)) };
+    }
+
+    extern "C" fn task(arg: usize) -> ! {
+        set_mxcsr(fp_control() as u32 | RC_TOWARD_ZERO);
         loop {
             COUNT.fetch_add(arg, Ordering::SeqCst);
-            // Non-default rounding mode here must not leak into the test's context.
-            // SAFETY: MAIN_CTX holds the test's saved context, which is not running.
-            unsafe { switch(OTHER_CTX.as_ptr(), MAIN_CTX.load(Ordering::SeqCst)) };
+            // SAFETY: ROOT_CTX holds the test's saved context, which is not running.
+            unsafe { suspend(TASK_CTX.as_ptr(), ROOT_CTX.load(Ordering::SeqCst)) };
+            if fp_control() as u32 & RC_TOWARD_ZERO == RC_TOWARD_ZERO {
+                TASK_KEPT_ITS_ROUNDING.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
 
     #[test]
-    fn switches_back_and_forth_keeping_registers() {
+    fn switches_back_and_forth_keeping_registers_and_the_tasks_rounding() {
         let stack = vec![0u128; 4096];
         let top = stack.as_ptr() as usize + stack.len() * 16;
+        let mine = fp_control() as u32;
         // SAFETY: the vector is a live stack nothing else uses.
-        OTHER_CTX.store(unsafe { prepare(top, other, 7) }, Ordering::SeqCst);
+        TASK_CTX.store(unsafe { prepare(top, task, 7) }, Ordering::SeqCst);
         let kept = core::hint::black_box(0x1234_5678u64);
         for round in 1..=3 {
-            // SAFETY: OTHER_CTX is prepared or saved by `other`, which is not running.
-            unsafe { switch(MAIN_CTX.as_ptr(), OTHER_CTX.load(Ordering::SeqCst)) };
+            // SAFETY: TASK_CTX is prepared or saved by `task`, which is not running.
+            unsafe { resume(ROOT_CTX.as_ptr(), TASK_CTX.load(Ordering::SeqCst)) };
             assert_eq!(COUNT.load(Ordering::SeqCst), 7 * round);
+            // The root runs with what the task left live; setting its own does not reach the
+            // task, whose words come back at the next resume.
+            assert_eq!(fp_control() as u32 & RC_TOWARD_ZERO, RC_TOWARD_ZERO);
+            set_mxcsr(mine);
         }
+        assert_eq!(TASK_KEPT_ITS_ROUNDING.load(Ordering::SeqCst), 2);
         assert_eq!(core::hint::black_box(kept), 0x1234_5678);
     }
 }

@@ -2,9 +2,8 @@
 //! between green threads.
 //!
 //! Shape: every carrier (carrier.rs) has a root context that runs the scheduling loop; green
-//! threads are corosensei coroutines resumed from a root, and main, which runs on the process's
-//! original stack, switches to and from a root with context.rs. So every switch is
-//! task → root → task, and any task (main included) may resume on any carrier.
+//! threads, main included (on the process's original stack), switch to and from a root with
+//! context.rs. So every switch is task → root → task, and any task may resume on any carrier.
 //!
 //! Invariants:
 //! - Hub state is reached through one pointer (`HUB`), never through TLS: every green TCB would
@@ -34,7 +33,6 @@
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{compiler_fence, AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
-use corosensei::CoroutineResult;
 
 use crate::carrier::{self, Carrier};
 use crate::context;
@@ -927,16 +925,20 @@ pub fn yield_now(t: &'static Task) {
 fn switch_out(t: &'static Task, locked: bool) {
     let c = carrier_of(t);
     c.section_locked.set(locked);
-    if t.is_main {
-        // SAFETY: the root's context was saved when it resumed us (or prepared at start-up) and
-        // does not run now; ours is saved before anything can resume it (on_cpu).
-        unsafe { context::switch(t.ctx_sp.as_ptr(), c.root_sp.get()) };
-    } else {
-        let y = t.yielder.get();
-        debug_assert!(!y.is_null());
-        // SAFETY: the yielder belongs to this running coroutine and outlives it.
-        unsafe { (*y).suspend(()) };
-    }
+    // SAFETY: the root's context was saved when it resumed us (or prepared at start-up) and
+    // does not run now; ours is saved before anything can resume it (on_cpu).
+    unsafe { context::suspend(t.ctx_sp.as_ptr(), c.root_sp.get()) };
+}
+
+/// A green thread's body has returned (thread.rs `thread_entry`): leaves its context for good,
+/// marked finished (`ctx_sp` 0); its carrier's root recycles the stack (`finish`).
+pub fn exit_current(t: &'static Task) -> ! {
+    let c = carrier_of(t);
+    t.ctx_sp.set(0);
+    let mut gone = 0usize;
+    // SAFETY: as in switch_out; nothing resumes a finished context (`gone` is never loaded).
+    unsafe { context::suspend(&mut gone, c.root_sp.get()) };
+    unreachable!("a finished green thread was resumed")
 }
 
 /// A carrier's scheduling loop, entered inside a section (`c.section_locked`). Returns only
@@ -1037,15 +1039,10 @@ fn run(h: &Hub, c: &'static Carrier, t: &'static Task) {
     load_mask(c, t.sigmask.get());
     c.dispatches.store(c.dispatches.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     stats::switched();
-    let finished = if t.is_main {
-        // SAFETY: main's context was saved by its switch_out and on_cpu says it is not running.
-        unsafe { context::switch(c.root_sp.as_ptr(), t.ctx_sp.get()) };
-        false
-    } else {
-        // SAFETY: only the carrier that set on_cpu touches the coroutine while it runs.
-        let co = unsafe { (*t.coroutine.get()).as_mut().expect("a queued green thread has a coroutine") };
-        matches!(co.resume(()), CoroutineResult::Return(()))
-    };
+    // SAFETY: t's context was saved by its switch_out (or prepared at create) and on_cpu says
+    // it is not running.
+    unsafe { context::resume(c.root_sp.as_ptr(), t.ctx_sp.get()) };
+    let finished = t.ctx_sp.get() == 0;
     c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
     check_stack(t);
     if MODE.load(Ordering::Relaxed) != SINGLE || (finished && c.root_tp.get() != 0) {
@@ -1062,7 +1059,7 @@ fn run(h: &Hub, c: &'static Carrier, t: &'static Task) {
 
 #[inline]
 fn check_stack(t: &Task) {
-    if !t.is_main && !crate::stack::canary_intact_at(t.canary.get()) {
+    if t.canaried.get() && !crate::stack::canary_intact_at(t.canary.get()) {
         crate::log::fatal(format_args!(
             "green thread {} overflowed its {} KiB stack (raise GREEN_STACK_SIZE or use pthread_attr_setstacksize)",
             t.id.get(),
@@ -1071,12 +1068,12 @@ fn check_stack(t: &Task) {
     }
 }
 
-/// A green thread's coroutine returned: recycle its stack, publish the exit, and reclaim the
-/// rest now (detached) or at join. Outside any section.
+/// A green thread's body returned: recycle its stack, publish the exit, and reclaim the rest now
+/// (detached) or at join. Outside any section.
 fn finish(h: &Hub, t: &'static Task) {
-    // SAFETY: the coroutine has completed; we own it.
-    let co = unsafe { (*t.coroutine.get()).take().expect("finished coroutine") };
-    crate::stack::release(co.into_stack());
+    // SAFETY: the thread has left its stack for good (exit_current); its carrier owns it now.
+    let stack = unsafe { (*t.stack.get()).take().expect("a finished thread's stack") };
+    crate::stack::release(stack);
     let locked = enter(h);
     h.alive.set(h.alive.get() - 1);
     leave(h, locked);

@@ -68,8 +68,9 @@ pub struct WaitNode {
     cancellable: AtomicBool,
     /// FUTEX_*_BITSET mask (all ones otherwise).
     bitset: Cell<u32>,
-    /// The green task waiting, or null for an OS thread.
-    task: Cell<*const Task>,
+    /// A green task's node (its `Task::wait`, the task's first field: the node's address is the
+    /// task's); false for an OS thread's node on its stack.
+    green: Cell<bool>,
     /// OS waiter: 0 while waiting, 1 once woken (the futex word it sleeps on).
     os_word: AtomicU32,
     result: AtomicU32,
@@ -88,10 +89,19 @@ impl WaitNode {
             timer: AtomicU64::new(0),
             cancellable: AtomicBool::new(false),
             bitset: Cell::new(!0),
-            task: Cell::new(core::ptr::null()),
+            green: Cell::new(false),
             os_word: AtomicU32::new(0),
             result: AtomicU32::new(R_UNPARKED),
         }
+    }
+}
+
+impl WaitNode {
+    /// The green task whose node this is, None for an OS thread's.
+    fn task(&self) -> Option<&'static Task> {
+        // SAFETY: a green node is the first field of its Task (task.rs checks the offset), and
+        // tasks are never freed.
+        self.green.get().then(|| unsafe { &*(self as *const WaitNode as *const Task) })
     }
 }
 
@@ -155,22 +165,17 @@ enum Woken {
 /// for `os_word`.
 fn claim(n: &WaitNode, result: u32) {
     n.result.store(result, Ordering::Relaxed);
-    let t = n.task.get();
-    if !t.is_null() {
-        // SAFETY: tasks are never freed.
-        let won = unsafe { &*t }.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok();
+    if let Some(t) = n.task() {
+        let won = t.park_state.compare_exchange(PARKED, NOTIFIED, Ordering::AcqRel, Ordering::Acquire).is_ok();
         debug_assert!(won, "a linked green node is always still parked");
     }
 }
 
 /// How to release a claimed node.
 fn woken(n: &WaitNode) -> Woken {
-    let t = n.task.get();
-    if t.is_null() {
-        Woken::Os(&n.os_word)
-    } else {
-        // SAFETY: tasks are never freed.
-        Woken::Green(unsafe { &*t })
+    match n.task() {
+        Some(t) => Woken::Green(t),
+        None => Woken::Os(&n.os_word),
     }
 }
 
@@ -259,7 +264,7 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
         new_generation(task);
         node.key.store(key, Ordering::Relaxed);
         node.bitset.set(bitset);
-        node.task.set(task);
+        node.green.set(true);
         node.cancellable.store(cancellable, Ordering::Relaxed);
         node.result.store(R_UNPARKED, Ordering::Relaxed);
         task.park_state.store(PARKED, Ordering::Release);

@@ -578,7 +578,7 @@ fn capture(sig: c_int, info: *const libc::siginfo_t) {
 
 /// Whether `t` is a green thread that can still take a signal: main, or one that has started
 /// (its TCB names it) and not finished. From atomics and the TCB's tag only: with several
-/// carriers another one may be starting or finishing `t` right now (its coroutine slot is that
+/// carriers another one may be starting or finishing `t` right now (its stack slot is that
 /// carrier's to touch).
 fn live(t: &Task) -> bool {
     if t.is_main {

@@ -57,16 +57,9 @@ pub enum Origin {
 
 /// A stack: `[lo, lo + guard)` is the guard (if any), `[lo + guard, hi)` usable, growing down.
 ///
-/// Five words, `base` and `origin` first: a resume reads them (`base` directly, `origin` as the
-/// niche of the task's `Option<GreenCoroutine>`), and corosensei puts its saved stack pointer
-/// right after the Stack, so all three end within the coroutine's first 48 bytes, inside the
-/// task's third line (task.rs `COROUTINE_HOT_BYTES`). The canary's address and the size class
-/// follow from these fields.
 #[derive(Debug)]
-#[repr(C)]
 pub struct Stack {
-    /// Where the coroutine's stack begins: `hi` less the colour, 16-aligned (corosensei asks
-    /// on every resume; computed once).
+    /// Where the thread's stack begins: `hi` less the colour, 16-aligned.
     base: usize,
     pub origin: Origin,
     pub lo: usize,
@@ -74,17 +67,13 @@ pub struct Stack {
     pub guard: usize,
 }
 
-/// Where `origin` lies in a Stack (task.rs layout test).
-#[cfg(test)]
-pub const ORIGIN_OFFSET: usize = core::mem::offset_of!(Stack, origin);
-
 impl Stack {
     fn new(lo: usize, hi: usize, guard: usize, origin: Origin) -> Stack {
         let mut s = Stack { base: 0, origin, lo, hi, guard };
         s.base = (hi - s.color()) & !15;
         s
     }
-    /// Where the coroutine's stack begins (corosensei's `base`).
+    /// Where the thread's stack begins (its first context is prepared below it).
     pub fn base_addr(&self) -> usize {
         self.base
     }
@@ -137,17 +126,6 @@ impl Stack {
 pub fn canary_intact_at(addr: usize) -> bool {
     // SAFETY: a non-zero address is the lowest usable word of a live runtime stack.
     addr == 0 || unsafe { (addr as *const u64).read_volatile() } == CANARY
-}
-
-// SAFETY: base/limit describe a mapping owned by this Stack for its whole life; the usable range
-// is at least MIN_STACK bytes (config) and 16-byte aligned (page multiples or aligned below).
-unsafe impl corosensei::stack::Stack for Stack {
-    fn base(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new(self.base).expect("non-null stack top")
-    }
-    fn limit(&self) -> corosensei::stack::StackPointer {
-        corosensei::stack::StackPointer::new((self.lo + 15) & !15).expect("non-null stack bottom")
-    }
 }
 
 struct SizeClass {
@@ -334,7 +312,6 @@ pub fn release(stack: Stack) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corosensei::stack::Stack as _;
 
     #[test]
     fn stack_tops_are_coloured() {
@@ -347,7 +324,7 @@ mod tests {
                 let s = at(0x7f00_0000_0000 + k * stride, Origin::Guarded);
                 let c = s.color();
                 assert!(c < COLOR_SPAN && c % COLOR_STEP == 0);
-                assert_eq!(s.base().get(), s.hi - c, "the coroutine starts below the colour");
+                assert_eq!(s.base_addr(), s.hi - c, "the thread's stack starts below the colour");
                 seen[c / COLOR_STEP] = true;
             }
             let colours = seen.iter().filter(|&&x| x).count();
@@ -355,7 +332,7 @@ mod tests {
         }
         // A program's own stack is used from its top.
         let u = at(0x7f00_0000_0000 + 3 * PAGE, Origin::User);
-        assert_eq!(u.base().get(), u.hi);
+        assert_eq!(u.base_addr(), u.hi);
     }
 
     #[test]

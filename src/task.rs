@@ -1,4 +1,4 @@
-//! A green thread: its TCB, coroutine, join state and the wait node it parks with.
+//! A green thread: its TCB, saved context, join state and the wait node it parks with.
 //!
 //! Invariants:
 //! - Task structs are pooled and never freed, so a stale pointer held by a timer entry or a
@@ -11,14 +11,11 @@ use core::cell::{Cell, UnsafeCell};
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
-use corosensei::{Coroutine, Yielder};
-
 use crate::lock::SpinLock;
 use crate::park::WaitNode;
 use crate::stack::Stack;
 
 pub type StartRoutine = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
-pub type GreenCoroutine = Coroutine<(), (), (), Stack>;
 
 /// `join_flags` bits.
 pub const DETACHED: u32 = 1;
@@ -53,10 +50,13 @@ pub enum ParkReason {
 /// Laid out by hand (`repr(C)`), cache-line aligned, with the fields every park, wake-up and
 /// switch touches first (`HOT_BYTES`): with a thousand threads each waking once per request, a
 /// line of this struct is a cache miss, and Rust's own order spread these over five lines (then
-/// four; three since the coroutine's resume words fit in the third: `COROUTINE_HOT_BYTES`).
+/// four, then three; the saved context is one word since the threads switch with context.rs).
 #[repr(C, align(64))]
 pub struct Task {
+    /// First: its address is the task's (park.rs `WaitNode::task`).
     pub wait: WaitNode,
+    /// Bumped at every park; timers carry it to recognise stale entries.
+    pub park_gen: AtomicU64,
     pub park_state: AtomicU32,
     pub is_main: bool,
     /// Running on a carrier (set by the carrier that resumes it, cleared by that carrier's root
@@ -73,12 +73,14 @@ pub struct Task {
     /// through its pending bits and its park, not by running the handler on its way into the
     /// park (sigroute.rs), so that a handler always ends the wait.
     pub masked_wait: AtomicBool,
+    /// Its stack is carved without a guard: `canary` is checked at every switch-out.
+    pub canaried: Cell<bool>,
     /// The TCB (== pthread_t).
     pub tcb: Cell<usize>,
     /// The carrier it runs on (valid while it runs).
     pub carrier: Cell<*const crate::carrier::Carrier>,
-    /// Valid while the coroutine runs: how the task suspends itself.
-    pub yielder: Cell<*const Yielder<(), ()>>,
+    /// Its saved context (context.rs) while it does not run; 0 once it has finished.
+    pub ctx_sp: Cell<usize>,
     /// Intrusive link of the hub's run queue.
     pub next_ready: Cell<*mut Task>,
     /// Signals pending for this thread (pthread_kill, raise, or a process-directed signal
@@ -86,12 +88,10 @@ pub struct Task {
     pub pending_signals: AtomicU64,
     /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
     pub sigmask: Cell<u64>,
-    /// Bumped at every park; timers carry it to recognise stale entries.
-    pub park_gen: AtomicU64,
-    /// The stack's canary word (0 for a program-supplied stack), checked at every switch-out.
+    /// The address of its stack's canary word, when `canaried`.
     pub canary: Cell<usize>,
-    /// A resume reads its first `COROUTINE_HOT_BYTES`, which end with the third line.
-    pub coroutine: UnsafeCell<Option<GreenCoroutine>>,
+    /// Its stack (None for main, which runs on the process's), recycled when it finishes.
+    pub stack: UnsafeCell<Option<Stack>>,
     /// 0 for the main thread, then 1, 2, … in creation order.
     pub id: Cell<u64>,
     pub start: Cell<Option<StartRoutine>>,
@@ -130,8 +130,6 @@ pub struct Task {
     /// What the thread is doing in the kernel right now, for the watchdog (see
     /// `watchdog::Call`): set by hooks around calls that may block the carrier.
     pub call: AtomicU64,
-    /// Main only: its saved stack pointer while parked (context.rs).
-    pub ctx_sp: Cell<usize>,
     /// In a wait the program asked for that is not a cancellation point (a mutex, rwlock or
     /// barrier wait): asynchronous cancellation acts there (thread.rs `async_cancel_point`).
     pub async_cancel_point: Cell<bool>,
@@ -148,8 +146,7 @@ impl Task {
             id: Cell::new(0),
             tcb: Cell::new(0),
             is_main,
-            coroutine: UnsafeCell::new(None),
-            yielder: Cell::new(core::ptr::null()),
+            stack: UnsafeCell::new(None),
             start: Cell::new(None),
             arg: Cell::new(core::ptr::null_mut()),
             result: Cell::new(core::ptr::null_mut()),
@@ -163,6 +160,7 @@ impl Task {
             stack_size: Cell::new(0),
             guard_size: Cell::new(0),
             canary: Cell::new(0),
+            canaried: Cell::new(false),
             pending_signals: AtomicU64::new(0),
             routed_signals: AtomicU64::new(0),
             plain_signals: AtomicU64::new(0),
@@ -293,7 +291,6 @@ pub fn alloc() -> &'static Task {
 
 /// Returns a reclaimed task to the pool.
 pub fn release(t: &'static Task) {
-    t.yielder.set(core::ptr::null());
     TASK_POOL.lock().push(t as *const Task as usize);
 }
 
@@ -411,13 +408,9 @@ mod tests {
 }
 
 /// The first bytes of a Task that hold every field a park, a wake-up and a switch touch.
-pub const HOT_BYTES: usize = 192;
+pub const HOT_BYTES: usize = 128;
 
-/// The bytes of a coroutine a resume reads: our Stack's `base` and `origin` (its first words,
-/// src/stack.rs; `origin` is the niche of `Option<GreenCoroutine>`) and corosensei's saved
-/// stack pointer, which follows the Stack (corosensei's field order is the compiler's: checked
-/// in memory by `layout_tests`).
-pub const COROUTINE_HOT_BYTES: usize = 48;
+const _: () = assert!(core::mem::offset_of!(Task, wait) == 0, "a wait node's address is its task's");
 
 #[cfg(test)]
 mod layout_tests {
@@ -425,41 +418,22 @@ mod layout_tests {
     use core::mem::offset_of;
 
     #[test]
-    fn the_fields_of_a_switch_share_the_first_three_cache_lines() {
+    fn the_fields_of_a_switch_come_first() {
         assert_eq!(core::mem::align_of::<Task>(), 64);
         let hot = [
             offset_of!(Task, wait) + core::mem::size_of::<crate::park::WaitNode>(),
             offset_of!(Task, park_state) + 4,
             offset_of!(Task, tcb) + 8,
             offset_of!(Task, carrier) + 8,
-            offset_of!(Task, yielder) + 8,
-            offset_of!(Task, coroutine) + super::COROUTINE_HOT_BYTES,
+            offset_of!(Task, ctx_sp) + 8,
             offset_of!(Task, park_gen) + 8,
             offset_of!(Task, next_ready) + 8,
-            offset_of!(Task, canary) + 8,
+            offset_of!(Task, canaried) + 1,
             offset_of!(Task, pending_signals) + 8,
             offset_of!(Task, sigmask) + 8,
         ];
         for end in hot {
             assert!(end <= HOT_BYTES, "a hot field ends at byte {end}");
         }
-    }
-
-    /// The words a resume reads lie in the coroutine's first COROUTINE_HOT_BYTES.
-    #[test]
-    fn a_resume_reads_the_first_bytes_of_the_coroutine() {
-        let stack = crate::stack::alloc(64 * 1024, 4096).expect("a stack");
-        let (lo, hi, base) = (stack.lo, stack.hi, stack.base_addr());
-        let co: Option<super::GreenCoroutine> =
-            Some(corosensei::Coroutine::with_stack(stack, |_: &corosensei::Yielder<(), ()>, ()| {}));
-        let all = core::mem::size_of_val(&co) / 8;
-        // SAFETY: reading the initialised bytes of a live value as words.
-        let w = |i: usize| unsafe { *(&co as *const Option<super::GreenCoroutine> as *const usize).add(i) };
-        // `base` is the Stack's first word (repr(C)): where the Stack begins.
-        let stack_at = (0..all).find(|&i| w(i) == base).expect("the stack's base") * 8;
-        assert!(stack_at + crate::stack::ORIGIN_OFFSET < super::COROUTINE_HOT_BYTES, "the Stack at {stack_at}");
-        // The saved stack pointer (and corosensei's copy of the initial one) point into the stack.
-        let sp = (0..all).find(|&i| w(i) != base && w(i) > lo && w(i) < hi).expect("a stack pointer") * 8;
-        assert!(sp + 8 <= super::COROUTINE_HOT_BYTES, "the stack pointer at {sp}");
     }
 }

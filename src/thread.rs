@@ -5,7 +5,6 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use corosensei::Coroutine;
 
 use crate::config;
 use crate::glibc;
@@ -115,6 +114,7 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
         _ => stack.guard.max(stack::PAGE),
     });
     t.canary.set(stack.canary_addr());
+    t.canaried.set(stack.canary_addr() != 0);
     if detach == libc::PTHREAD_CREATE_DETACHED {
         t.join_flags.store(DETACHED, Ordering::Relaxed);
     }
@@ -124,17 +124,21 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
         tls::set_stack_bounds(tp, stack.usable_lo(), stack.size(), stack.guard);
         tls::tag(tp, t as *const Task as usize);
     }
-    let tword = t as *const Task as usize;
-    let co = Coroutine::with_stack(stack, move |y: &corosensei::Yielder<(), ()>, ()| {
-        // SAFETY: tword is the pooled Task this coroutine belongs to.
-        let t: &'static Task = unsafe { &*(tword as *const Task) };
-        t.yielder.set(y);
-        thread_main(t);
-    });
-    // SAFETY: the task is new and not queued; nobody else touches its coroutine slot.
-    unsafe { *t.coroutine.get() = Some(co) };
+    // SAFETY: the stack is new to this thread and unused; its base is 16-byte aligned.
+    t.ctx_sp.set(unsafe { crate::context::prepare(stack.base_addr(), thread_entry, t as *const Task as usize) });
+    // SAFETY: the task is new and not queued; nobody else touches its stack slot.
+    unsafe { *t.stack.get() = Some(stack) };
     hub::spawn(t);
     Ok(tp as libc::pthread_t)
+}
+
+/// Where a green thread's context begins (context.rs `prepare`): its body, then the switch out
+/// for good. `extern "C"`: a panic here aborts, as nothing above this frame could catch it.
+extern "C" fn thread_entry(tword: usize) -> ! {
+    // SAFETY: tword is the pooled Task this context was prepared for (never freed).
+    let t: &'static Task = unsafe { &*(tword as *const Task) };
+    thread_main(t);
+    hub::exit_current(t)
 }
 
 /// The body of every green thread, on its own stack and TCB.

@@ -33,6 +33,7 @@ build() {
         *omp*.c) gcc -O2 -g -Wall -Werror -pthread -fopenmp "$src" -o "$B/$name" ;;
         # Debian's libjemalloc2 ships no -dev link: the library itself (make deps installs it).
         *jemalloc*.c) gcc -O2 -g -Wall -Werror -pthread "$src" /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 -o "$B/$name" ;;
+        *fp_env.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" -lm ;;
         *.c) gcc -O2 -g -Wall -Werror -pthread "$src" -o "$B/$name" ;;
         *.cpp) g++ -O2 -g -Wall -Werror -std=c++20 -pthread "$src" -o "$B/$name" ;;
         *.rs) rustc -O --edition 2021 "$src" -o "$B/$name" ;;
@@ -227,6 +228,15 @@ compare keys threads_created=20
 # pthread_getcpuclockid of a live green thread names a clock that works (the process's CPU
 # clock, which advances while the thread computes on any carrier); glibc answered ESRCH.
 compare cpu_clock threads_created=1 parks_barrier=1+
+# Each thread keeps its floating-point environment (rounding modes, MXCSR's exception flags) and
+# a new one starts with its creator's: the switch kept neither before (context.rs).
+compare fp_env threads_created=3 parks_barrier=1+ parks_sleep=2+
+# An exception a thread does not catch ends in std::terminate, as natively: the unwinder stops at
+# the thread's first frame (it went on into the scheduler, where Rust aborted with its own message).
+# The fork child that throws dies by SIGABRT before printing a stats line: one carrier and no
+# watchdog, so that it starts no runtime thread its stats would have to report (the parent's
+# line counts the parent's one thread).
+compare uncaught_exception --env "GREEN_HUBS=1 GREEN_HANDOFF_MS=0 GREEN_BLOCK_WARN_MS=0" threads_created=1 parks_join=1+
 compare once threads_created=100 parks_once=1+
 # C11 <threads.h> (glibc builds it on internal pthread calls no hook sees): thrd_create made OS
 # threads and mtx_lock/cnd_wait blocked in futexes before; glibc's thrd_* result codes.
