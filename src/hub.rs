@@ -33,7 +33,6 @@
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{compiler_fence, AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
-
 use crate::carrier::{self, Carrier};
 use crate::context;
 use crate::lock::SpinLock;

@@ -5,7 +5,6 @@
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-
 use crate::config;
 use crate::glibc;
 use crate::hub;
