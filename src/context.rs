@@ -1,10 +1,12 @@
 //! The stack switch of every green thread, main included, to and from the carriers' roots. A
-//! saved context is one word: the stack pointer after pushing where to continue, rbp and rbx
-//! (the compiler saves the other callee-saved registers that are live: the switch declares them
-//! clobbered, as corosensei's does) and, for a task, its MXCSR and x87 control word, which the
-//! ABI also makes callee-saved. With several carriers a thread must be able to park on one OS thread
-//! and resume on another, so its registers live on its own stack and its stack pointer in its
-//! task.
+//! saved context is one word: the stack pointer after pushing rbp, rbx (the compiler saves the
+//! other callee-saved registers that are live: the switch declares them clobbered, as
+//! corosensei's does), for a task its MXCSR and x87 control word, which the ABI also makes
+//! callee-saved, and where to continue. With several carriers a thread must be able to park on
+//! one OS thread and resume on another, so its registers live on its own stack and its stack
+//! pointer in its task. A root resumes a task by a `call` to where the task waits (predicted:
+//! tasks wait at a few labels), and the task's next suspend returns to it with a `ret`; with a
+//! `ret` both ways, a switch cost 7 ns more per round trip (bench/NOTES.md, session 21).
 //!
 //! Why our own and not corosensei's (which the other threads used until session 21):
 //! - Each thread keeps its floating-point environment, as each native thread does (the kernel
@@ -25,50 +27,56 @@
 
 core::arch::global_asm!(
     ".pushsection .text.green_ctx_start,\"ax\",@progbits",
-    ".globl green_ctx_start",
-    ".hidden green_ctx_start",
-    ".type green_ctx_start,@function",
-    "green_ctx_start:",
-    // A fresh context (`prepare`), entered by a switch's `ret`: the control words, the entry and
-    // its argument above; past them rsp is 16-byte aligned. No frame above: unwinders stop at
-    // this return address.
+    // A fresh task (`prepare`), entered by a root's `resume` (`call`: rdi is where the root's
+    // context goes, rsi the task's): saves the root's context as a task's label code does, takes
+    // the control words, the entry and its argument from the task's stack; past them rsp is
+    // 16-byte aligned. No frame above: unwinders stop at this return address.
+    ".globl green_task_start",
+    ".hidden green_task_start",
+    ".type green_task_start,@function",
+    "green_task_start:",
     "    .cfi_startproc",
     "    .cfi_undefined rip",
+    "    mov [rdi], rsp",
+    "    lea rsp, [rsi + 8]",
     "    ldmxcsr [rsp]",
     "    fldcw [rsp + 4]",
+    "    jmp green_root_start",
+    "    .cfi_endproc",
+    ".size green_task_start, . - green_task_start",
+    // A fresh root (`prepare_root`), entered by a task's `suspend` (`ret`: rsp is past this
+    // address), and the rest of a fresh task's start: same layout; a root keeps whatever
+    // control words are live.
+    ".globl green_root_start",
+    ".hidden green_root_start",
+    ".type green_root_start,@function",
+    "green_root_start:",
+    "    .cfi_startproc",
+    "    .cfi_undefined rip",
     "    mov rax, [rsp + 8]",
     "    mov rdi, [rsp + 16]",
     "    add rsp, 24",
     "    call rax",
     "    ud2",
     "    .cfi_endproc",
-    ".size green_ctx_start, . - green_ctx_start",
+    ".size green_root_start, . - green_root_start",
     ".popsection",
 );
 
 extern "C" {
-    fn green_ctx_start();
+    fn green_task_start();
+    fn green_root_start();
 }
 
-/// The switch both ways: pushes rbp and rbx (which asm cannot name as clobbered), the `save`
-/// lines' words and where to continue, stores the stack pointer in `*save`, loads `load` and
-/// continues there; when something switches back, the `restore` lines and the pops undo it.
-/// Every other register the C ABI lets a call change is declared clobbered, so the compiler
-/// saves only the callee-saved registers live here (in the frame's prologue, where a large
-/// function saves them anyway), as corosensei does.
-macro_rules! switch_stacks {
-    ($save:expr, $load:expr, [$($save_line:literal),*], [$($restore_line:literal),*]) => {
+/// The assembly of a switch with its operands: `save` in rdi, `load` in rsi, rbp and rbx (which
+/// asm cannot name as clobbered) pushed around the lines, and every other register the C ABI
+/// lets a call change declared clobbered.
+macro_rules! switch_asm {
+    ($save:expr, $load:expr, $($line:literal),* $(,)?) => {
         core::arch::asm!(
             "push rbp",
             "push rbx",
-            $($save_line,)*
-            "lea rax, [rip + 2f]",
-            "push rax",
-            "mov [rdi], rsp",
-            "mov rsp, rsi",
-            "ret",
-            "2:",
-            $($restore_line,)*
+            $($line,)*
             "pop rbx",
             "pop rbp",
             in("rdi") $save,
@@ -79,38 +87,70 @@ macro_rules! switch_stacks {
     };
 }
 
-/// A task leaves for its carrier's root: saves the running task's context (with its control
-/// words: 32 bytes of its stack) in `*save` and continues the root context saved in `load`;
-/// returns when a root resumes the task.
+/// A task leaves for its carrier's root: saves the running task's context (where to continue,
+/// its control words, rbx and rbp: 32 bytes of its stack) in `*save` and returns into the root
+/// context saved in `load` (by [`resume`]'s call, or made by [`prepare_root`]); returns when a
+/// root resumes the task, whose `call` lands on the label code below: it saves the root's
+/// context and takes the task's back. Every other register the C ABI lets a call change is
+/// declared clobbered, so the compiler saves only the callee-saved registers live here (in the
+/// frame's prologue, where a large function saves them anyway), as corosensei does.
 ///
 /// # Safety
-/// `load` is a root context saved by [`resume`] (or made by [`prepare`]) that is not running,
-/// and nothing else resumes the saved context until this one has switched away.
+/// `load` is a root context saved by [`resume`] (or made by [`prepare_root`]) that is not
+/// running, and nothing else resumes the saved context until this one has switched away.
 #[inline(always)]
 pub unsafe fn suspend(save: *mut usize, load: usize) {
-    // SAFETY: forwarded contract; the macro's clobbers and pushes keep every register the ABI
-    // asks a call to keep, and the stack below rsp is ours (no `nostack`: nothing is kept in
-    // the red zone across it).
+    // SAFETY: forwarded contract; the clobbers and pushes keep every register the ABI asks a
+    // call to keep, and the stack below rsp is ours (no `nostack`: nothing is kept in the red
+    // zone across it). At the label, rdi and rsi are the resuming root's (`resume`).
     unsafe {
-        switch_stacks!(
+        switch_asm!(
             save,
             load,
-            ["sub rsp, 8", "stmxcsr [rsp]", "fnstcw [rsp + 4]"],
-            ["ldmxcsr [rsp]", "fldcw [rsp + 4]", "add rsp, 8"]
+            "sub rsp, 8",
+            "stmxcsr [rsp]",
+            "fnstcw [rsp + 4]",
+            "lea rax, [rip + 2f]",
+            "push rax",
+            "mov [rdi], rsp",
+            "mov rsp, rsi",
+            "ret",
+            "2:",
+            "mov [rdi], rsp",
+            "lea rsp, [rsi + 8]",
+            "ldmxcsr [rsp]",
+            "fldcw [rsp + 4]",
+            "add rsp, 8",
         )
     }
 }
 
-/// A root continues a task: saves the root's context in `*save` and continues the task context
-/// saved in `load` (by [`suspend`] or [`prepare`]), which loads its own control words; returns
-/// when the task suspends. The root's control words are not kept (see the module doc).
+/// A task that has finished leaves for its carrier's root for good: as [`suspend`], but its
+/// context is not kept (a finished thread is never resumed), so its control words are not read
+/// either (`stmxcsr` is the slow instruction of a switch).
+///
+/// # Safety
+/// As for [`suspend`]; nothing may resume the leaving context.
+#[inline(always)]
+pub unsafe fn leave(load: usize) -> ! {
+    // SAFETY: `load` is a root context waiting at its `resume`'s return address.
+    unsafe { core::arch::asm!("mov rsp, {0}", "ret", in(reg) load, options(noreturn)) }
+}
+
+/// A root continues a task: saves the root's context in `*save` and calls the task's context
+/// saved in `load` (by [`suspend`] or [`prepare`]), whose label code switches stacks and loads
+/// its control words; returns when the task suspends. A `call`, not a `ret`, so that the jump
+/// is predicted (every task waits at one of a few labels) and the task's `ret` at its next
+/// suspend pops the address it pushed. The root's control words are not kept (module doc).
 ///
 /// # Safety
 /// As for [`suspend`], with the roles swapped.
 #[inline(always)]
 pub unsafe fn resume(save: *mut usize, load: usize) {
     // SAFETY: as in `suspend`.
-    unsafe { switch_stacks!(save, load, [], []) }
+    unsafe {
+        switch_asm!(save, load, "call [rsi]")
+    }
 }
 
 /// The calling thread's MXCSR (low half) and x87 control word (bits 32–47), as a context saves
@@ -129,19 +169,35 @@ fn fp_control() -> u64 {
     u64::from(words[0]) | u64::from(words[1]) << 16 | u64::from(words[2]) << 32
 }
 
-/// A context that starts `entry(arg)` on the stack whose highest address is `top` (16-byte
-/// aligned), with the calling thread's floating-point control words (a new native thread starts
-/// with its creator's: clone copies them); `entry` must never return.
+/// A task context that starts `entry(arg)` on the stack whose highest address is `top`
+/// (16-byte aligned) when a root resumes it, with the calling thread's floating-point control
+/// words (a new native thread starts with its creator's: clone copies them); `entry` must never
+/// return.
 ///
 /// # Safety
 /// `top` is the top of a live, writable stack that nothing else uses.
-pub unsafe fn prepare(top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> usize {
+pub unsafe fn prepare(top: usize, entry: extern "C-unwind" fn(usize) -> !, arg: usize) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe { prepare_at(top, green_task_start, entry as *const () as usize, arg) }
+}
+
+/// A root context that starts `entry(arg)` on the stack below `top` when a task suspends to it.
+///
+/// # Safety
+/// As for [`prepare`].
+pub unsafe fn prepare_root(top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe { prepare_at(top, green_root_start, entry as *const () as usize, arg) }
+}
+
+/// The 32 bytes below `top` as a context entered at `start` that calls `entry(arg)`.
+unsafe fn prepare_at(top: usize, start: unsafe extern "C" fn(), entry: usize, arg: usize) -> usize {
     debug_assert_eq!(top % 16, 0);
     let sp = top - 32;
     let words: [usize; 4] = [
-        green_ctx_start as *const () as usize, // where the switch's `ret` goes
-        fp_control() as usize,                 // MXCSR, x87 control word
-        entry as *const () as usize,
+        start as *const () as usize,
+        fp_control() as usize, // MXCSR, x87 control word
+        entry,
         arg,
     ];
     // SAFETY: the 32 bytes below `top` are ours (contract).
@@ -167,7 +223,7 @@ mod tests {
         unsafe { core::arch::asm!("ldmxcsr [{p}]", p = in(reg) &v, options(nostack, readonly)) };
     }
 
-    extern "C" fn task(arg: usize) -> ! {
+    extern "C-unwind" fn task(arg: usize) -> ! {
         set_mxcsr(fp_control() as u32 | RC_TOWARD_ZERO);
         loop {
             COUNT.fetch_add(arg, Ordering::SeqCst);

@@ -553,7 +553,7 @@ pub fn start() -> Result<(), &'static str> {
         return Err("no memory for the hub's stack");
     }
     // SAFETY: the new mapping is ours and unused; its top is page-aligned.
-    c0.root_sp.set(unsafe { context::prepare(stack as usize + ROOT_STACK, original_root, c0 as *const Carrier as usize) });
+    c0.root_sp.set(unsafe { context::prepare_root(stack as usize + ROOT_STACK, original_root, c0 as *const Carrier as usize) });
     main.carrier.set(c0);
     main.on_cpu.store(true, Ordering::Relaxed);
     c0.current.store(main as *const Task as *mut Task, Ordering::Relaxed);
@@ -934,10 +934,9 @@ fn switch_out(t: &'static Task, locked: bool) {
 pub fn exit_current(t: &'static Task) -> ! {
     let c = carrier_of(t);
     t.ctx_sp.set(0);
-    let mut gone = 0usize;
-    // SAFETY: as in switch_out; nothing resumes a finished context (`gone` is never loaded).
-    unsafe { context::suspend(&mut gone, c.root_sp.get()) };
-    unreachable!("a finished green thread was resumed")
+    // SAFETY: the root's context was saved when it resumed us and does not run now; nothing
+    // resumes a finished thread.
+    unsafe { context::leave(c.root_sp.get()) }
 }
 
 /// A carrier's scheduling loop, entered inside a section (`c.section_locked`). Returns only

@@ -132,8 +132,11 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
 }
 
 /// Where a green thread's context begins (context.rs `prepare`): its body, then the switch out
-/// for good. `extern "C"`: a panic here aborts, as nothing above this frame could catch it.
-extern "C" fn thread_entry(tword: usize) -> ! {
+/// for good. `C-unwind`, not `C`: Rust would put an abort-on-unwind handler here, which an
+/// exception the thread does not catch would find before the end of its stack, where it must
+/// end in `std::terminate` as natively (test `uncaught_exception`); pthread_exit's unwind stops
+/// below (entry.c), and a panic of the runtime's own finds no handler either and aborts.
+extern "C-unwind" fn thread_entry(tword: usize) -> ! {
     // SAFETY: tword is the pooled Task this context was prepared for (never freed).
     let t: &'static Task = unsafe { &*(tword as *const Task) };
     thread_main(t);
