@@ -1057,7 +1057,8 @@ fn run(h: &Hub, c: &'static Carrier, t: &'static Task) {
 
 #[inline]
 fn check_stack(t: &Task) {
-    if t.canaried.get() && !crate::stack::canary_intact_at(t.canary.get()) {
+    // SAFETY: the carrier that ran `t` owns its stack slot until `t` runs again.
+    if t.canaried.get() && !unsafe { &*t.stack.get() }.as_ref().is_some_and(|s| s.canary_intact()) {
         crate::log::fatal(format_args!(
             "green thread {} overflowed its {} KiB stack (raise GREEN_STACK_SIZE or use pthread_attr_setstacksize)",
             t.id.get(),

@@ -94,9 +94,7 @@ impl WaitNode {
             result: AtomicU32::new(R_UNPARKED),
         }
     }
-}
 
-impl WaitNode {
     /// The green task whose node this is, None for an OS thread's.
     fn task(&self) -> Option<&'static Task> {
         // SAFETY: a green node is the first field of its Task (task.rs checks the offset), and

@@ -123,7 +123,7 @@ impl Stack {
 
 /// Checks a canary word by address (0: nothing to check).
 #[inline]
-pub fn canary_intact_at(addr: usize) -> bool {
+fn canary_intact_at(addr: usize) -> bool {
     // SAFETY: a non-zero address is the lowest usable word of a live runtime stack.
     addr == 0 || unsafe { (addr as *const u64).read_volatile() } == CANARY
 }

@@ -73,7 +73,7 @@ pub struct Task {
     /// through its pending bits and its park, not by running the handler on its way into the
     /// park (sigroute.rs), so that a handler always ends the wait.
     pub masked_wait: AtomicBool,
-    /// Its stack is carved without a guard: `canary` is checked at every switch-out.
+    /// Its stack is carved without a guard: the stack's canary is checked at every switch-out.
     pub canaried: Cell<bool>,
     /// The TCB (== pthread_t).
     pub tcb: Cell<usize>,
@@ -88,8 +88,6 @@ pub struct Task {
     pub pending_signals: AtomicU64,
     /// The thread's signal mask (bit `sig - 1`), applied to the carrier when it runs.
     pub sigmask: Cell<u64>,
-    /// The address of its stack's canary word, when `canaried`.
-    pub canary: Cell<usize>,
     /// Its stack (None for main, which runs on the process's), recycled when it finishes.
     pub stack: UnsafeCell<Option<Stack>>,
     /// 0 for the main thread, then 1, 2, … in creation order.
@@ -159,7 +157,6 @@ impl Task {
             stack_lo: Cell::new(0),
             stack_size: Cell::new(0),
             guard_size: Cell::new(0),
-            canary: Cell::new(0),
             canaried: Cell::new(false),
             pending_signals: AtomicU64::new(0),
             routed_signals: AtomicU64::new(0),

@@ -112,7 +112,6 @@ pub unsafe fn create(attr: *const libc::pthread_attr_t, start: StartRoutine, arg
         stack::Origin::User => 0,
         _ => stack.guard.max(stack::PAGE),
     });
-    t.canary.set(stack.canary_addr());
     t.canaried.set(stack.canary_addr() != 0);
     if detach == libc::PTHREAD_CREATE_DETACHED {
         t.join_flags.store(DETACHED, Ordering::Relaxed);
