@@ -333,6 +333,11 @@ impl RunQueue {
         Some(t)
     }
 
+    /// The task `pop` would return next, without taking it.
+    pub fn peek(&self) -> *const Task {
+        self.head.load(Ordering::Relaxed)
+    }
+
     /// Also called by the watchdog thread, where it is a racy snapshot.
     pub fn is_empty(&self) -> bool {
         self.head.load(Ordering::Relaxed).is_null()
