@@ -8,7 +8,8 @@
 # CPU 1, so they share it). Per run: req/s and p50/p99
 # over the measured window, server CPU µs per request (user+system over that window, from
 # /proc), and syscalls per request (perf's raw_syscalls:sys_enter over the server's whole life,
-# connection set-up included, divided by every request the generator completed).
+# connection set-up included, divided by every request the generator completed). Then the
+# libgreen / epoll ratio again, from RUNS runs of the two servers side by side (bench/echo_ab.sh).
 #
 # usage: bench/echo.sh RUNS OUT.md        (bench/run.sh calls it; `make bench`)
 set -eu
@@ -92,6 +93,15 @@ for m in 100 1000 5000; do
         rows+=("$row")
     done
     rows+=("| $m | **libgreen / epoll** | **$(awk -v g="${med[libgreen]}" -v e="${med[epoll]}" 'BEGIN { printf "%.2f×", g / e }')** | | | | |")
+    # The same ratio measured with both servers running at once (bench/echo_ab.sh): separate
+    # runs drift by ±20 % here from minute to minute, which a median of 5 does not remove; two
+    # servers sharing CPU 0 see the same drift, so their ratio resolves ≈1 % (A/A within ±0.5 %).
+    mapfile -t pair < <(bash "$ROOT/bench/echo_ab.sh" "$m" "$RUNS" epoll "$LIB" | awk '$1 ~ /^[0-9]/ { print $3 }')
+    [ "${#pair[@]}" = "$RUNS" ] || { echo "bench/echo.sh: the side-by-side runs with $m connections failed" >&2; exit 1; }
+    read -r pm pmin pmax <<<"$(stats 3 "${pair[@]}")"
+    row="| $m | **libgreen / epoll, side by side** | **${pm}×** (${pmin}–${pmax}) | | | | |"
+    echo "$row" >&2
+    rows+=("$row")
     rows+=("| $m | libgreen / native | $(awk -v g="${med[libgreen]}" -v n="${med[native]}" 'BEGIN { printf "%.2f×", g / n }') | | | | |")
     rows+=("| $m | libgreen-hubs2 / libgreen | $(awk -v h="${med[libgreen-hubs2]}" -v g="${med[libgreen]}" 'BEGIN { printf "%.2f×", h / g }') | | | | |")
     unset med rps p50 p99 cpu sc

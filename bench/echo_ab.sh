@@ -5,7 +5,8 @@
 # both, so the ratio of their req/s tells a 1 % difference in cost per request that separate runs
 # (whose req/s drift by ±20 % here from minute to minute) cannot. Two copies of one build give
 # ratios within ±0.5 %; which side is A shifts the ratio by about as much, so compare A/B and B/A.
-# Not part of `make bench`: a tool for deciding between two builds (bench/NOTES.md, session 21).
+# `make bench` (bench/echo.sh) runs it for the libgreen / epoll ratio; it is also the tool for
+# deciding between two builds (bench/NOTES.md, session 21).
 #
 # usage: bench/echo_ab.sh CONNECTIONS RUNS A B   (A, B: a libgreen.so path, or "epoll")
 # prints per run: "<A req/s> <B req/s> <B/A>", then the median ratio.

@@ -100,6 +100,9 @@ fi
     echo
     echo "Server pinned to CPU 0 (but libgreen-hubs2: GREEN_HUBS=2, unpinned), load generator to CPU 1;"
     echo "medians of $RUNS runs, the four servers interleaved run by run. The chart's echo bar is libgreen req/s / native req/s at 1000 connections."
+    echo "\"Side by side\": the libgreen and epoll servers run at the same time, both on CPU 0, each with its own"
+    echo "generator on CPU 1 (\`bench/echo_ab.sh\`); whatever this VM's speed does during a run it does to both, so"
+    echo "the ratio of their req/s is not the drift between separate runs (±20 % here). Median (min–max) of $RUNS runs."
     echo
     cat "$B/echo.md"
     echo
