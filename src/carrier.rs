@@ -16,7 +16,7 @@
 
 use core::cell::Cell;
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sys;
 use crate::task::{RunQueue, Task};
@@ -59,6 +59,10 @@ pub struct Carrier {
     /// runs them next, cache-warm and without a cross-CPU wake-up, unless an idle carrier
     /// steals them first (hub.rs). Touched only inside hub sections.
     pub runq: RunQueue,
+    /// Green threads that parked on fd readiness on this carrier, less those that resumed here
+    /// from such a park (fd.rs `io_waiting`): written only by this carrier's OS thread, so a
+    /// load and a store, not a locked instruction, on every I/O park and resume.
+    pub io_waiters: AtomicIsize,
 }
 
 // SAFETY: Cell fields are touched only by the carrier's own OS thread (its root, or the green
@@ -80,6 +84,7 @@ impl Carrier {
             state: AtomicU32::new(ACTIVE),
             surplus: AtomicBool::new(false),
             runq: RunQueue::new(),
+            io_waiters: AtomicIsize::new(0),
         }
     }
 

@@ -117,8 +117,51 @@ const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY | READ_WAITERS | WRITE_WAITE
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
 static TABLE: [AtomicPtr<AtomicU64>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
-/// Green threads parked on fd readiness (the deadlock check must not fire while any is).
-pub static IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
+/// Threads that are not green parked on fd readiness (green ones are counted per carrier:
+/// `io_waiting`).
+static OS_IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any thread waits for an fd in the hub's epoll (the deadlock check must not fire
+/// while one does, and a peek in epoll is news only to one). A racy snapshot off carrier 0.
+pub fn io_waiting() -> bool {
+    let mut green = 0isize;
+    crate::carrier::for_each(|c| green += c.io_waiters.load(Ordering::Relaxed));
+    green > 0 || OS_IO_WAITERS.load(Ordering::Relaxed) > 0
+}
+
+/// Counts the calling thread as waiting on fd readiness while it lives (cancellation's unwind
+/// included): a green thread on the carrier it parks on and, once resumed, off the one it runs
+/// on then (each carrier's count is its own OS thread's: no locked instruction); any other
+/// thread in a shared count.
+struct IoWaiting(Option<&'static crate::task::Task>);
+
+impl IoWaiting {
+    #[inline(always)]
+    fn begin() -> IoWaiting {
+        match crate::hub::current() {
+            Some(t) => {
+                crate::hub::count_io_waiter(t, 1);
+                IoWaiting(Some(t))
+            }
+            None => {
+                OS_IO_WAITERS.fetch_add(1, Ordering::Relaxed);
+                IoWaiting(None)
+            }
+        }
+    }
+}
+
+impl Drop for IoWaiting {
+    #[inline(always)]
+    fn drop(&mut self) {
+        match self.0 {
+            Some(t) => crate::hub::count_io_waiter(t, -1),
+            None => {
+                OS_IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
 /// Marks epoll tokens of fds (token 0 is the hub's eventfd).
 pub const TOKEN_FD: u64 = 1 << 32;
 
@@ -353,7 +396,11 @@ fn sock_timeout(fd: i32, opt: i32) -> u64 {
 /// When a blocking socket call that started now must give up with EAGAIN (SO_RCVTIMEO for
 /// reads, SO_SNDTIMEO for writes), if the program set one.
 pub fn timeout_deadline(fd: i32, dir: Dir) -> Option<u64> {
-    let s = existing_slot(fd)?;
+    timeout_deadline_at(existing_slot(fd)?, fd, dir)
+}
+
+/// [`timeout_deadline`] with `fd`'s slot in hand.
+fn timeout_deadline_at(s: &AtomicU64, fd: i32, dir: Dir) -> Option<u64> {
     if s.load(Ordering::Acquire) & TIMEOUT == 0 {
         return None;
     }
@@ -410,7 +457,8 @@ pub fn forget_range(first: u32, last: u32) {
 /// (they were the parent's other threads: counted here, the child's hub peeked in epoll for them
 /// and never reported a deadlock).
 pub fn forget_all_after_fork() {
-    IO_WAITERS.store(0, Ordering::Relaxed);
+    OS_IO_WAITERS.store(0, Ordering::Relaxed);
+    crate::carrier::for_each(|c| c.io_waiters.store(0, Ordering::Relaxed));
     for c in TABLE.iter() {
         let p = c.load(Ordering::Acquire);
         if !p.is_null() {
@@ -502,6 +550,12 @@ pub fn wait(fd: i32, dir: Dir, armed: Armed) -> bool {
 #[inline(always)]
 pub fn wait_until(fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> bool {
     let Some(s) = slot(fd) else { return false };
+    wait_until_at(s, fd, dir, armed, deadline)
+}
+
+/// [`wait_until`] with `fd`'s slot in hand.
+#[inline(always)]
+fn wait_until_at(s: &'static AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> bool {
     if s.load(Ordering::Acquire) & REGISTERED == 0 {
         // Edge-triggered epoll reports an fd that is ready when it is added: an edge between
         // the try and this registration is not lost either.
@@ -513,15 +567,7 @@ pub fn wait_until(fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> boo
         }
         s.fetch_or(REGISTERED, Ordering::AcqRel);
     }
-    // Counted while parked, on every way out (cancellation's unwind included).
-    struct Waiting;
-    impl Drop for Waiting {
-        fn drop(&mut self) {
-            IO_WAITERS.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-    IO_WAITERS.fetch_add(1, Ordering::Relaxed);
-    let _waiting = Waiting;
+    let _waiting = IoWaiting::begin();
     park_io(s, fd, dir, armed, deadline);
     true
 }
@@ -869,10 +915,11 @@ fn try_socket(flags: i32, want: usize, drain: Option<&AtomicU64>, armed: Armed, 
 /// [`socket_call`] after a try that has to wait: park, try again, until it gives a result.
 #[inline(always)]
 fn socket_wait(fd: i32, dir: Dir, flags: i32, want: usize, drain: Option<&AtomicU64>, mut armed: Armed, call: &dyn Fn(i32) -> isize) -> isize {
+    let Some(s) = slot(fd) else { return call(flags) }; // beyond the table: the blocking call
     // Only a call that has to wait pays for reading the socket's timeout.
-    let deadline = timeout_deadline(fd, dir);
+    let deadline = timeout_deadline_at(s, fd, dir);
     loop {
-        if !wait_until(fd, dir, armed, deadline) {
+        if !wait_until_at(s, fd, dir, armed, deadline) {
             return call(flags); // epoll refused the fd: the blocking call
         }
         // A socket with a timeout is never restarted (signal(7)).

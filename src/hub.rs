@@ -326,6 +326,14 @@ fn carrier_of(t: &Task) -> &'static Carrier {
     unsafe { &*t.carrier.get() }
 }
 
+/// Adds `n` to the I/O-waiter count of the carrier running `t`, the calling green thread
+/// (fd.rs `io_waiting`): only that carrier's OS thread writes it.
+#[inline(always)]
+pub fn count_io_waiter(t: &Task, n: isize) {
+    let w = &carrier_of(t).io_waiters;
+    w.store(w.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
 /// The green thread running on the calling OS thread now, or None in a root (between
 /// switches). For signal handlers (sigroute.rs): no store is added to the switch path for it.
 pub fn running() -> Option<&'static Task> {
@@ -1262,7 +1270,7 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
         Poll::Due => None,
         // Only epoll's fd events are news to a peek (wake-ups and timers are looked at below),
         // so none while no thread waits for an fd: a ping-pong pays nothing for it.
-        Poll::Peek => (crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0).then_some(Some(0)),
+        Poll::Peek => crate::fd::io_waiting().then_some(Some(0)),
         Poll::Block => Some(timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()))).filter(|t| *t != Some(0)),
     };
     if let Some(timeout) = timeout {
@@ -1414,7 +1422,7 @@ pub fn epoll_ctl(op: i32, fd: i32, events: u32) -> isize {
 #[cold]
 fn check_deadlock() {
     // The cheap tests first: a server idling in epoll between requests must not pay for /proc.
-    if crate::fd::IO_WAITERS.load(Ordering::Relaxed) > 0
+    if crate::fd::io_waiting()
         || crate::offload::IN_FLIGHT.load(Ordering::Acquire) > 0
         || os_threads() != 1 + crate::offload::os_threads() + crate::watchdog::os_threads() + carrier::extra_os_threads()
     {

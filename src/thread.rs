@@ -177,6 +177,11 @@ fn cancelhandling(tp: usize) -> &'static core::sync::atomic::AtomicI32 {
 /// start with PTHREAD_CANCELED. glibc keeps the state bits in our TCB, so its
 /// pthread_setcancelstate/type and testcancel work unchanged for green threads.
 pub fn testcancel() {
+    // Before any request there is nothing to act on, whoever calls (`cancel_pending`): every
+    // I/O wait passes here twice.
+    if !CANCEL_SENT.load(Ordering::Relaxed) {
+        return;
+    }
     let Some(t) = hub::current() else { return };
     if t.is_main {
         return;
