@@ -32,6 +32,12 @@
 //! `arm` costs one relaxed load of `hub::multi()` and snapshots nothing; an unarmed wait that
 //! finds `multi()` true under the lock (a hand-off began meanwhile) refuses to park and the
 //! caller tries once more. `ready` bumps whatever `multi()` says: no syscall is added either way.
+//!
+//! The usual waiter, alone on its direction and without a deadline, parks in its fd's own word
+//! instead (`Entry::parked`, park.rs `park_in_word`): it publishes itself there with a locked
+//! exchange and then runs the same check; `ready` reads the word after its bump (also locked).
+//! Each side's locked instruction orders its write before its read, so either the check sees
+//! the edge or `ready` sees the waiter, as with the lock.
 
 use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
@@ -116,7 +122,30 @@ const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY | READ_WAITERS | WRITE_WAITE
 
 const CHUNK: usize = 4096;
 const CHUNKS: usize = 1024; // 4M fds
-static TABLE: [AtomicPtr<AtomicU64>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
+static TABLE: [AtomicPtr<Entry>; CHUNKS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; CHUNKS];
+
+/// An fd's record: its state word (the "slot" every function here takes) and, per direction,
+/// the green thread parked on it in a word of its own (park.rs `park_in_word`: the usual single
+/// waiter, woken without the park table), in one half of a cache line.
+#[repr(C, align(32))]
+struct Entry {
+    state: AtomicU64,
+    parked: [AtomicUsize; 2],
+}
+
+const _: () = assert!(core::mem::offset_of!(Entry, state) == 0, "a slot's address is its entry's");
+
+impl Entry {
+    fn new() -> Entry {
+        Entry { state: AtomicU64::new(UNKNOWN), parked: [AtomicUsize::new(0), AtomicUsize::new(0)] }
+    }
+}
+
+/// The word naming the green thread parked on `dir` of the fd whose slot is `s`.
+fn parked_word(s: &'static AtomicU64, dir: Dir) -> &'static AtomicUsize {
+    // SAFETY: every slot is the first field of an Entry (repr(C)) in a leaked chunk.
+    unsafe { &(*(s as *const AtomicU64 as *const Entry)).parked[dir as usize] }
+}
 /// Threads that are not green parked on fd readiness (green ones are counted per carrier:
 /// `io_waiting`).
 static OS_IO_WAITERS: AtomicUsize = AtomicUsize::new(0);
@@ -173,7 +202,7 @@ fn existing_slot(fd: i32) -> Option<&'static AtomicU64> {
     }
     let p = TABLE[fd as usize / CHUNK].load(Ordering::Acquire);
     // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
-    (!p.is_null()).then(|| unsafe { &*p.add(fd as usize % CHUNK) })
+    (!p.is_null()).then(|| unsafe { &(*p.add(fd as usize % CHUNK)).state })
 }
 
 /// The entry of `fd`, allocating its chunk on first use (green threads only).
@@ -188,17 +217,17 @@ fn slot(fd: i32) -> Option<&'static AtomicU64> {
         p = new_chunk(c);
     }
     // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
-    Some(unsafe { &*p.add(i) })
+    Some(unsafe { &(*p.add(i)).state })
 }
 
 /// Installs chunk `c` of the table (once per 4096 fds), returning the one installed.
 #[cold]
 #[inline(never)]
-fn new_chunk(c: usize) -> *mut AtomicU64 {
-    let fresh = Box::leak((0..CHUNK).map(|_| AtomicU64::new(UNKNOWN)).collect::<Box<[AtomicU64]>>()).as_mut_ptr();
+fn new_chunk(c: usize) -> *mut Entry {
+    let fresh = Box::leak((0..CHUNK).map(|_| Entry::new()).collect::<Box<[Entry]>>()).as_mut_ptr();
     match TABLE[c].compare_exchange(core::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => fresh,
-        // Another thread installed the chunk first; ours stays unused (a one-time 32 KiB).
+        // Another thread installed the chunk first; ours stays unused (a one-time 128 KiB).
         Err(existing) => existing,
     }
 }
@@ -444,7 +473,7 @@ pub fn forget_range(first: u32, last: u32) {
         if from <= to && !p.is_null() {
             for fd in from..=to {
                 // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
-                let s = unsafe { &*p.add(fd as usize % CHUNK) };
+                let s = unsafe { &(*p.add(fd as usize % CHUNK)).state };
                 if s.load(Ordering::Relaxed) & !KEEP != 0 {
                     forget_slot(fd as i32, s);
                 }
@@ -464,7 +493,9 @@ pub fn forget_all_after_fork() {
         if !p.is_null() {
             for i in 0..CHUNK {
                 // SAFETY: chunks are CHUNK-long leaked arrays.
-                unsafe { (*p.add(i)).store(UNKNOWN, Ordering::Relaxed) };
+                let e = unsafe { &*p.add(i) };
+                e.state.store(UNKNOWN, Ordering::Relaxed);
+                e.parked.iter().for_each(|w| w.store(0, Ordering::Relaxed));
             }
         }
     }
@@ -576,13 +607,30 @@ fn waiters_bit(dir: Dir) -> u64 {
     if dir == Dir::Read { READ_WAITERS } else { WRITE_WAITERS }
 }
 
-/// Parks on (`fd`, `dir`) unless an edge came since `armed`, announcing the waiter first.
-/// No wake-up is lost by `ready` skipping directions without the bit: the bit is set under the
-/// bucket lock and both it and `ready`'s edge are read-modify-writes of the one slot word, so
-/// either `ready` finds the bit (and its unpark, under the same lock, finds us linked or our
-/// check saw its edge), or its edge came first and the check below sees it.
+/// Parks on (`fd`, `dir`) unless an edge came since `armed`: in the fd's own word when it is
+/// free and the wait has no deadline (the module doc says why no edge is lost there), else in
+/// the park table.
 #[inline(always)]
-fn park_io(s: &AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> park::ParkResult {
+fn park_io(s: &'static AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> park::ParkResult {
+    if deadline.is_none() {
+        let validate = || armed.may_park(s.load(Ordering::Acquire), dir, crate::hub::multi());
+        if let Some(r) = park::park_in_word(parked_word(s, dir), key(fd, dir), validate, ParkReason::Io) {
+            return r;
+        }
+    }
+    park_io_keyed(s, fd, dir, armed, deadline)
+}
+
+/// [`park_io`] in the park table, announcing the waiter first. No wake-up is lost by `ready`
+/// skipping directions without the bit: the bit is set under the bucket lock and both it and
+/// `ready`'s edge are read-modify-writes of the one slot word, so either `ready` finds the bit
+/// (and its unpark, under the same lock, finds us linked or our check saw its edge), or its
+/// edge came first and the check below sees it. Out of line: the usual wait parks in the word,
+/// and this path's locals would otherwise widen every socket call's frame (a parked thread's
+/// stack lines are touched again at resume).
+#[cold]
+#[inline(never)]
+fn park_io_keyed(s: &'static AtomicU64, fd: i32, dir: Dir, armed: Armed, deadline: Option<u64>) -> park::ParkResult {
     let bit = waiters_bit(dir);
     let validate = || {
         let mut v = s.load(Ordering::Acquire);
@@ -627,11 +675,17 @@ pub fn ready(token: u64, events: u32) {
     let prev = match s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(note_edge(v, read, write, hup))) {
         Ok(v) | Err(v) => v,
     };
-    if read && prev & READ_WAITERS != 0 {
-        wake_waiters(s, fd, Dir::Read);
+    if read {
+        park::unpark_word(parked_word(s, Dir::Read));
+        if prev & READ_WAITERS != 0 {
+            wake_waiters(s, fd, Dir::Read);
+        }
     }
-    if write && prev & WRITE_WAITERS != 0 {
-        wake_waiters(s, fd, Dir::Write);
+    if write {
+        park::unpark_word(parked_word(s, Dir::Write));
+        if prev & WRITE_WAITERS != 0 {
+            wake_waiters(s, fd, Dir::Write);
+        }
     }
 }
 

@@ -8,13 +8,19 @@
 //! lives on their stack; they block in a private futex on the node), so an object shared by
 //! green and non-green threads works in both directions.
 //!
+//! A waiter that has a word of its own to wait in (one fd direction's: fd.rs) may park there
+//! instead of in a bucket (`park_in_word`): whoever exchanges the task's address in the word for
+//! 0 wakes it, with no lock; `linked` then holds the word's address tagged IN_WORD, which is how
+//! interrupts find it. Such parks have no deadline.
+//!
 //! Invariants:
 //! - A node is linked in at most one bucket; `linked` (the key it is linked under, 0: none) is
 //!   only written under that bucket's lock, so a waker that reads it without a lock, takes that
 //!   bucket's lock and finds the same key there knows the node is in that bucket.
 //! - For a green waiter exactly one party wins the wake-up and makes the task ready once: for a
 //!   keyed park, whoever unlinks the node under the lock (an unparker, the timer, an
-//!   interrupt); for a timer-only park (sleep), whoever swaps its `timer` token to 0.
+//!   interrupt); for a timer-only park (sleep), whoever swaps its `timer` token to 0; for a park
+//!   in a word, whoever exchanges the task's address there for 0.
 //!
 //! Several carriers (`hub::multi()`): wakers run on other OS threads while the parker is still
 //! on its way into the park, so
@@ -36,7 +42,7 @@ use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, O
 
 use crate::hub;
 use crate::lock::SpinLock;
-use crate::task::{ParkReason, Task, NOTIFIED, PARKED};
+use crate::task::{ParkReason, Task, NOTIFIED, PARKED, RUNNING};
 
 const BUCKETS: usize = 4096;
 
@@ -54,13 +60,24 @@ pub enum ParkResult {
 const R_UNPARKED: u32 = 0;
 const R_TIMEDOUT: u32 = 1;
 
+/// Marks `WaitNode::linked` of a park in a word: a bit no key has (keys are addresses below
+/// 2^47, or fd keys, which have bit 63 too).
+const IN_WORD: usize = 1 << 62;
+
+/// The word a node's park is in, from its `linked`; None for a keyed park (or none).
+fn in_word(linked: usize) -> Option<&'static AtomicUsize> {
+    // SAFETY: park_in_word's words are 'static; the tag is set only there.
+    (linked & (IN_WORD | 1 << 63) == IN_WORD).then(|| unsafe { &*((linked & !IN_WORD) as *const AtomicUsize) })
+}
+
 pub struct WaitNode {
     next: Cell<*const WaitNode>,
     prev: Cell<*const WaitNode>,
     /// The key of the current (or last) park; 0 for a timer-only park. Atomic (relaxed: plain
     /// moves) because interrupts and timers on other carriers read it without a lock.
     key: AtomicUsize,
-    /// The key the node is linked under, 0 when not linked (module invariants).
+    /// The key the node is linked under, 0 when not linked (module invariants); for a park in a
+    /// word (`park_in_word`), the word's address with IN_WORD.
     linked: AtomicUsize,
     /// A timer-only park's claim token (its generation), 0 when none or already claimed.
     timer: AtomicU64,
@@ -244,47 +261,150 @@ pub fn park(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: 
     }
 }
 
+/// Where a green thread's park acts on cancellation: before and after waiting.
+#[derive(Clone, Copy)]
+struct CancelPoint {
+    /// A cancellation point (a condition wait acts in cond.rs instead, after re-locking its
+    /// mutex, as POSIX requires).
+    here: bool,
+    /// Not one, but the thread has asynchronous cancellation enabled there.
+    async_here: bool,
+}
+
+impl CancelPoint {
+    #[inline(always)]
+    fn of(task: &Task, reason: ParkReason) -> CancelPoint {
+        CancelPoint {
+            here: reason.is_cancellation_point() && reason != ParkReason::Cond,
+            async_here: !reason.is_cancellation_point() && task.async_cancel_point.get(),
+        }
+    }
+
+    #[inline(always)]
+    fn test(self, task: &'static Task) {
+        if self.here {
+            crate::thread::testcancel();
+        } else if self.async_here {
+            crate::thread::testcancel_async(task);
+        }
+    }
+}
+
+/// A green park that `validate` refused: no handler ran during it, whatever ran during the
+/// thread's last real park. Callers ask `signal::interrupted` after any park, and a stale
+/// answer made a pipe write that was told to try again return early as if a handler had cut it
+/// short (CPython's test_io SignalsTest on two carriers, after an earlier test's alarm).
+fn not_parked(task: &Task) -> ParkResult {
+    task.last_intr.set(crate::signal::NONE);
+    ParkResult::Invalid
+}
+
+/// Fills in `task`'s node for a new park on `key` (a new generation first: module invariants);
+/// `linked` and PARKED are the caller's, in the order its wakers need.
+#[inline(always)]
+fn prepare_node(task: &Task, key: usize, bitset: u32, cancellable: bool) {
+    let node = &task.wait;
+    new_generation(task);
+    node.key.store(key, Ordering::Relaxed);
+    node.bitset.set(bitset);
+    node.green.set(true);
+    node.cancellable.store(cancellable, Ordering::Relaxed);
+    node.result.store(R_UNPARKED, Ordering::Relaxed);
+}
+
 #[inline(always)]
 fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: Option<u64>, reason: ParkReason) -> ParkResult {
-    // Cancellation points act before and after waiting. A condition wait acts in cond.rs,
-    // after re-locking its mutex, as POSIX requires.
-    let cancel_here = reason.is_cancellation_point() && reason != ParkReason::Cond;
-    let async_here = !reason.is_cancellation_point() && task.async_cancel_point.get();
-    if cancel_here {
-        crate::thread::testcancel();
-    } else if async_here {
-        crate::thread::testcancel_async(task);
-    }
+    let cancel = CancelPoint::of(task, reason);
+    cancel.test(task);
     let node = &task.wait;
     let cancellable = reason.is_cancellation_point();
     {
         let mut b = bucket(key).lock();
         if !validate() {
-            return ParkResult::Invalid;
+            return not_parked(task);
         }
-        new_generation(task);
-        node.key.store(key, Ordering::Relaxed);
-        node.bitset.set(bitset);
-        node.green.set(true);
-        node.cancellable.store(cancellable, Ordering::Relaxed);
-        node.result.store(R_UNPARKED, Ordering::Relaxed);
+        prepare_node(task, key, bitset, cancellable);
         task.park_state.store(PARKED, Ordering::Release);
         b.link(node);
     }
     if must_recheck() {
-        recheck(task, cancellable, async_here);
+        recheck(task, cancellable, cancel.async_here);
     }
     // A signal delivered on the way back counts as a spurious wake-up here; callers re-check.
     hub::park_current(task, deadline, reason);
-    if cancel_here {
-        crate::thread::testcancel();
-    } else if async_here {
-        crate::thread::testcancel_async(task);
-    }
+    cancel.test(task);
     match node.result.load(Ordering::Acquire) {
         R_TIMEDOUT => ParkResult::TimedOut,
         _ => ParkResult::Unparked,
     }
+}
+
+/// Parks the calling green thread in `word` (0 when free, else the parked task's address)
+/// instead of a bucket: a waker takes it out of the word (`unpark_word`), with no bucket lock,
+/// hash or walk. For waits with a word of their own that usually have one waiter (a direction
+/// of an fd: fd.rs), where it takes a tenth of the request path's instructions out of the
+/// echo server's (bench/NOTES.md, session 22). None when the caller must park on its key
+/// instead: not a green thread, or the word is taken. No deadline: timers find parks through
+/// their buckets. Interrupts (signals, cancellation) find it through `linked`.
+///
+/// `validate` runs once the word names the task: the waker changes what `validate` reads and
+/// then reads the word, each a full barrier (locked instructions), so either the waker finds
+/// the task or `validate` sees the change. False: the task takes itself out again (Invalid),
+/// unless a waker was faster (then the park returns at once).
+#[inline(always)]
+pub fn park_in_word(word: &'static AtomicUsize, key: usize, validate: impl FnOnce() -> bool, reason: ParkReason) -> Option<ParkResult> {
+    let task = hub::current()?;
+    if word.load(Ordering::Relaxed) != 0 {
+        return None;
+    }
+    let cancel = CancelPoint::of(task, reason);
+    cancel.test(task);
+    let node = &task.wait;
+    let cancellable = reason.is_cancellation_point();
+    let me = task as *const Task as usize;
+    prepare_node(task, key, !0, cancellable);
+    node.linked.store(word as *const AtomicUsize as usize | IN_WORD, Ordering::Relaxed);
+    task.park_state.store(PARKED, Ordering::Release);
+    if word.compare_exchange(0, me, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+        // Another carrier's thread took the word meanwhile: park on the key.
+        node.linked.store(0, Ordering::Relaxed);
+        task.park_state.store(RUNNING, Ordering::Release);
+        return None;
+    }
+    if !validate() && word.compare_exchange(me, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+        node.linked.store(0, Ordering::Relaxed);
+        task.park_state.store(RUNNING, Ordering::Release);
+        return Some(not_parked(task));
+    }
+    if must_recheck() {
+        recheck(task, cancellable, cancel.async_here);
+    }
+    crate::stats::parked_in_word();
+    hub::park_current(task, None, reason);
+    cancel.test(task);
+    Some(ParkResult::Unparked)
+}
+
+/// Wakes the green thread parked in `word` (`park_in_word`), if one is. Returns whether one was.
+#[inline(always)]
+pub fn unpark_word(word: &AtomicUsize) -> bool {
+    let t = word.load(Ordering::Acquire);
+    // The exchange is the claim: one waker wins (an interrupt may race with us).
+    if t == 0 || word.compare_exchange(t, 0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+        return false;
+    }
+    // SAFETY: a word holds a parked task's address (pooled, never freed).
+    release_word(unsafe { &*(t as *const Task) }, R_UNPARKED);
+    true
+}
+
+/// Makes the task just taken out of its word ready, with `result`.
+fn release_word(task: &'static Task, result: u32) {
+    let node = &task.wait;
+    node.linked.store(0, Ordering::Relaxed);
+    node.result.store(result, Ordering::Relaxed);
+    task.park_state.store(NOTIFIED, Ordering::Release);
+    hub::make_ready(task);
 }
 
 fn park_os(key: usize, bitset: u32, validate: impl FnOnce() -> bool, deadline: Option<u64>) -> ParkResult {
@@ -467,6 +587,13 @@ fn wake_keyed(task: &'static Task, result: u32, gen: Option<u64>) {
         }
         let key = node.linked.load(Ordering::Acquire);
         if key == 0 {
+            return;
+        }
+        if let Some(word) = in_word(key) {
+            // A timer never names a park in a word (they have no deadline): a stale entry.
+            if gen.is_none() && word.compare_exchange(task as *const Task as usize, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                release_word(task, result);
+            }
             return;
         }
         let w = {

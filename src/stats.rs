@@ -32,6 +32,9 @@ pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 pub static EPOLL_WAITS: AtomicU64 = AtomicU64::new(0);
 /// Stream receives that parked at once because the socket was known to be drained (fd.rs).
 pub static RECV_SKIPS: AtomicU64 = AtomicU64::new(0);
+/// Parks in a word of their own instead of the park table (park.rs `park_in_word`: an fd
+/// direction's one waiter).
+pub static WORD_PARKS: AtomicU64 = AtomicU64::new(0);
 /// Parks per reason, indexed by `ParkReason as usize`.
 pub static PARKS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
 /// Calls handed to the offload pool (src/offload.rs).
@@ -111,6 +114,11 @@ pub fn recv_skipped() {
     bump(&RECV_SKIPS);
 }
 
+#[inline(always)]
+pub fn parked_in_word() {
+    bump(&WORD_PARKS);
+}
+
 fn getpid() -> i32 {
     // SAFETY: getpid has no arguments and cannot fail.
     unsafe { sys::syscall3(libc::SYS_getpid, 0, 0, 0) as i32 }
@@ -167,7 +175,7 @@ pub fn at_exit() {
 /// In a fork child: counters are per process, so start from zero (the forking thread, if not
 /// main, is the one alive thread).
 pub fn after_fork_child(alive: usize) {
-    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS, &ONE_CARRIER_AGAIN, &LOCAL_RUNS, &STEALS] {
+    for c in [&THREADS_CREATED, &SWITCHES, &EPOLL_WAITS, &OFFLOAD_JOBS, &RECV_SKIPS, &WORD_PARKS, &LONGEST_STALL_NS, &WATCHDOG_THREADS, &CARRIER_THREADS, &HANDOFFS, &ONE_CARRIER_AGAIN, &LOCAL_RUNS, &STEALS] {
         c.store(0, Relaxed);
     }
     for c in &PARKS {
@@ -186,13 +194,14 @@ pub fn print() {
     let mut line = crate::log::LineBuf::new();
     let _ = write!(
         line,
-        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={} offload_jobs={} recv_skips={}",
+        "libgreen: stats threads_created={} peak_alive={} switches={} epoll_waits={} offload_jobs={} recv_skips={} word_parks={}",
         THREADS_CREATED.load(Relaxed),
         PEAK_ALIVE.load(Relaxed),
         SWITCHES.load(Relaxed),
         EPOLL_WAITS.load(Relaxed),
         OFFLOAD_JOBS.load(Relaxed),
-        RECV_SKIPS.load(Relaxed)
+        RECV_SKIPS.load(Relaxed),
+        WORD_PARKS.load(Relaxed)
     );
     for r in ParkReason::ALL.iter().skip(1) {
         let _ = write!(line, " parks_{}={}", r.name(), PARKS[*r as usize].load(Relaxed));

@@ -252,7 +252,7 @@ compare fork_threads threads_created=51
 # lost the child's wake-up in about one run in four).
 compare fork_busy --args 1000 --env GREEN_HUBS=2 --timeout 120 --carriers 1+ threads_created=4+ parks_sleep=1+ parks_join=4+
 compare io_pipes threads_created=105 parks_io=100+ epoll_waits=1+
-compare tcp_echo --args tcp threads_created=401 parks_io=1000+
+compare tcp_echo --args tcp threads_created=401 parks_io=1000+ word_parks=1000+
 compare tcp_echo --args unix threads_created=401 parks_io=1000+
 compare tcp_echo --args pipe threads_created=401 parks_io=1000+
 # accept() of connections already queued on the listener: one zero-timeout poll and the accept4
@@ -458,8 +458,12 @@ compare sock_timeouts threads_created=2 parks_io=4+
 compare connect_blocked threads_created=5 parks_io=3+ parks_sleep=20+
 compare stream_drain threads_created=4 recv_skips=300+
 compare stream_eof threads_created=3 parks_io=6+
-compare fd_race threads_created=28 parks_io=100+ recv_skips=100+
-compare fd_race --env GREEN_HUBS=2 --carriers 1+ threads_created=28 parks_io=100+ recv_skips=100+
+compare fd_race threads_created=28 parks_io=100+ recv_skips=100+ word_parks=100+
+compare fd_race --env GREEN_HUBS=2 --carriers 1+ threads_created=28 parks_io=100+ recv_skips=100+ word_parks=100+
+# A handler that cut a wait short (each round's read) must not end a later wait that was only
+# told to try again (a write's refused park, several carriers): every write is whole.
+compare stale_eintr threads_created=2 parks_io=2000+
+compare stale_eintr --env GREEN_HUBS=3 --carriers 2+ threads_created=2 parks_io=2000+
 compare waitpid threads_created=2 parks_io=2+
 compare system_popen threads_created=4 parks_io=5+
 compare signals threads_created=3 parks_sleep=2+ parks_cond=1+
