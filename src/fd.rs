@@ -146,6 +146,7 @@ fn parked_word(s: &'static AtomicU64, dir: Dir) -> &'static AtomicUsize {
     // SAFETY: every slot is the first field of an Entry (repr(C)) in a leaked chunk.
     unsafe { &(*(s as *const AtomicU64 as *const Entry)).parked[dir as usize] }
 }
+
 /// Threads that are not green parked on fd readiness (green ones are counted per carrier:
 /// `io_waiting`).
 static OS_IO_WAITERS: AtomicUsize = AtomicUsize::new(0);

@@ -342,7 +342,7 @@ fn park_green(task: &'static Task, key: usize, bitset: u32, validate: impl FnOnc
 /// Parks the calling green thread in `word` (0 when free, else the parked task's address)
 /// instead of a bucket: a waker takes it out of the word (`unpark_word`), with no bucket lock,
 /// hash or walk. For waits with a word of their own that usually have one waiter (a direction
-/// of an fd: fd.rs), where it takes a tenth of the request path's instructions out of the
+/// of an fd: fd.rs), where it takes a seventh of the request path's instructions out of the
 /// echo server's (bench/NOTES.md, session 22). None when the caller must park on its key
 /// instead: not a green thread, or the word is taken. No deadline: timers find parks through
 /// their buckets. Interrupts (signals, cancellation) find it through `linked`.
