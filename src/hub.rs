@@ -65,6 +65,9 @@ pub struct Hub {
     /// Scheduling decisions so far, counting when to poll timers and wake-ups (POLL_EVERY);
     /// bumped inside sections. The watchdog uses each carrier's own counter instead.
     dispatches: AtomicU64,
+    /// `dispatches` when a carrier last looked in epoll (waited or peeked): a fairness turn
+    /// peeks only if that was POLL_EVERY decisions ago or more.
+    polled_at: AtomicU64,
     /// The earliest timer deadline (u64::MAX: none), kept for the watchdog: lowered when a
     /// timed park pushes an earlier one, refreshed whenever the hub fires timers.
     next_due: AtomicU64,
@@ -574,6 +577,7 @@ pub fn start() -> Result<(), &'static str> {
         inject: SpinLock::new(Vec::new()),
         inject_pending: AtomicBool::new(false),
         dispatches: AtomicU64::new(0),
+        polled_at: AtomicU64::new(0),
         next_due: AtomicU64::new(u64::MAX),
         alive: SharedCell(AtomicUsize::new(0)),
         idle: AtomicUsize::new(0),
@@ -1269,8 +1273,14 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
     let timeout = match how {
         Poll::Due => None,
         // Only epoll's fd events are news to a peek (wake-ups and timers are looked at below),
-        // so none while no thread waits for an fd: a ping-pong pays nothing for it.
-        Poll::Peek => crate::fd::io_waiting().then_some(Some(0)),
+        // so none while no thread waits for an fd: a ping-pong pays nothing for it. Nor when a
+        // carrier looked in epoll within the last POLL_EVERY decisions: a server whose queue
+        // keeps running dry waits in epoll every few dispatches, and its peeks were a syscall
+        // per POLL_EVERY requests that found only what the next wait would (bench/NOTES.md,
+        // session 23).
+        Poll::Peek => (crate::fd::io_waiting()
+            && h.dispatches.load(Ordering::Relaxed).wrapping_sub(h.polled_at.load(Ordering::Relaxed)) >= POLL_EVERY)
+            .then_some(Some(0)),
         Poll::Block => Some(timers.next_deadline().map(|d| d.saturating_sub(sys::now_ns()))).filter(|t| *t != Some(0)),
     };
     if let Some(timeout) = timeout {
@@ -1278,6 +1288,7 @@ fn poll(h: &Hub, c: &Carrier, locked: &mut bool, how: Poll) {
         if idle {
             h.idle.fetch_add(1, Ordering::Relaxed);
         }
+        h.polled_at.store(h.dispatches.load(Ordering::Relaxed), Ordering::Relaxed);
         leave(h, *locked);
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
         let n = epoll_wait(h, c, timeout, &mut events);
