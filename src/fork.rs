@@ -76,6 +76,8 @@ extern "C" fn parent() {
         unsafe { l.release() };
     }
     crate::sigmask::set_carrier(mask);
+    // The child holds every file this process does.
+    crate::fd::all_shared();
 }
 
 extern "C" fn child() {

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "loopback_listener.h"
+
 #define N 20
 
 static void die(const char *what)
@@ -90,11 +92,8 @@ static void *acceptor(void *arg)
 
 int main(void)
 {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof at;
-    if (l < 0 || bind(l, (struct sockaddr *)&at, sizeof at) || listen(l, 64) || getsockname(l, (struct sockaddr *)&at, &alen))
-        die("listener");
+    struct sockaddr_in at;
+    int l = loopback_listener(&at);
     int p[2];
     if (pipe(p))
         die("pipe");
