@@ -495,19 +495,19 @@ pub fn shared(fd: i32) {
 /// Every fd may now share its open file with another process (fork: parent and child each
 /// hold every file): see [`shared`].
 pub fn all_shared() {
-    for chunk in TABLE.iter() {
-        let p = chunk.load(Ordering::Acquire);
-        if p.is_null() {
-            continue;
-        }
-        for i in 0..CHUNK {
-            // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
-            let s = unsafe { &(*p.add(i)).state };
-            if s.load(Ordering::Relaxed) & UNSHARED != 0 {
-                s.fetch_and(!UNSHARED, Ordering::AcqRel);
-            }
+    for e in all_entries() {
+        if e.state.load(Ordering::Relaxed) & UNSHARED != 0 {
+            e.state.fetch_and(!UNSHARED, Ordering::AcqRel);
         }
     }
+}
+
+/// Every fd record allocated so far.
+fn all_entries() -> impl Iterator<Item = &'static Entry> {
+    TABLE.iter().filter_map(|c| Some(c.load(Ordering::Acquire)).filter(|p| !p.is_null())).flat_map(|p| {
+        // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
+        (0..CHUNK).map(move |i| unsafe { &*p.add(i) })
+    })
 }
 
 /// The fds a successful sendmsg passed in SCM_RIGHTS are [`shared`] from now on.
@@ -564,16 +564,9 @@ pub fn forget_range(first: u32, last: u32, closing: bool) {
 pub fn forget_all_after_fork() {
     OS_IO_WAITERS.store(0, Ordering::Relaxed);
     crate::carrier::for_each(|c| c.io_waiters.store(0, Ordering::Relaxed));
-    for c in TABLE.iter() {
-        let p = c.load(Ordering::Acquire);
-        if !p.is_null() {
-            for i in 0..CHUNK {
-                // SAFETY: chunks are CHUNK-long leaked arrays.
-                let e = unsafe { &*p.add(i) };
-                e.state.store(UNKNOWN, Ordering::Relaxed);
-                e.parked.iter().for_each(|w| w.store(0, Ordering::Relaxed));
-            }
-        }
+    for e in all_entries() {
+        e.state.store(UNKNOWN, Ordering::Relaxed);
+        e.parked.iter().for_each(|w| w.store(0, Ordering::Relaxed));
     }
 }
 
