@@ -117,16 +117,6 @@ const SEQ_MASK: u64 = ((1 << (2 * SEQ_BITS)) - 1) << READ_SEQ_SHIFT;
 /// A pipe or terminal opened write-only: reads fail at once (EBADF), and its end never polls
 /// readable, so a wait would never end: reads take the real call.
 const READ_PASS: u64 = 1 << 62;
-/// An accepted socket whose open file, as far as the hooks saw, only this fd refers to: not
-/// duplicated (dup, dup2, dup3, F_DUPFD), not passed in SCM_RIGHTS, no fork since it was
-/// accepted. Its close is then the file's last, which takes it out of the epoll set by itself
-/// (epoll(7)), so `close` makes no EPOLL_CTL_DEL: one syscall less per connection of a server.
-/// A reference the hooks cannot see (a child spawned by posix_spawn or system() inheriting the
-/// socket, pidfd_getfd from another process) keeps the registration alive after the close until
-/// that reference goes; its events then name the fd number, and whatever fd gets the number
-/// next sees spurious edges: a waiter woken by one tries its call again and parks again, and
-/// READ_HUP may stop its drained tracking. Never a lost wake-up.
-const UNSHARED: u64 = 1 << 63;
 /// What survives `forget` and a refused registration: the edge counts and the turns held.
 const KEEP: u64 = SEQ_MASK | READ_BUSY | WRITE_BUSY | READ_WAITERS | WRITE_WAITERS;
 
@@ -458,87 +448,22 @@ fn timeout_deadline_at(s: &AtomicU64, fd: i32, dir: Dir) -> Option<u64> {
 /// Telling costs a getpid syscall, paid only when the table knows something of the fd (one a
 /// green thread has used), not for every close.
 pub fn forget(fd: i32) {
-    forget_as(fd, false);
-}
-
-/// [`forget`] for an fd being closed (`close`): an UNSHARED socket leaves the epoll set with
-/// its file, without EPOLL_CTL_DEL.
-pub fn forget_closing(fd: i32) {
-    forget_as(fd, true);
-}
-
-fn forget_as(fd: i32, closing: bool) {
     let Some(s) = existing_slot(fd) else { return };
     if s.load(Ordering::Relaxed) & !KEEP == 0 || crate::hub::in_vfork_child() {
         return;
     }
-    forget_slot(fd, s, closing);
+    forget_slot(fd, s);
 }
 
-fn forget_slot(fd: i32, s: &AtomicU64, closing: bool) {
+fn forget_slot(fd: i32, s: &AtomicU64) {
     let old = s.fetch_and(KEEP, Ordering::AcqRel);
-    if old & REGISTERED != 0 && !(closing && old & UNSHARED != 0) && crate::hub::started() {
+    if old & REGISTERED != 0 && crate::hub::started() {
         crate::hub::epoll_ctl(libc::EPOLL_CTL_DEL, fd, 0);
     }
 }
 
-/// Another fd or process may now refer to `fd`'s open file (it was duplicated or passed in
-/// SCM_RIGHTS): its close must take its registration out of epoll again (UNSHARED).
-pub fn shared(fd: i32) {
-    if let Some(s) = existing_slot(fd) {
-        if s.load(Ordering::Relaxed) & UNSHARED != 0 {
-            s.fetch_and(!UNSHARED, Ordering::AcqRel);
-        }
-    }
-}
-
-/// Every fd may now share its open file with another process (fork: parent and child each
-/// hold every file): see [`shared`].
-pub fn all_shared() {
-    for e in all_entries() {
-        if e.state.load(Ordering::Relaxed) & UNSHARED != 0 {
-            e.state.fetch_and(!UNSHARED, Ordering::AcqRel);
-        }
-    }
-}
-
-/// Every fd record allocated so far.
-fn all_entries() -> impl Iterator<Item = &'static Entry> {
-    TABLE.iter().filter_map(|c| Some(c.load(Ordering::Acquire)).filter(|p| !p.is_null())).flat_map(|p| {
-        // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
-        (0..CHUNK).map(move |i| unsafe { &*p.add(i) })
-    })
-}
-
-/// The fds a successful sendmsg passed in SCM_RIGHTS are [`shared`] from now on.
-///
-/// # Safety
-/// `msg` is a message header the kernel has just accepted (readable, its control buffer too).
-pub unsafe fn passed_rights(msg: *const libc::msghdr) {
-    // SAFETY: the caller's header, which the kernel read without fault.
-    let m = unsafe { &*msg };
-    if m.msg_control.is_null() || m.msg_controllen == 0 {
-        return;
-    }
-    // SAFETY: walking the control buffer the kernel accepted, with glibc's own macros' logic.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(m);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(c) as *const i32;
-                let n = ((*c).cmsg_len as usize).saturating_sub(data as usize - c as usize) / 4;
-                for i in 0..n {
-                    shared(data.add(i).read_unaligned());
-                }
-            }
-            c = libc::CMSG_NXTHDR(m, c);
-        }
-    }
-}
-
-/// [`forget`] for every fd from `first` to `last` (closefrom, close_range); `closing` as in
-/// [`forget_closing`].
-pub fn forget_range(first: u32, last: u32, closing: bool) {
+/// [`forget`] for every fd from `first` to `last` (closefrom, close_range).
+pub fn forget_range(first: u32, last: u32) {
     if crate::hub::in_vfork_child() {
         return;
     }
@@ -551,7 +476,7 @@ pub fn forget_range(first: u32, last: u32, closing: bool) {
                 // SAFETY: chunks are CHUNK-long leaked arrays, never freed.
                 let s = unsafe { &(*p.add(fd as usize % CHUNK)).state };
                 if s.load(Ordering::Relaxed) & !KEEP != 0 {
-                    forget_slot(fd as i32, s, closing);
+                    forget_slot(fd as i32, s);
                 }
             }
         }
@@ -564,9 +489,16 @@ pub fn forget_range(first: u32, last: u32, closing: bool) {
 pub fn forget_all_after_fork() {
     OS_IO_WAITERS.store(0, Ordering::Relaxed);
     crate::carrier::for_each(|c| c.io_waiters.store(0, Ordering::Relaxed));
-    for e in all_entries() {
-        e.state.store(UNKNOWN, Ordering::Relaxed);
-        e.parked.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+    for c in TABLE.iter() {
+        let p = c.load(Ordering::Acquire);
+        if !p.is_null() {
+            for i in 0..CHUNK {
+                // SAFETY: chunks are CHUNK-long leaked arrays.
+                let e = unsafe { &*p.add(i) };
+                e.state.store(UNKNOWN, Ordering::Relaxed);
+                e.parked.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+            }
+        }
     }
 }
 
@@ -1178,7 +1110,7 @@ pub fn accept_socket(fd: i32, addr: *mut libc::sockaddr, len: *mut libc::socklen
 fn accepted(r: isize, listener: i32, flags: i32) -> isize {
     let lv = existing_slot(listener).map_or(0, |s| s.load(Ordering::Acquire));
     if r >= 0 && lv & KIND_MASK == SOCKET && lv & TIMEOUT == 0 {
-        let c = if flags & libc::SOCK_NONBLOCK != 0 { PASS } else { SOCKET | (lv & STREAM) | UNSHARED };
+        let c = if flags & libc::SOCK_NONBLOCK != 0 { PASS } else { SOCKET | (lv & STREAM) };
         if let Some(s) = slot(r as i32) {
             let _ = s.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| (v & KIND_MASK == UNKNOWN).then_some(v | c));
         }

@@ -76,8 +76,6 @@ extern "C" fn parent() {
         unsafe { l.release() };
     }
     crate::sigmask::set_carrier(mask);
-    // The child holds every file this process does.
-    crate::fd::all_shared();
 }
 
 extern "C" fn child() {

@@ -279,25 +279,6 @@ if want accept_queued; then
     fi
 fi
 compare poll_wait threads_created=4 parks_io=8+
-# An accepted socket nothing else refers to leaves epoll with its close, without EPOLL_CTL_DEL
-# (one syscall per connection); one duplicated, passed in SCM_RIGHTS or inherited by a fork
-# child is taken out first: three DELs of 23 closes of registered sockets (23 before: a DEL per
-# close). Counted in the parent (one carrier, no hand-off: its one OS thread), from the
-# accepted fd numbers on stderr.
-compare close_unshared threads_created=23 parks_io=23+
-if want close_unshared; then
-    strace -f -qq -e trace=epoll_ctl -o "$B/close_unshared.strace" -E LD_PRELOAD="$LIB" -E GREEN_HUBS=1 -E GREEN_HANDOFF_MS=0 "$B/close_unshared" >/dev/null 2>"$B/close_unshared.err"
-    rc=$?
-    parent=$(sed -n 's/^parent \([0-9]*\)$/\1/p' "$B/close_unshared.err")
-    fds=$(sed -n 's/^accepted fd \([0-9]*\)$/\1/p' "$B/close_unshared.err" | sort -u | paste -sd'|')
-    adds=$(grep -E "^$parent +epoll_ctl\([0-9]+, EPOLL_CTL_ADD, ($fds)," "$B/close_unshared.strace" | wc -l)
-    dels=$(grep -E "^$parent +epoll_ctl\([0-9]+, EPOLL_CTL_DEL, ($fds)," "$B/close_unshared.strace" | wc -l)
-    if [ $rc = 0 ] && [ -n "$parent" ] && [ -n "$fds" ] && [ "$adds" = 23 ] && [ "$dels" = 3 ]; then
-        ok "close_unshared: 23 accepted sockets registered, 3 EPOLL_CTL_DELs (the shared ones)"
-    else
-        ko close_unshared "rc=$rc parent=$parent accepted=$fds adds=$adds (23 expected) dels=$dels (3 expected)"
-    fi
-fi
 # Pipe calls with RWF_NOWAIT: no poll before a read or write of an anonymous pipe (nor a window
 # for another process to drain it between the two), a 1 MiB write in one call per pipe-full
 # instead of PIPE_BUF pieces each polled first (256 polls and 256 writes before). FIFOs refuse

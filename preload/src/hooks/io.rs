@@ -143,7 +143,7 @@ pub unsafe extern "C" fn close(fd: c_int) -> c_int {
     if not_open(fd) {
         return -1;
     }
-    fd::forget_closing(fd);
+    fd::forget(fd);
     // SAFETY: forwarded unchanged.
     unsafe { real::close()(fd) }
 }
@@ -179,7 +179,7 @@ pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) 
         // SAFETY: forwarded unchanged (marking our fds close-on-exec changes nothing: they are).
         return unsafe { real::close_range()(first, last, flags) };
     }
-    fd::forget_range(first, last, flags & CLOSE_RANGE_UNSHARE == 0);
+    fd::forget_range(first, last);
     let mut result = 0;
     let (ranges, n) = program_ranges(first, last);
     for &(a, b) in &ranges[..n] {
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) 
 #[no_mangle]
 pub unsafe extern "C" fn closefrom(low: c_int) {
     let low = low.max(0) as u32;
-    fd::forget_range(low, u32::MAX, true);
+    fd::forget_range(low, u32::MAX);
     let (ranges, n) = program_ranges(low, u32::MAX);
     for &(a, b) in &ranges[..n] {
         if b == u32::MAX {
@@ -211,10 +211,8 @@ pub unsafe extern "C" fn closefrom(low: c_int) {
     }
 }
 
-/// CLOSE_RANGE_CLOEXEC and CLOSE_RANGE_UNSHARE (linux/close_range.h). After UNSHARE the files
-/// stay open in the table the other threads keep.
+/// CLOSE_RANGE_CLOEXEC (linux/close_range.h).
 const CLOSE_RANGE_CLOEXEC: c_int = 4;
-const CLOSE_RANGE_UNSHARE: c_int = 2;
 
 /// EBADF for one of the runtime's own fds, which natively are not open.
 fn not_open(fd: c_int) -> bool {
@@ -241,7 +239,6 @@ pub unsafe extern "C" fn dup(old: c_int) -> c_int {
     if not_open(old) {
         return -1;
     }
-    fd::shared(old);
     // SAFETY: forwarded unchanged.
     unsafe { real::dup()(old) }
 }
@@ -252,7 +249,6 @@ pub unsafe extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
         return -1;
     }
     if old != new {
-        fd::shared(old);
         fd::forget(new);
     }
     // SAFETY: forwarded unchanged.
@@ -265,7 +261,6 @@ pub unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
     if old != new && (not_open(old) || !make_room(new)) {
         return -1;
     }
-    fd::shared(old);
     fd::forget(new);
     // SAFETY: forwarded unchanged.
     unsafe { real::dup3()(old, new, flags) }
@@ -280,9 +275,6 @@ pub unsafe extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
     }
     if cmd == libc::F_SETFL {
         fd::forget(fd);
-    }
-    if cmd == libc::F_DUPFD || cmd == libc::F_DUPFD_CLOEXEC {
-        fd::shared(fd);
     }
     if filelock::waits(cmd) {
         return ret(filelock::fcntl_wait(fd, cmd, arg as *mut libc::flock)) as c_int;
@@ -474,17 +466,11 @@ pub unsafe extern "C-unwind" fn recvmmsg(fd: c_int, vec: *mut libc::mmsghdr, vle
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int) -> c_int {
-    let r = if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
-        ret(green_rt::mmsg::sendmmsg(fd, vec, vlen, flags)) as c_int
-    } else {
-        // SAFETY: forwarded unchanged.
-        unsafe { real::sendmmsg()(fd, vec, vlen, flags) }
-    };
-    for i in 0..r.max(0) as usize {
-        // SAFETY: the kernel sent the first `r` messages: their headers are readable.
-        unsafe { fd::passed_rights(&(*vec.add(i)).msg_hdr) };
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(green_rt::mmsg::sendmmsg(fd, vec, vlen, flags)) as c_int;
     }
-    r
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendmmsg()(fd, vec, vlen, flags) }
 }
 
 /// The fortified ppoll: the same check as `__poll_chk`, then ppoll.
@@ -553,17 +539,11 @@ pub unsafe extern "C-unwind" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags
 
 #[no_mangle]
 pub unsafe extern "C-unwind" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
-    let r = if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
-        ret(fd::sendmsg_socket(fd, msg, flags))
-    } else {
-        // SAFETY: forwarded unchanged.
-        unsafe { real::sendmsg()(fd, msg, flags) }
-    };
-    if r >= 0 {
-        // SAFETY: the kernel has just read the header and its control buffer.
-        unsafe { fd::passed_rights(msg) };
+    if hub::current().is_some() && fd::kind(fd) == Kind::Socket {
+        return ret(fd::sendmsg_socket(fd, msg, flags));
     }
-    r
+    // SAFETY: forwarded unchanged.
+    unsafe { real::sendmsg()(fd, msg, flags) }
 }
 
 /// readv on a socket is recvmsg with the same vector; on a pipe, preadv2 with RWF_NOWAIT or a
